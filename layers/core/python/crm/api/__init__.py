@@ -1,0 +1,1 @@
+"""The HTTP edge: resolver factory, identity and access, error mapping, shared models."""

@@ -1,0 +1,143 @@
+"""The resolver every API function uses: validation, identity and access, one error shape.
+
+Request flow: the authorizer's claims become an `Identity`; the access table turns identity ×
+route into a `Grant` (or 401/403) before any validation or business code runs; Powertools
+validates the request against the route's pydantic models; domain errors map to the error
+body of API.md. Bodies are parsed with Decimal floats so money never passes through float.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from decimal import Decimal
+from functools import partial
+from http import HTTPStatus
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from pydantic import BaseModel
+
+from crm import errors, rules
+from crm.api.models import ErrorBody
+from crm.domain.access import Grant, Identity
+from crm.domain.time import from_epoch_ms
+from crm.observability import logger
+
+STATUS: dict[type[errors.CrmError], HTTPStatus] = {
+    errors.MalformedRequest: HTTPStatus.BAD_REQUEST,
+    errors.Unauthenticated: HTTPStatus.UNAUTHORIZED,
+    errors.Forbidden: HTTPStatus.FORBIDDEN,
+    errors.NotFound: HTTPStatus.NOT_FOUND,
+    errors.Conflict: HTTPStatus.CONFLICT,
+    errors.InvalidInput: HTTPStatus.UNPROCESSABLE_ENTITY,
+}
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+def to_json(body: Any) -> str:
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"), default=_json_default)
+
+
+def error_response(exc: errors.CrmError, status: HTTPStatus | None = None) -> Response:
+    return Response(
+        status_code=(status or STATUS.get(type(exc), HTTPStatus.BAD_REQUEST)).value,
+        content_type=content_types.APPLICATION_JSON,
+        body={"error": {"code": exc.code, "message": exc.message, "field": exc.field}},
+    )
+
+
+def _field_of(loc: tuple[Any, ...]) -> str | None:
+    parts = [str(part) for part in loc[1:]] if loc and loc[0] in ("body", "path", "query", "header") else []
+    return ".".join(parts) or None
+
+
+def _validation_error(exc: RequestValidationError) -> errors.CrmError:
+    """The first problem Powertools/pydantic found, as one clear message naming its field."""
+    problems = exc.errors()
+    first = problems[0] if problems else {"loc": (), "msg": "invalid request", "type": ""}
+    kind = first.get("type", "")
+    loc = tuple(first.get("loc", ()))
+    if kind == "json_invalid":
+        return errors.MalformedRequest("the body is not valid JSON", field="body")
+    field = _field_of(loc)
+    message = str(first.get("msg", "invalid")).removeprefix("Value error, ")
+    if kind == "missing":
+        return errors.InvalidInput(f"{field or 'body'} is required", field=field or "body")
+    if kind == "extra_forbidden":
+        return errors.InvalidInput(f"{field} is not a known field", field=field)
+    if kind in ("model_attributes_type", "dict_type") and field is None:
+        return errors.MalformedRequest("the body must be a JSON object", field="body")
+    return errors.InvalidInput(f"{field}: {message}" if field else message, field=field)
+
+
+def _authorize(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response:
+    event = app.current_event
+    identity = Identity.from_claims(event.request_context.authorizer.claims)
+    grant = rules.access().grant(identity, f"{event.http_method} {event.resource}")
+    app.append_context(grant=grant)
+    logger.append_keys(user=identity.user_id, role=identity.role.value, branch=identity.branch_id)
+    return next_middleware(app)
+
+
+def create_app() -> APIGatewayRestResolver:
+    app = APIGatewayRestResolver(
+        enable_validation=True,
+        serializer=to_json,
+        json_body_deserializer=partial(json.loads, parse_float=Decimal),
+    )
+    app.use(middlewares=[_authorize])
+
+    @app.exception_handler(errors.CrmError)
+    def _domain_error(exc: errors.CrmError) -> Response:
+        return error_response(exc)
+
+    @app.exception_handler(RequestValidationError)
+    def _invalid_request(exc: RequestValidationError) -> Response:
+        return error_response(_validation_error(exc))
+
+    @app.not_found
+    def _no_route(_: NotFoundError) -> Response:
+        return error_response(errors.NotFound("no such route"))
+
+    return app
+
+
+def grant(app: APIGatewayRestResolver) -> Grant:
+    """The caller's grant for the current route, set by the access middleware."""
+    return app.context["grant"]
+
+
+def request_time(app: APIGatewayRestResolver) -> datetime:
+    """'Now' for this request: API Gateway's receipt time on the Beijing clock."""
+    return from_epoch_ms(app.current_event.request_context.request_time_epoch)
+
+
+def request_id(app: APIGatewayRestResolver) -> str:
+    return app.current_event.request_context.request_id
+
+
+def documented(status: int, model: Any, description: str, *error_statuses: int) -> dict[int, Any]:
+    """OpenAPI responses of a route: its success body and the error bodies it can return."""
+    codes = sorted({401, 403, 422, *error_statuses})
+    described: dict[int, Any] = {
+        status: {"description": description, "content": {"application/json": {"model": model}}}
+    }
+    for code in codes:
+        described[code] = {
+            "description": HTTPStatus(code).phrase,
+            "content": {"application/json": {"model": ErrorBody}},
+        }
+    return described

@@ -1,0 +1,224 @@
+"""Request and response bodies of the client routes (API.md «Resources»)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, Field
+
+from crm import rules
+from crm.api.models import Money, Number, Strict
+from crm.domain.access import Role
+from crm.domain.client import (
+    ClassChange,
+    Client,
+    ManagerAssignment,
+    MetricsRecord,
+    VipChange,
+    id_number_problem,
+    mask_id_number,
+    mask_phone,
+    phone_problem,
+)
+
+Identifier = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
+
+
+def _valid_id_number(value: str) -> str:
+    value = value.upper()
+    problem = id_number_problem(value)
+    if problem:
+        raise ValueError(f"the ID number {problem}")
+    return value
+
+
+def _valid_phone(value: str) -> str:
+    problem = phone_problem(value)
+    if problem:
+        raise ValueError(f"the phone number {problem}")
+    return value
+
+
+IdNumber = Annotated[str, Field(min_length=18, max_length=18), AfterValidator(_valid_id_number)]
+Phone = Annotated[str, Field(min_length=11, max_length=11), AfterValidator(_valid_phone)]
+Email = Annotated[str, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+
+
+class NewClient(Strict):
+    client_id: Identifier = Field(description="The brokerage's account number (资金账号)")
+    name: str = Field(min_length=1, max_length=100)
+    id_number: IdNumber = Field(description="18-digit resident ID number (GB 11643)")
+    phone: Phone
+    email: Email | None = None
+    birthday: date | None = None
+    branch_id: Identifier
+    manager_id: Identifier = Field(description="The one client manager of this client (第50条 2)")
+    opened_on: date
+
+
+class ClientOut(BaseModel):
+    client_id: str
+    name: str
+    id_number: str = Field(description="Masked unless the caller's role needs it")
+    phone: str = Field(description="Masked unless the caller's role needs it")
+    email: str | None
+    birthday: date | None
+    branch_id: str
+    manager_id: str
+    opened_on: date
+    client_class: str | None = Field(
+        description="One of A+, B+, A, B, C, D, C-, D-, E, F, G; null before metrics"
+    )
+    risk_level: Literal["very_low", "low", "medium", "high"] | None
+    risk_score: int | None
+    risk_assessed_at: datetime | None
+    vip: bool
+    created_at: datetime
+
+    @classmethod
+    def of(cls, client: Client, role: Role) -> ClientOut:
+        full = rules.access().sees_pii(role)
+        return cls(
+            client_id=client.client_id,
+            name=client.name,
+            id_number=client.id_number if full else mask_id_number(client.id_number),
+            phone=client.phone if full else mask_phone(client.phone),
+            email=client.email,
+            birthday=client.birthday,
+            branch_id=client.branch_id,
+            manager_id=client.manager_id,
+            opened_on=client.opened_on,
+            client_class=client.client_class,
+            risk_level=client.risk_level.value if client.risk_level else None,
+            risk_score=client.risk_score,
+            risk_assessed_at=client.risk_assessed_at,
+            vip=client.vip,
+            created_at=client.created_at,
+        )
+
+
+class ClientPage(BaseModel):
+    items: list[ClientOut]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last")
+
+
+class YearFigures(Strict):
+    assets: Money = Field(description="Assets at year end, or now for the current year (CNY)")
+    avg_assets: Money = Field(description="Average assets over the year (CNY)")
+    trade_volume: Money = Field(description="Trading volume over the year (CNY)")
+
+
+class MetricsOut(BaseModel):
+    client_id: str
+    year: int
+    assets: Money
+    avg_assets: Money
+    trade_volume: Money
+    turnover: Number = Field(description="trade_volume ÷ avg_assets (0 when avg_assets is 0)")
+    updated_at: datetime
+    updated_by: str
+
+    @classmethod
+    def of(cls, record: MetricsRecord) -> MetricsOut:
+        m = record.metrics
+        return cls(
+            client_id=record.client_id,
+            year=m.year,
+            assets=m.assets,
+            avg_assets=m.avg_assets,
+            trade_volume=m.trade_volume,
+            turnover=m.turnover,
+            updated_at=record.updated_at,
+            updated_by=record.updated_by,
+        )
+
+
+class MetricsList(BaseModel):
+    items: list[MetricsOut]
+
+
+class ClassBasisOut(BaseModel):
+    metrics_year: int
+    turnover: Number
+    threshold: Number
+    threshold_version: str
+    rules_version: str
+
+
+class ClassChangeOut(BaseModel):
+    client_class: str
+    previous_class: str | None
+    cause: Literal["metrics", "recalibration", "rules"]
+    at: datetime
+    basis: ClassBasisOut
+
+    @classmethod
+    def of(cls, change: ClassChange) -> ClassChangeOut:
+        b = change.basis
+        return cls(
+            client_class=change.client_class,
+            previous_class=change.previous_class,
+            cause=change.cause.value,
+            at=change.at,
+            basis=ClassBasisOut(
+                metrics_year=b.metrics_year,
+                turnover=b.turnover,
+                threshold=b.threshold,
+                threshold_version=b.threshold_version,
+                rules_version=b.rules_version,
+            ),
+        )
+
+
+class ClassHistory(BaseModel):
+    items: list[ClassChangeOut] = Field(description="Newest first")
+
+
+class VipChangeOut(BaseModel):
+    vip: bool
+    previous_vip: bool
+    client_class: str | None
+    cause: Literal["metrics", "recalibration", "rules"]
+    at: datetime
+
+    @classmethod
+    def of(cls, change: VipChange) -> VipChangeOut:
+        return cls(
+            vip=change.vip,
+            previous_vip=change.previous_vip,
+            client_class=change.client_class,
+            cause=change.cause.value,
+            at=change.at,
+        )
+
+
+class VipHistory(BaseModel):
+    items: list[VipChangeOut] = Field(description="Newest first")
+
+
+class Reassignment(Strict):
+    manager_id: Identifier
+    reason: str = Field(min_length=1, max_length=500, description="Why the client changes manager (留痕)")
+
+
+class ManagerAssignmentOut(BaseModel):
+    manager_id: str
+    previous_manager_id: str | None
+    by: str
+    reason: str
+    at: datetime
+
+    @classmethod
+    def of(cls, assignment: ManagerAssignment) -> ManagerAssignmentOut:
+        return cls(
+            manager_id=assignment.manager_id,
+            previous_manager_id=assignment.previous_manager_id,
+            by=assignment.by,
+            reason=assignment.reason,
+            at=assignment.at,
+        )
+
+
+class ManagerHistory(BaseModel):
+    items: list[ManagerAssignmentOut] = Field(description="Newest first")

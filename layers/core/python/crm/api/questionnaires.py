@@ -1,0 +1,51 @@
+"""Request and response bodies of the questionnaire routes (附件1)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from crm.api.models import Strict
+from crm.domain.client import QuestionnaireRecord
+
+Answer = str | list[str]
+
+
+class Submission(Strict):
+    answers: dict[str, Answer] = Field(
+        description='Question number → option letter; Q9 takes a list: {"1": "A", …, "9": ["A", "C"], …}',
+        examples=[{str(n): "A" for n in range(1, 13)} | {"9": ["A", "C"]}],
+    )
+    paper_ref: str | None = Field(
+        default=None, max_length=200, description="Reference of the signed paper original (一户一档)"
+    )
+
+
+class AssessmentOut(BaseModel):
+    questionnaire_id: str
+    score: int
+    risk_level: Literal["very_low", "low", "medium", "high"]
+    rules_version: str
+    submitted_at: datetime
+    submitted_by: str
+    paper_ref: str | None
+    answers: dict[str, Answer]
+
+    @classmethod
+    def of(cls, record: QuestionnaireRecord) -> AssessmentOut:
+        return cls(
+            questionnaire_id=record.questionnaire_id,
+            score=record.score,
+            risk_level=record.risk_level.value,
+            rules_version=record.rules_version,
+            submitted_at=record.submitted_at,
+            submitted_by=record.submitted_by,
+            paper_ref=record.paper_ref,
+            answers=record.answers,
+        )
+
+
+class QuestionnaireHistory(BaseModel):
+    items: list[AssessmentOut] = Field(description="Newest first; the newest decides the risk level")

@@ -1,0 +1,74 @@
+"""Model plumbing shared by the repositories: table binding, Decimal numbers, cursors."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+from decimal import Decimal
+from typing import Any
+
+from pynamodb.attributes import Attribute
+from pynamodb.connection import Connection
+from pynamodb.constants import NUMBER
+
+from crm.errors import InvalidInput
+from crm.topology import Table
+
+
+def region() -> str:
+    return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+
+
+def meta_for(table: Table) -> type:
+    """A PynamoDB `Meta` bound to the table's physical name from the environment."""
+
+    table_region = region()
+
+    class Meta:
+        table_name = os.environ.get(table.env_var, table.local_name)
+        region = table_region
+
+    return Meta
+
+
+_connection: Connection | None = None
+
+
+def connection() -> Connection:
+    """One low-level connection per process, for transactions."""
+    global _connection
+    if _connection is None:
+        _connection = Connection(region=region())
+    return _connection
+
+
+class DecimalAttribute(Attribute[Decimal]):
+    """A DynamoDB number read back as Decimal (PynamoDB's NumberAttribute yields float)."""
+
+    attr_type = NUMBER
+
+    def serialize(self, value: Decimal) -> str:
+        return str(value)
+
+    def deserialize(self, value: str) -> Decimal:
+        return Decimal(value)
+
+
+def encode_cursor(last_key: dict[str, Any] | None) -> str | None:
+    if not last_key:
+        return None
+    return base64.urlsafe_b64encode(json.dumps(last_key, sort_keys=True).encode()).decode()
+
+
+def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
+    if not cursor:
+        return None
+    try:
+        value = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise InvalidInput("cursor is not one this API returned", field="cursor") from None
+    if not isinstance(value, dict):
+        raise InvalidInput("cursor is not one this API returned", field="cursor")
+    return value

@@ -1,0 +1,1 @@
+"""Pure business rules: no AWS, no I/O, no clock of their own."""

@@ -1,0 +1,135 @@
+"""The client record (一户一档) and the checks on its identifying fields.
+
+Every client has exactly one client manager (第50条 2); re-assignment is traced. ID numbers
+and phone numbers are sensitive personal information (PIPL art. 28): they are validated here
+and masked on display for roles that do not need them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from crm.domain.classification import ClassCause, YearMetrics
+from crm.domain.questionnaire import RiskLevel
+
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+_ID_PATTERN = re.compile(r"^\d{17}[\dX]$")
+_MOBILE_PATTERN = re.compile(r"^1[3-9]\d{9}$")
+
+
+def id_number_problem(id_number: str) -> str | None:
+    """Why an 18-digit resident ID number (GB 11643-1999) is invalid, or None when it is valid."""
+    if not _ID_PATTERN.match(id_number):
+        return "must be 18 characters: 17 digits and a digit or X"
+    try:
+        date(int(id_number[6:10]), int(id_number[10:12]), int(id_number[12:14]))
+    except ValueError:
+        return "holds an impossible birth date"
+    total = sum(int(digit) * weight for digit, weight in zip(id_number[:17], _ID_WEIGHTS, strict=True))
+    if _ID_CHECK[total % 11] != id_number[17]:
+        return "fails its check digit"
+    return None
+
+
+def phone_problem(phone: str) -> str | None:
+    return None if _MOBILE_PATTERN.match(phone) else "must be an 11-digit mainland mobile number"
+
+
+def mask_id_number(id_number: str) -> str:
+    """110101199003074514 → 110101********4514 (region code and last four stay)."""
+    return id_number[:6] + "*" * (len(id_number) - 10) + id_number[-4:] if len(id_number) > 10 else "****"
+
+
+def mask_phone(phone: str) -> str:
+    """13800138000 → 138****8000."""
+    return phone[:3] + "*" * (len(phone) - 7) + phone[-4:] if len(phone) > 7 else "****"
+
+
+@dataclass(frozen=True)
+class ClassBasis:
+    """What a client's class was computed from, kept so a decision can be explained and replayed."""
+
+    metrics_year: int
+    turnover: Decimal
+    threshold: Decimal
+    threshold_version: str
+    rules_version: str
+
+
+@dataclass(frozen=True)
+class Client:
+    client_id: str
+    name: str
+    id_number: str
+    phone: str
+    branch_id: str
+    manager_id: str
+    opened_on: date
+    created_at: datetime
+    created_by: str
+    email: str | None = None
+    birthday: date | None = None
+    client_class: str | None = None
+    vip: bool = False
+    class_basis: ClassBasis | None = None
+    risk_level: RiskLevel | None = None
+    risk_score: int | None = None
+    risk_assessed_at: datetime | None = None
+    version: int | None = None
+
+
+@dataclass(frozen=True)
+class ClassChange:
+    client_id: str
+    client_class: str
+    previous_class: str | None
+    cause: ClassCause
+    at: datetime
+    basis: ClassBasis
+    change_id: str  # makes the history key unique and the write replay-safe
+
+
+@dataclass(frozen=True)
+class VipChange:
+    client_id: str
+    vip: bool
+    previous_vip: bool
+    client_class: str | None
+    cause: ClassCause
+    at: datetime
+    change_id: str
+
+
+@dataclass(frozen=True)
+class ManagerAssignment:
+    client_id: str
+    manager_id: str
+    previous_manager_id: str | None
+    by: str
+    reason: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class QuestionnaireRecord:
+    client_id: str
+    questionnaire_id: str
+    score: int
+    risk_level: RiskLevel
+    answers: dict[str, str | list[str]]
+    rules_version: str
+    submitted_at: datetime
+    submitted_by: str
+    paper_ref: str | None = None
+
+
+@dataclass(frozen=True)
+class MetricsRecord:
+    client_id: str
+    metrics: YearMetrics
+    updated_at: datetime
+    updated_by: str

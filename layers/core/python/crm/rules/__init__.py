@@ -1,0 +1,46 @@
+"""Rule tables as versioned data.
+
+Every DEFAULT of DOMAIN.md lives in a TOML file beside this module, so a brokerage changes a
+threshold or a score by editing data, not code. Each table carries a `version` that is stored
+with every decision made from it. Tables are validated when loaded; a broken table stops the
+function at its first use instead of producing wrong decisions.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from decimal import Decimal
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from crm.domain.access import AccessPolicy
+from crm.domain.classification import ClassificationRules
+from crm.domain.questionnaire import QuestionnaireRules
+from crm.domain.vip import VipRules
+
+
+def load_table(name: str) -> dict[str, Any]:
+    """Read `<name>.toml`; non-integral numbers become Decimal, never float."""
+    text = resources.files(__package__).joinpath(f"{name}.toml").read_text(encoding="utf-8")
+    return tomllib.loads(text, parse_float=Decimal)
+
+
+@cache
+def classification() -> ClassificationRules:
+    return ClassificationRules.from_table(load_table("classification"))
+
+
+@cache
+def questionnaire() -> QuestionnaireRules:
+    return QuestionnaireRules.from_table(load_table("questionnaire"))
+
+
+@cache
+def vip() -> VipRules:
+    return VipRules.from_table(load_table("vip"), classification())
+
+
+@cache
+def access() -> AccessPolicy:
+    return AccessPolicy.from_table(load_table("access"))

@@ -1,0 +1,95 @@
+"""Client records, yearly metrics and manager re-assignment (一户一档; 第50条 2)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+from crm.data import clients as client_data
+from crm.domain.access import Grant
+from crm.domain.classification import YearMetrics
+from crm.domain.client import ClassChange, Client, ManagerAssignment, MetricsRecord, VipChange
+from crm.domain.time import beijing
+from crm.errors import InvalidInput, NotFound
+
+
+def find(grant: Grant, client_id: str) -> Client:
+    """The client, if it exists and the caller's scope covers it (403 otherwise, never the data)."""
+    client = client_data.get(client_id)
+    if client is None:
+        raise NotFound(f"no client {client_id}", field="client_id")
+    grant.require(branch_id=client.branch_id, manager_id=client.manager_id, what=f"client {client_id}")
+    return client
+
+
+def register(grant: Grant, client: Client) -> Client:
+    grant.require_branch(client.branch_id)
+    if client.opened_on > beijing(client.created_at).date():
+        raise InvalidInput("opened_on lies in the future", field="opened_on")
+    if client.birthday is not None and client.birthday >= client.opened_on:
+        raise InvalidInput("birthday must precede opened_on", field="birthday")
+    return client_data.create(client)
+
+
+def listing(
+    grant: Grant, *, branch_id: str | None, limit: int, cursor: str | None
+) -> tuple[list[Client], str | None]:
+    confined = grant.branch_filter()
+    if confined is not None and branch_id not in (None, confined):
+        raise InvalidInput("a branch role lists only its own branch", field="branch_id")
+    branch = confined or branch_id
+    if branch is None:
+        raise InvalidInput("name the branch to list", field="branch_id")
+    return client_data.list_clients(
+        branch_id=branch, manager_id=grant.manager_filter(), limit=limit, cursor=cursor
+    )
+
+
+def put_metrics(grant: Grant, client_id: str, metrics: YearMetrics, *, now: datetime) -> MetricsRecord:
+    """Store a year's figures; reclassification follows asynchronously through the stream."""
+    if metrics.year > beijing(now).year:
+        raise InvalidInput(f"{metrics.year} has not begun yet", field="year")
+    find(grant, client_id)
+    record = MetricsRecord(
+        client_id=client_id, metrics=metrics, updated_at=now, updated_by=grant.identity.user_id
+    )
+    client_data.put_metrics(record)
+    return record
+
+
+def metrics(grant: Grant, client_id: str) -> list[MetricsRecord]:
+    find(grant, client_id)
+    return client_data.metrics(client_id)
+
+
+def class_history(grant: Grant, client_id: str) -> list[ClassChange]:
+    find(grant, client_id)
+    return client_data.class_history(client_id)
+
+
+def vip_history(grant: Grant, client_id: str) -> list[VipChange]:
+    find(grant, client_id)
+    return client_data.vip_history(client_id)
+
+
+def reassign_manager(grant: Grant, client_id: str, manager_id: str, reason: str, *, now: datetime) -> Client:
+    client = find(grant, client_id)
+    if manager_id == client.manager_id:
+        raise InvalidInput(f"{manager_id} already manages client {client_id}", field="manager_id")
+    client_data.reassign_manager(
+        client,
+        ManagerAssignment(
+            client_id=client_id,
+            manager_id=manager_id,
+            previous_manager_id=client.manager_id,
+            by=grant.identity.user_id,
+            reason=reason,
+            at=now,
+        ),
+    )
+    return replace(client, manager_id=manager_id, version=(client.version or 0) + 1)
+
+
+def manager_history(grant: Grant, client_id: str) -> list[ManagerAssignment]:
+    find(grant, client_id)
+    return client_data.manager_history(client_id)

@@ -1,0 +1,44 @@
+"""Risk questionnaires (第8条): score, keep every submission, let the newest decide the level."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from crm import rules
+from crm.data import clients as client_data
+from crm.domain.access import Grant
+from crm.domain.client import QuestionnaireRecord
+from crm.domain.questionnaire import assess
+from crm.services.clients import find
+
+
+def submit(
+    grant: Grant,
+    client_id: str,
+    answers: Mapping[str, object],
+    *,
+    paper_ref: str | None,
+    now: datetime,
+    submission_id: str,
+) -> QuestionnaireRecord:
+    client = find(grant, client_id)
+    assessment = assess(answers, rules.questionnaire())  # raises before anything is stored
+    record = QuestionnaireRecord(
+        client_id=client_id,
+        questionnaire_id=submission_id,
+        score=assessment.score,
+        risk_level=assessment.risk_level,
+        answers={k: list(v) if isinstance(v, tuple) else v for k, v in assessment.answers.items()},
+        rules_version=assessment.rules_version,
+        submitted_at=now,
+        submitted_by=grant.identity.user_id,
+        paper_ref=paper_ref,
+    )
+    client_data.record_questionnaire(client, record)
+    return record
+
+
+def history(grant: Grant, client_id: str) -> list[QuestionnaireRecord]:
+    find(grant, client_id)
+    return client_data.questionnaires(client_id)

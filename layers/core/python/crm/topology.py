@@ -1,0 +1,192 @@
+"""The single source of truth for what the system is made of.
+
+Tables, keys, indexes, streams, functions, routes, stream sources and schedules are declared
+here once. `infra/` builds the CDK stack from it and `crm.local` provisions moto and wires the
+local front, stream pump and triggers from it, so local and deployed cannot drift
+(tests/infra/test_topology_parity.py proves it against the synthesised template).
+Pure data: no AWS imports.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+KeyType = Literal["S", "N"]
+
+
+@dataclass(frozen=True)
+class Key:
+    name: str
+    type: KeyType = "S"
+
+
+@dataclass(frozen=True)
+class Index:
+    name: str
+    partition_key: Key
+    sort_key: Key | None = None
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str  # logical name; the physical name is generated in AWS and `crm-<name>` locally
+    partition_key: Key
+    sort_key: Key | None = None
+    indexes: tuple[Index, ...] = ()
+    stream: bool = False  # NEW_AND_OLD_IMAGES when on
+    ttl_attribute: str | None = None
+
+    @property
+    def env_var(self) -> str:
+        return f"TABLE_{self.name.upper()}"
+
+    @property
+    def local_name(self) -> str:
+        return f"crm-{self.name}"
+
+
+@dataclass(frozen=True)
+class Route:
+    method: Literal["GET", "POST", "PUT", "DELETE"]
+    path: str  # API Gateway style: /clients/{client_id}
+
+    @property
+    def key(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+@dataclass(frozen=True)
+class StreamSource:
+    """A DynamoDB stream → Lambda mapping; the local pump honours the same settings."""
+
+    table: Table
+    # Lambda event filter patterns (any must match), e.g. on the sort-key prefix.
+    filters: tuple[dict, ...] = ()
+    batch_size: int = 50
+    max_batching_window_s: int = 1
+    retry_attempts: int = 3
+    max_record_age_s: int = 6 * 3600
+    bisect_batch_on_error: bool = True
+    parallelization_factor: int = 1
+
+
+@dataclass(frozen=True)
+class Schedule:
+    job: str  # the name `crm trigger JOB` uses
+    expression: str  # EventBridge: cron(...) or rate(...), evaluated in UTC
+
+
+@dataclass(frozen=True)
+class Function:
+    name: str  # also its folder under functions/
+    description: str
+    reads: tuple[Table, ...] = ()
+    writes: tuple[Table, ...] = ()
+    routes: tuple[Route, ...] = ()
+    stream: StreamSource | None = None
+    schedule: Schedule | None = None
+    memory_mb: int = 512
+    timeout_s: int = 15
+    environment: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def module(self) -> str:
+        """Import path of the handler module in this repository (locally and in tests)."""
+        return f"functions.{self.name}.handler"
+
+    @property
+    def tables(self) -> tuple[Table, ...]:
+        return tuple(dict.fromkeys(self.reads + self.writes))
+
+
+def _prefix_filter(prefix: str) -> dict:
+    return {"dynamodb": {"Keys": {"sk": {"S": [{"prefix": prefix}]}}}}
+
+
+PK = Key("pk")
+SK = Key("sk")
+
+# One item collection per client: PROFILE, METRICS#year, CLASS#…, VIP#…, QUESTIONNAIRE#…,
+# MANAGER#…; listings by branch and by manager through sparse indexes on the PROFILE item.
+CLIENTS = Table(
+    name="clients",
+    partition_key=PK,
+    sort_key=SK,
+    indexes=(
+        Index("by_branch", Key("branch_id"), Key("client_id")),
+        Index("by_manager", Key("manager_id"), Key("client_id")),
+    ),
+    stream=True,
+)
+
+# Company-wide settings with their history: the turnover threshold T and its changes.
+SETTINGS = Table(name="settings", partition_key=PK, sort_key=SK, stream=True)
+
+TABLES: tuple[Table, ...] = (CLIENTS, SETTINGS)
+
+
+def _routes(*pairs: str) -> tuple[Route, ...]:
+    routes = []
+    for pair in pairs:
+        method, path = pair.split(" ", 1)
+        routes.append(Route(method, path))  # type: ignore[arg-type]
+    return tuple(routes)
+
+
+FUNCTIONS: tuple[Function, ...] = (
+    Function(
+        name="clients",
+        description="Client records, yearly metrics, class and VIP history, manager re-assignment",
+        reads=(CLIENTS, SETTINGS),
+        writes=(CLIENTS,),
+        routes=_routes(
+            "POST /clients",
+            "GET /clients",
+            "GET /clients/{client_id}",
+            "PUT /clients/{client_id}/metrics/{year}",
+            "GET /clients/{client_id}/metrics",
+            "GET /clients/{client_id}/class-history",
+            "GET /clients/{client_id}/vip-history",
+            "PUT /clients/{client_id}/manager",
+            "GET /clients/{client_id}/manager-history",
+        ),
+    ),
+    Function(
+        name="questionnaires",
+        description="Risk tolerance questionnaires (附件1): scoring, history, the client's risk level",
+        reads=(CLIENTS,),
+        writes=(CLIENTS,),
+        routes=_routes(
+            "POST /clients/{client_id}/questionnaires",
+            "GET /clients/{client_id}/questionnaires",
+        ),
+    ),
+    Function(
+        name="reclassify",
+        description="Stream: recomputes a client's class and VIP status when its metrics change",
+        reads=(CLIENTS, SETTINGS),
+        writes=(CLIENTS,),
+        stream=StreamSource(table=CLIENTS, filters=(_prefix_filter("METRICS#"),)),
+    ),
+)
+
+
+def function(name: str) -> Function:
+    for candidate in FUNCTIONS:
+        if candidate.name == name:
+            return candidate
+    raise KeyError(name)
+
+
+def routes() -> tuple[tuple[Route, Function], ...]:
+    return tuple((route, fn) for fn in FUNCTIONS for route in fn.routes)
+
+
+def schedules() -> tuple[tuple[Schedule, Function], ...]:
+    return tuple((fn.schedule, fn) for fn in FUNCTIONS if fn.schedule is not None)
+
+
+def local_environment() -> dict[str, str]:
+    """Environment the handlers see locally: every table under its local name."""
+    return {table.env_var: table.local_name for table in TABLES}
