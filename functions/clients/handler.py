@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from crm.api.app import create_app, documented, grant, request_time
@@ -54,7 +54,11 @@ def register_client(body: NewClient) -> Response[ClientOut]:
             created_by=caller.identity.user_id,
         ),
     )
-    return Response(status_code=201, body=ClientOut.of(client, caller.identity.role))
+    return Response(
+        status_code=201,
+        content_type=content_types.APPLICATION_JSON,
+        body=ClientOut.of(client, caller.identity.role),
+    )
 
 
 @app.get(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.logging import correlation_paths
 from crm.api.app import create_app, documented, grant, request_id, request_time
@@ -32,7 +32,9 @@ def submit(client_id: ClientId, body: Submission) -> Response[AssessmentOut]:
         now=request_time(app),
         submission_id=request_id(app),
     )
-    return Response(status_code=201, body=AssessmentOut.of(record))
+    return Response(
+        status_code=201, content_type=content_types.APPLICATION_JSON, body=AssessmentOut.of(record)
+    )
 
 
 @app.get(

@@ -87,6 +87,13 @@ def _authorize(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> 
     event = app.current_event
     identity = Identity.from_claims(event.request_context.authorizer.claims)
     grant = rules.access().grant(identity, f"{event.http_method} {event.resource}")
+    content_type = (event.headers.get("content-type") or "").split(";")[0].strip().lower()
+    if event.body and content_type and not content_type.endswith("json"):
+        # The API speaks JSON only; a form-encoded body (curl -d) would otherwise be half-read.
+        raise errors.MalformedRequest(
+            f"send the body as JSON with Content-Type: application/json (not {content_type})",
+            field="Content-Type",
+        )
     app.append_context(grant=grant)
     logger.append_keys(user=identity.user_id, role=identity.role.value, branch=identity.branch_id)
     return next_middleware(app)
@@ -111,6 +118,21 @@ def create_app() -> APIGatewayRestResolver:
     @app.not_found
     def _no_route(_: NotFoundError) -> Response:
         return error_response(errors.NotFound("no such route"))
+
+    @app.exception_handler(Exception)
+    def _unexpected(exc: Exception) -> Response:
+        logger.exception("unexpected error")
+        return Response(
+            status_code=HTTPStatus.INTERNAL_SERVER_ERROR.value,
+            content_type=content_types.APPLICATION_JSON,
+            body={
+                "error": {
+                    "code": "internal",
+                    "message": "an unexpected error; it has been logged",
+                    "field": None,
+                }
+            },
+        )
 
     return app
 

@@ -27,14 +27,14 @@ Money = Annotated[
     Decimal,
     BeforeValidator(_json_number),
     Field(ge=0),
-    PlainSerializer(_number_out, return_type=float, when_used="json"),
+    PlainSerializer(_number_out, return_type=int | float, when_used="json"),
     WithJsonSchema({"type": "number", "minimum": 0}),
 ]
 """CNY as a JSON number, stored as Decimal, never float (API.md)."""
 
 Number = Annotated[
     Decimal,
-    PlainSerializer(_number_out, return_type=float, when_used="json"),
+    PlainSerializer(_number_out, return_type=int | float, when_used="json"),
     WithJsonSchema({"type": "number"}),
 ]
 

@@ -21,7 +21,7 @@ def region() -> str:
     return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
 
 
-def meta_for(table: Table) -> type:
+def meta_for(table: Table) -> Any:
     """A PynamoDB `Meta` bound to the table's physical name from the environment."""
 
     table_region = region()

@@ -20,6 +20,7 @@ from pynamodb.attributes import (
     VersionAttribute,
 )
 from pynamodb.exceptions import PutError, TransactWriteError
+from pynamodb.expressions.update import Action
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
@@ -226,7 +227,8 @@ def _profile_item(client: Client) -> _ProfileItem:
         risk_score=client.risk_score,
         risk_assessed_at=iso(client.risk_assessed_at) if client.risk_assessed_at else None,
     )
-    item.version = client.version
+    if client.version is not None:
+        item.version = client.version
     return item
 
 
@@ -335,7 +337,7 @@ def apply_reclassification(client: Client, result: Reclassification) -> bool:
     fresh state. History keys carry the change id, so a replay cannot append twice.
     """
     profile = _profile_item(client)
-    actions = [
+    actions: list[Action] = [
         _ProfileItem.client_class.set(result.client_class),
         _ProfileItem.vip.set(result.vip),
         _ProfileItem.class_basis.set(_basis_attr(result.basis)),

@@ -1,0 +1,134 @@
+"""`crm`: the local system and its helpers (API.md «Command line»).
+
+crm local [--port 3000] [--state DIR]     run everything locally on moto; Ctrl-C stops it
+crm token --role ROLE --user ID [--branch ID] [--port 3000]
+crm trigger JOB [--at ISO-TIME] [--port 3000]
+crm openapi [--write | --check]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from crm.domain.access import Role
+
+DEFAULT_PORT = 3000
+
+
+def _call_local(port: int, endpoint: str, body: dict[str, Any]) -> dict[str, Any]:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/_local/{endpoint}",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=120) as response:  # noqa: S310 - loopback only
+            return json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        detail = json.loads(exc.read() or b"{}").get("error", {})
+        raise SystemExit(f"crm: {detail.get('message', exc.reason)}") from None
+    except urllib.error.URLError:
+        raise SystemExit(
+            f"crm: no local system on port {port}; start one with `make run` (or `crm local --port {port}`)"
+        ) from None
+
+
+def _local(args: argparse.Namespace) -> int:
+    from crm.local.system import LocalSystem
+
+    system = LocalSystem(host=args.host, port=args.port, state_dir=Path(args.state) if args.state else None)
+    system.start()
+    stopping = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stopping.set())
+    print(f"crm local: serving {system.base_url}", flush=True)
+    print(f"  Swagger UI   {system.base_url}/swagger", flush=True)
+    print(
+        f"  a token      crm token --role supervisor --user sup1 --branch B001 --port {system.port}",
+        flush=True,
+    )
+    print(f"  state        {args.state or 'in memory (lost on exit; --state DIR keeps it)'}", flush=True)
+    print("  Ctrl-C stops it.", flush=True)
+    stopping.wait()
+    print("crm local: stopping…", flush=True)
+    system.stop()
+    print("crm local: stopped", flush=True)
+    return 0
+
+
+def _token(args: argparse.Namespace) -> int:
+    result = _call_local(args.port, "token", {"role": args.role, "user": args.user, "branch": args.branch})
+    print(result["token"])
+    return 0
+
+
+def _trigger(args: argparse.Namespace) -> int:
+    result = _call_local(args.port, "trigger", {"job": args.job, "at": args.at})
+    print(json.dumps(result, ensure_ascii=False, indent=2))
+    return 0
+
+
+def _openapi(args: argparse.Namespace) -> int:
+    from crm.api.openapi import COMMITTED, build_document, render
+
+    text = render(build_document())
+    if args.write:
+        COMMITTED.write_text(text, encoding="utf-8")
+        print(f"wrote {COMMITTED}")
+        return 0
+    if args.check:
+        if not COMMITTED.exists() or COMMITTED.read_text(encoding="utf-8") != text:
+            print("the committed OpenAPI document differs from the code: run `make openapi`", file=sys.stderr)
+            return 1
+        return 0
+    sys.stdout.write(text)
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="crm", description="Brokerage CRM: local system and tools")
+    commands = root.add_subparsers(dest="command", required=True)
+
+    local = commands.add_parser("local", help="run the whole system locally on moto")
+    local.add_argument("--port", type=int, default=DEFAULT_PORT)
+    local.add_argument("--host", default="127.0.0.1")
+    local.add_argument("--state", metavar="DIR", help="keep data in DIR between runs")
+    local.set_defaults(run=_local)
+
+    token = commands.add_parser("token", help="print a bearer token for the local system")
+    token.add_argument("--role", required=True, choices=[r.value for r in Role])
+    token.add_argument("--user", required=True)
+    token.add_argument("--branch")
+    token.add_argument("--port", type=int, default=DEFAULT_PORT)
+    token.set_defaults(run=_token)
+
+    trigger = commands.add_parser("trigger", help="run a scheduled job now on the local system")
+    trigger.add_argument("job")
+    trigger.add_argument("--at", help="the business time of the run (ISO 8601; Beijing time if no offset)")
+    trigger.add_argument("--port", type=int, default=DEFAULT_PORT)
+    trigger.set_defaults(run=_trigger)
+
+    openapi = commands.add_parser("openapi", help="print, write or check the OpenAPI document")
+    mode = openapi.add_mutually_exclusive_group()
+    mode.add_argument("--write", action="store_true", help="rewrite the committed document")
+    mode.add_argument("--check", action="store_true", help="fail when the committed document drifts")
+    openapi.set_defaults(run=_openapi)
+    return root
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    return int(args.run(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,282 @@
+"""The local HTTP front: what API Gateway does for the deployed stack, on loopback.
+
+It matches the request against the topology's routes, verifies the bearer token as the
+Cognito authorizer would, builds an API Gateway REST proxy event (resource, path parameters,
+`requestContext.authorizer.claims`, request time) and invokes the real handler. It also
+serves the committed OpenAPI document with Swagger UI, and the local-only endpoints that
+`crm token` and `crm trigger` call.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib import resources
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from crm import errors, topology
+from crm.local.invoke import ACCOUNT, Invoker
+from crm.local.tokens import TokenIssuer
+from crm.topology import Function, Route
+
+MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
+STAGE = "local"
+SWAGGER_ASSETS = ("swagger-ui-bundle.min.js", "swagger-ui.min.css")
+
+
+@dataclass(frozen=True)
+class _CompiledRoute:
+    route: Route
+    function: Function
+    pattern: re.Pattern[str]
+
+
+def _compile(route: Route, function: Function) -> _CompiledRoute:
+    regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(route.path))
+    return _CompiledRoute(route=route, function=function, pattern=re.compile(f"^{regex}$"))
+
+
+class RouteTable:
+    def __init__(self) -> None:
+        self._routes = [_compile(route, fn) for route, fn in topology.routes()]
+
+    def match(self, method: str, path: str) -> tuple[_CompiledRoute, dict[str, str]] | None:
+        for compiled in self._routes:
+            if compiled.route.method != method:
+                continue
+            found = compiled.pattern.match(path)
+            if found:
+                return compiled, {k: unquote(v) for k, v in found.groupdict().items()}
+        return None
+
+
+def proxy_event(
+    *,
+    compiled: _CompiledRoute,
+    path: str,
+    path_parameters: dict[str, str],
+    query: str,
+    headers: dict[str, str],
+    body: bytes,
+    claims: dict[str, str],
+    source_ip: str,
+) -> dict[str, Any]:
+    """An API Gateway REST proxy event, as the deployed RestApi sends it."""
+    multi_query = parse_qs(query, keep_blank_values=True)
+    now_ms = int(time.time() * 1000)
+    text: str | None
+    encoded = False
+    try:
+        text = body.decode("utf-8") if body else None
+    except UnicodeDecodeError:
+        text, encoded = base64.b64encode(body).decode(), True
+    return {
+        "resource": compiled.route.path,
+        "path": path,
+        "httpMethod": compiled.route.method,
+        "headers": headers,
+        "multiValueHeaders": {k: [v] for k, v in headers.items()},
+        "queryStringParameters": {k: v[-1] for k, v in multi_query.items()} or None,
+        "multiValueQueryStringParameters": multi_query or None,
+        "pathParameters": path_parameters or None,
+        "stageVariables": None,
+        "requestContext": {
+            "accountId": ACCOUNT,
+            "apiId": "local",
+            "resourcePath": compiled.route.path,
+            "httpMethod": compiled.route.method,
+            "path": f"/{STAGE}{path}",
+            "stage": STAGE,
+            "protocol": "HTTP/1.1",
+            "requestId": str(uuid.uuid4()),
+            "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now_ms / 1000)),
+            "requestTimeEpoch": now_ms,
+            "identity": {"sourceIp": source_ip, "userAgent": headers.get("User-Agent")},
+            "authorizer": {"claims": claims},
+        },
+        "body": text,
+        "isBase64Encoded": encoded,
+    }
+
+
+def error_body(status: HTTPStatus, code: str, message: str, field: str | None = None) -> bytes:
+    return json.dumps({"error": {"code": code, "message": message, "field": field}}).encode()
+
+
+class LocalFront(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(
+        self,
+        address: tuple[str, int],
+        *,
+        invoker: Invoker,
+        issuer: TokenIssuer,
+        local_endpoints: dict[str, Callable[[dict[str, Any]], Any]],
+    ) -> None:
+        super().__init__(address, _Handler)
+        self.host = address[0]
+        self.invoker = invoker
+        self.issuer = issuer
+        self.routes = RouteTable()
+        self.local_endpoints = local_endpoints
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.server_address[1]}"
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: LocalFront
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # the handlers log structured lines; an access log line per request is noise here
+
+    def do_GET(self) -> None:
+        self._dispatch()
+
+    def do_POST(self) -> None:
+        self._dispatch()
+
+    def do_PUT(self) -> None:
+        self._dispatch()
+
+    def do_DELETE(self) -> None:
+        self._dispatch()
+
+    def do_PATCH(self) -> None:
+        self._dispatch()
+
+    def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        sent = {k.lower() for k in (headers or {})}
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        if "content-type" not in sent:
+            self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _error(self, status: HTTPStatus, code: str, message: str, field: str | None = None) -> None:
+        self._send(status.value, error_body(status, code, message, field))
+
+    def _read_body(self) -> bytes | None:
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_BODY_BYTES:
+            self._error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "payload_too_large", "the body exceeds 10 MB")
+            self.close_connection = True
+            return None
+        return self.rfile.read(length) if length else b""
+
+    def _dispatch(self) -> None:
+        url = urlsplit(self.path)
+        body = self._read_body()
+        if body is None:
+            return
+        if (
+            url.path.startswith("/_local/")
+            or url.path in ("/swagger", "/openapi.json")
+            or url.path.startswith("/swagger/")
+        ):
+            self._serve_local(url.path, body)
+            return
+        matched = self.server.routes.match(self.command, url.path)
+        if matched is None:
+            self._error(HTTPStatus.NOT_FOUND, "not_found", f"no route {self.command} {url.path}")
+            return
+        try:
+            claims = self.server.issuer.verify(self.headers.get("Authorization"))
+        except errors.Unauthenticated as exc:
+            self._error(HTTPStatus.UNAUTHORIZED, exc.code, exc.message)
+            return
+        compiled, parameters = matched
+        event = proxy_event(
+            compiled=compiled,
+            path=url.path,
+            path_parameters=parameters,
+            query=url.query,
+            headers=dict(self.headers.items()),
+            body=body,
+            claims=claims,
+            source_ip=self.client_address[0],
+        )
+        try:
+            response = self.server.invoker.invoke(compiled.function, event)
+        except Exception:  # what API Gateway answers when the integration fails
+            from crm.observability import logger
+
+            logger.exception("handler failed", function=compiled.function.name)
+            self._error(HTTPStatus.BAD_GATEWAY, "internal", "the function failed; see the local log")
+            return
+        self._relay(response)
+
+    def _relay(self, response: dict[str, Any]) -> None:
+        headers = dict(response.get("headers") or {})
+        for key, values in (response.get("multiValueHeaders") or {}).items():
+            headers[key] = ", ".join(values)
+        raw = response.get("body") or ""
+        payload = base64.b64decode(raw) if response.get("isBase64Encoded") else raw.encode("utf-8")
+        self._send(int(response.get("statusCode", 200)), payload, headers)
+
+    def _serve_local(self, path: str, body: bytes) -> None:
+        if path == "/openapi.json":
+            self._send(200, openapi_document().encode())
+            return
+        if path == "/swagger":
+            self._send(200, swagger_page().encode(), {"Content-Type": "text/html; charset=utf-8"})
+            return
+        if path.startswith("/swagger/") and path.rsplit("/", 1)[-1] in SWAGGER_ASSETS:
+            name = path.rsplit("/", 1)[-1]
+            kind = "application/javascript" if name.endswith(".js") else "text/css"
+            self._send(200, swagger_asset(name), {"Content-Type": kind})
+            return
+        endpoint = self.server.local_endpoints.get(path.removeprefix("/_local/"))
+        if endpoint is None:
+            self._error(HTTPStatus.NOT_FOUND, "not_found", f"no local endpoint {path}")
+            return
+        try:
+            request = json.loads(body) if body else {}
+            if not isinstance(request, dict):
+                raise errors.MalformedRequest("the body must be a JSON object", field="body")
+            result = endpoint(request)
+        except json.JSONDecodeError:
+            self._error(HTTPStatus.BAD_REQUEST, "malformed_request", "the body is not valid JSON", "body")
+            return
+        except errors.CrmError as exc:
+            status = HTTPStatus.NOT_FOUND if isinstance(exc, errors.NotFound) else HTTPStatus.BAD_REQUEST
+            self._error(status, exc.code, exc.message, exc.field)
+            return
+        self._send(200, json.dumps(result, ensure_ascii=False, default=str).encode())
+
+
+def openapi_document() -> str:
+    return resources.files("crm.api").joinpath("openapi.json").read_text(encoding="utf-8")
+
+
+def swagger_asset(name: str) -> bytes:
+    return (
+        resources.files("aws_lambda_powertools.event_handler.openapi.swagger_ui").joinpath(name).read_bytes()
+    )
+
+
+def swagger_page() -> str:
+    from aws_lambda_powertools.event_handler.openapi.swagger_ui.html import generate_swagger_html
+
+    return generate_swagger_html(
+        openapi_document(),
+        "/swagger/swagger-ui-bundle.min.js",
+        "/swagger/swagger-ui.min.css",
+        "/swagger",
+        None,
+        persist_authorization=True,
+    )

@@ -1,0 +1,67 @@
+"""Invoking a real handler the way Lambda does: its module, a context, one event at a time."""
+
+from __future__ import annotations
+
+import importlib
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from crm.topology import Function
+
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+
+
+@dataclass
+class LambdaContext:
+    """What a handler may read from Lambda's context object."""
+
+    function_name: str
+    memory_limit_in_mb: int
+    timeout_s: int
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    function_version: str = "$LATEST"
+    log_group_name: str = ""
+    log_stream_name: str = "local"
+    _deadline: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.invoked_function_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{self.function_name}"
+        self.log_group_name = f"/aws/lambda/{self.function_name}"
+        self._deadline = time.monotonic() + self.timeout_s
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+class Invoker:
+    """Loads each function's handler once and runs it like one warm Lambda container.
+
+    A Lambda container handles one event at a time and Powertools' resolvers keep per-request
+    state on module-level objects, so invocations of the same function are serialised.
+    """
+
+    def __init__(self) -> None:
+        self._handlers: dict[str, Callable[[dict[str, Any], Any], Any]] = {}
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def handler(self, function: Function) -> Callable[[dict[str, Any], Any], Any]:
+        with self._guard:
+            if function.name not in self._handlers:
+                module = importlib.import_module(function.module)
+                self._handlers[function.name] = module.lambda_handler
+                self._locks[function.name] = threading.Lock()
+            return self._handlers[function.name]
+
+    def invoke(self, function: Function, event: dict[str, Any]) -> Any:
+        handler = self.handler(function)
+        context = LambdaContext(
+            function_name=function.name, memory_limit_in_mb=function.memory_mb, timeout_s=function.timeout_s
+        )
+        with self._locks[function.name]:
+            return handler(event, context)

@@ -1,0 +1,74 @@
+"""Create, from the topology, every resource the handlers need, in moto."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from crm import topology
+from crm.topology import Key, Table
+
+
+def _attribute_definitions(table: Table) -> list[dict[str, str]]:
+    keys: dict[str, Key] = {table.partition_key.name: table.partition_key}
+    if table.sort_key:
+        keys[table.sort_key.name] = table.sort_key
+    for index in table.indexes:
+        keys[index.partition_key.name] = index.partition_key
+        if index.sort_key:
+            keys[index.sort_key.name] = index.sort_key
+    return [{"AttributeName": key.name, "AttributeType": key.type} for key in keys.values()]
+
+
+def _key_schema(partition: Key, sort: Key | None) -> list[dict[str, str]]:
+    schema = [{"AttributeName": partition.name, "KeyType": "HASH"}]
+    if sort:
+        schema.append({"AttributeName": sort.name, "KeyType": "RANGE"})
+    return schema
+
+
+def table_definition(table: Table) -> dict[str, Any]:
+    """CreateTable arguments for one topology table (also what the stack declares)."""
+    definition: dict[str, Any] = {
+        "TableName": table.local_name,
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": _attribute_definitions(table),
+        "KeySchema": _key_schema(table.partition_key, table.sort_key),
+    }
+    if table.indexes:
+        definition["GlobalSecondaryIndexes"] = [
+            {
+                "IndexName": index.name,
+                "KeySchema": _key_schema(index.partition_key, index.sort_key),
+                "Projection": {"ProjectionType": "ALL"},
+            }
+            for index in table.indexes
+        ]
+    if table.stream:
+        definition["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
+    return definition
+
+
+def create_tables(dynamodb: Any) -> None:
+    existing = set(dynamodb.list_tables()["TableNames"])
+    for table in topology.TABLES:
+        if table.local_name in existing:
+            continue
+        dynamodb.create_table(**table_definition(table))
+        if table.ttl_attribute:
+            dynamodb.update_time_to_live(
+                TableName=table.local_name,
+                TimeToLiveSpecification={"Enabled": True, "AttributeName": table.ttl_attribute},
+            )
+
+
+def failure_queue_name(function: topology.Function) -> str:
+    return f"crm-{function.name}-failures"
+
+
+def create_queues(sqs: Any) -> dict[str, str]:
+    """One on-failure queue per stream-fed function, as in AWS; returns name → URL."""
+    return {
+        fn.name: sqs.create_queue(QueueName=failure_queue_name(fn))["QueueUrl"]
+        for fn in topology.FUNCTIONS
+        if fn.stream is not None
+    }

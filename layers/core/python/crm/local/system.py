@@ -1,0 +1,142 @@
+"""Starting and stopping the whole local system: moto, resources, stream pumps, HTTP front."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+from crm import topology
+from crm.local import jobs, provision, state
+from crm.local.front import LocalFront
+from crm.local.invoke import REGION, Invoker
+from crm.local.pump import StreamPump
+from crm.local.tokens import TokenIssuer
+
+ISSUER = "https://crm.local/user-pool"
+SNAPSHOT_EVERY_S = 10.0
+
+
+def handler_environment(aws_endpoint: str) -> dict[str, str]:
+    """What every handler process sees locally: moto as AWS, tables by their local names."""
+    return {
+        "AWS_ENDPOINT_URL": aws_endpoint,
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+        "POWERTOOLS_SERVICE_NAME": "brokerage-crm-local",
+        **topology.local_environment(),
+    }
+
+
+class LocalSystem:
+    def __init__(self, *, host: str = "127.0.0.1", port: int = 3000, state_dir: Path | None = None) -> None:
+        self.host, self.port, self.state_dir = host, port, state_dir
+        self.invoker = Invoker()
+        self.pumps: list[StreamPump] = []
+        self._moto: Any = None
+        self._front: LocalFront | None = None
+        self._front_thread: threading.Thread | None = None
+        self._stop_snapshots = threading.Event()
+        self._snapshot_thread: threading.Thread | None = None
+        self._clients: dict[str, Any] = {}
+
+    @property
+    def base_url(self) -> str:
+        if self._front is None:
+            raise RuntimeError("not started")
+        return self._front.base_url
+
+    def start(self) -> None:
+        from moto.server import ThreadedMotoServer
+
+        for noisy in ("werkzeug", "moto"):
+            logging.getLogger(noisy).setLevel(logging.ERROR)
+        self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self._moto.start()
+        moto_host, moto_port = self._moto.get_host_and_port()
+        os.environ.update(handler_environment(f"http://{moto_host}:{moto_port}"))
+
+        import boto3
+
+        session = boto3.session.Session()
+        self._clients = {name: session.client(name) for name in ("dynamodb", "dynamodbstreams", "sqs")}
+        provision.create_tables(self._clients["dynamodb"])
+        queues = provision.create_queues(self._clients["sqs"])
+        restored = 0
+        if self.state_dir is not None:
+            self.state_dir.mkdir(parents=True, exist_ok=True)
+            restored = state.load(self._clients["dynamodb"], self.state_dir)
+        self._start_pumps(queues, from_latest=restored > 0)
+
+        issuer = TokenIssuer.for_state(self.state_dir, ISSUER)
+        self._front = LocalFront(
+            (self.host, self.port),
+            invoker=self.invoker,
+            issuer=issuer,
+            local_endpoints={
+                "health": lambda _: {"status": "ok"},
+                "token": lambda body: {
+                    "token": issuer.mint(
+                        role=body.get("role", ""), user=body.get("user", ""), branch=body.get("branch")
+                    )
+                },
+                "trigger": lambda body: jobs.trigger(self.invoker, str(body.get("job", "")), body.get("at")),
+                "status": lambda _: self.status(),
+            },
+        )
+        self.port = self._front.server_address[1]
+        self._front_thread = threading.Thread(target=self._front.serve_forever, name="front", daemon=True)
+        self._front_thread.start()
+        if self.state_dir is not None:
+            self._snapshot_thread = threading.Thread(target=self._snapshots, name="snapshots", daemon=True)
+            self._snapshot_thread.start()
+
+    def _start_pumps(self, queues: dict[str, str], *, from_latest: bool) -> None:
+        dynamodb = self._clients["dynamodb"]
+        for function in topology.FUNCTIONS:
+            if function.stream is None:
+                continue
+            table = function.stream.table
+            stream_arn = dynamodb.describe_table(TableName=table.local_name)["Table"]["LatestStreamArn"]
+            pump = StreamPump(
+                function,
+                streams=self._clients["dynamodbstreams"],
+                sqs=self._clients["sqs"],
+                stream_arn=stream_arn,
+                failure_queue_url=queues[function.name],
+                invoker=self.invoker,
+                from_latest=from_latest,
+            )
+            pump.start()
+            self.pumps.append(pump)
+
+    def _snapshots(self) -> None:
+        while not self._stop_snapshots.wait(SNAPSHOT_EVERY_S):
+            self.save_state()
+
+    def save_state(self) -> None:
+        if self.state_dir is not None:
+            state.save(self._clients["dynamodb"], self.state_dir)
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "base_url": self.base_url,
+            "streams": {pump.function.name: pump.stats.as_dict() for pump in self.pumps},
+        }
+
+    def stop(self) -> None:
+        self._stop_snapshots.set()
+        if self._front is not None:
+            self._front.shutdown()
+            self._front.server_close()
+        for pump in self.pumps:
+            pump.stop()
+        self.save_state()
+        if self._moto is not None:
+            self._moto.stop()
