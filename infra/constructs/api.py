@@ -1,0 +1,167 @@
+"""The REST API: every topology route as a method proxied to its function, all behind Cognito.
+
+The stage is throttled, traced with X-Ray and access-logged (JSON, one year). Errors API Gateway
+answers itself (no token, throttled, unknown route, integration failure) use the API's error body
+`{"error": {"code", "message", "field"}}`, and an unknown route is a 404 as the handlers' own
+router answers it, not API Gateway's 403 "Missing Authentication Token".
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+from crm import topology
+
+from infra.constructs.function import LOG_RETENTION
+from infra.constructs.nag import acknowledge
+
+STAGE = "v1"
+THROTTLING_RATE_LIMIT = 100  # requests per second, steady state, across the stage
+THROTTLING_BURST_LIMIT = 200
+
+_PATH_PARAMETER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+@dataclass(frozen=True)
+class GatewayError:
+    """One of API Gateway's own answers, in the API's error body."""
+
+    response_type: apigw.ResponseType
+    code: str
+    status: str | None = None  # None keeps API Gateway's status
+    message: str = "$context.error.messageString"  # a JSON string already, quotes included
+
+    @property
+    def template(self) -> str:
+        return f'{{"error": {{"code": "{self.code}", "message": {self.message}, "field": null}}}}'
+
+
+GATEWAY_ERRORS = (
+    GatewayError(apigw.ResponseType.UNAUTHORIZED, "unauthenticated", "401"),
+    GatewayError(apigw.ResponseType.ACCESS_DENIED, "forbidden", "403"),
+    # What API Gateway answers for a route it does not have: a 404 like the handlers' router.
+    GatewayError(apigw.ResponseType.MISSING_AUTHENTICATION_TOKEN, "not_found", "404", '"no such route"'),
+    GatewayError(apigw.ResponseType.THROTTLED, "throttled", "429"),
+    GatewayError(apigw.ResponseType.DEFAULT_4_XX, "bad_request"),
+    GatewayError(apigw.ResponseType.DEFAULT_5_XX, "internal_error"),
+)
+
+
+def _access_log_format() -> apigw.AccessLogFormat:
+    """One JSON line per request: who (user, role, branch from the token), what, when, outcome."""
+    field = apigw.AccessLogField
+    return apigw.AccessLogFormat.custom(
+        json.dumps(
+            {
+                "requestId": field.context_request_id(),
+                "xrayTraceId": field.context_xray_trace_id(),
+                "requestTime": field.context_request_time(),
+                "ip": field.context_identity_source_ip(),
+                "user": field.context_authorizer_claims("cognito:username"),
+                "role": field.context_authorizer_claims("custom:role"),
+                "branch": field.context_authorizer_claims("custom:branch"),
+                "httpMethod": field.context_http_method(),
+                "resourcePath": field.context_resource_path(),
+                "path": field.context_path(),
+                "status": field.context_status(),
+                "responseLength": field.context_response_length(),
+                "integrationLatency": field.context_integration_latency(),
+                "error": field.context_error_message(),
+            }
+        )
+    )
+
+
+def path_parameters(path: str) -> list[str]:
+    """`/clients/{client_id}/metrics/{year}` → `["client_id", "year"]`."""
+    return _PATH_PARAMETER.findall(path)
+
+
+class Api(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        routes: Iterable[tuple[topology.Route, topology.Function]],
+        functions: Mapping[str, lambda_.IFunction],
+        authorizer: apigw.IAuthorizer,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        access_logs = logs.LogGroup(
+            self, "AccessLogs", retention=LOG_RETENTION, removal_policy=RemovalPolicy.RETAIN
+        )
+        self.rest_api = apigw.RestApi(
+            self,
+            "RestApi",
+            description="Brokerage CRM: clients, questionnaires, classification (see the OpenAPI document)",
+            endpoint_types=[apigw.EndpointType.REGIONAL],
+            cloud_watch_role=True,
+            deploy_options=apigw.StageOptions(
+                stage_name=STAGE,
+                throttling_rate_limit=THROTTLING_RATE_LIMIT,
+                throttling_burst_limit=THROTTLING_BURST_LIMIT,
+                tracing_enabled=True,
+                metrics_enabled=True,
+                logging_level=apigw.MethodLoggingLevel.ERROR,
+                data_trace_enabled=False,  # request bodies carry personal data: never log them
+                access_log_destination=apigw.LogGroupLogDestination(access_logs),
+                access_log_format=_access_log_format(),
+            ),
+        )
+        acknowledge(
+            self.rest_api,
+            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+            "AmazonAPIGatewayPushToCloudWatchLogs]",
+            "The account-level role API Gateway uses to write execution and access logs; AWS "
+            "maintains this policy for exactly that purpose and it grants nothing else.",
+        )
+        acknowledge(
+            self.rest_api,
+            "AwsSolutions-APIG3",
+            "No AWS WAF web ACL yet: every method requires a Cognito token and the stage is "
+            "throttled; a WAF (rate-based and managed rules) is a follow-up with its own cost.",
+        )
+        validator = self.rest_api.add_request_validator(
+            "PathParameters", validate_request_parameters=True, validate_request_body=False
+        )
+        acknowledge(
+            self.rest_api,
+            "AwsSolutions-APIG2",
+            "Path parameters are validated here; request bodies are validated by each handler's "
+            "pydantic models, which answer with the API's error body naming the offending field "
+            "(API.md) and are the source of the generated OpenAPI document. Body validation in "
+            "API Gateway would need a second copy of every schema and answer in another shape.",
+        )
+        for error in GATEWAY_ERRORS:
+            self.rest_api.add_gateway_response(
+                error.response_type.response_type,
+                type=error.response_type,
+                status_code=error.status,
+                templates={"application/json": error.template},
+            )
+
+        integrations: dict[str, apigw.LambdaIntegration] = {}
+        for route, function in routes:
+            if function.name not in integrations:
+                integrations[function.name] = apigw.LambdaIntegration(
+                    functions[function.name], allow_test_invoke=False
+                )
+            self.rest_api.root.resource_for_path(route.path).add_method(
+                route.method,
+                integrations[function.name],
+                authorizer=authorizer,
+                authorization_type=apigw.AuthorizationType.COGNITO,
+                request_validator=validator,
+                request_parameters={
+                    f"method.request.path.{name}": True for name in path_parameters(route.path)
+                },
+            )

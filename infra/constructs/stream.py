@@ -1,0 +1,63 @@
+"""A DynamoDB stream → Lambda subscription with the settings of a topology `StreamSource`.
+
+The mapping reports partial batch failures, bisects a failing batch, retries a bounded number
+of times within a bounded record age, and sends what still fails to an encrypted SQS queue
+(14 days to look at it and replay it) instead of blocking the shard or dropping the record.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Duration
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as sources
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+from crm import topology
+
+from infra.constructs.nag import acknowledge
+
+FAILURE_RETENTION = Duration.days(14)  # the most SQS keeps a message
+
+
+class StreamSubscription(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        source: topology.StreamSource,
+        table: dynamodb.ITable,
+        function: lambda_.IFunction,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.failures = sqs.Queue(
+            self,
+            "Failures",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=FAILURE_RETENTION,
+        )
+        acknowledge(
+            self.failures,
+            "AwsSolutions-SQS3",
+            "This queue is itself the on-failure destination of a stream event source mapping: it "
+            "holds the descriptions of records that exhausted their retries, for an operator to "
+            "inspect and replay. Nothing consumes it automatically, so a DLQ behind it would never "
+            "receive anything.",
+        )
+        function.add_event_source(
+            sources.DynamoEventSource(
+                table,
+                starting_position=lambda_.StartingPosition.TRIM_HORIZON,
+                batch_size=source.batch_size,
+                max_batching_window=Duration.seconds(source.max_batching_window_s),
+                retry_attempts=source.retry_attempts,
+                max_record_age=Duration.seconds(source.max_record_age_s),
+                bisect_batch_on_error=source.bisect_batch_on_error,
+                report_batch_item_failures=True,
+                parallelization_factor=source.parallelization_factor,
+                filters=[lambda_.FilterCriteria.filter(pattern) for pattern in source.filters],
+                on_failure=sources.SqsDlq(self.failures),
+            )
+        )

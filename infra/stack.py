@@ -1,0 +1,66 @@
+"""The one stack: composes a construct per capability, every piece derived from `crm.topology`.
+
+A table, function, route, stream source or schedule added to the topology appears here with no
+edit: tables become `Data`, functions `CrmFunction`s, their routes the `Api`, their stream
+sources `StreamSubscription`s and their schedules `ScheduledInvocation`s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from aws_cdk import Stack
+from constructs import Construct
+from crm import topology
+
+from infra.constructs.api import Api
+from infra.constructs.data import Data
+from infra.constructs.function import CrmFunction
+from infra.constructs.identity import Identity
+from infra.constructs.schedule import ScheduledInvocation
+from infra.constructs.shared_layer import SharedLayers
+from infra.constructs.stream import StreamSubscription
+
+
+class BrokerageCrmStack(Stack):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        tables: Sequence[topology.Table] = topology.TABLES,
+        functions: Sequence[topology.Function] = topology.FUNCTIONS,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            scope,
+            construct_id,
+            description="Brokerage CRM back end: API, functions, tables and streams (crm.topology)",
+            **kwargs,
+        )
+        self.data = Data(self, "Data", tables)
+        self.identity = Identity(self, "Identity")
+        layers = SharedLayers(self, "Layers")
+        self.functions = {
+            spec.name: CrmFunction(self, spec, tables=self.data.tables, layers=layers.all)
+            for spec in functions
+        }
+        self.api = Api(
+            self,
+            "Api",
+            routes=[(route, spec) for spec in functions for route in spec.routes],
+            functions={name: built.function for name, built in self.functions.items()},
+            authorizer=self.identity.authorizer,
+        )
+        for built in self.functions.values():
+            if built.spec.stream is not None:
+                StreamSubscription(
+                    built,
+                    "Stream",
+                    source=built.spec.stream,
+                    table=self.data.tables[built.spec.stream.table.name],
+                    function=built.function,
+                )
+            if built.spec.schedule is not None:
+                ScheduledInvocation(built, "Schedule", schedule=built.spec.schedule, function=built.function)
