@@ -43,8 +43,6 @@ def observed(correlation_id_path: str | None = None) -> Callable[[Handler], Hand
         if tracing_enabled():
             wrapped = tracer().capture_lambda_handler(wrapped, capture_response=False)
         wrapped = metrics.log_metrics(wrapped)
-        return logger.inject_lambda_context(
-            wrapped, correlation_id_path=correlation_id_path, clear_state=True
-        )
+        return logger.inject_lambda_context(wrapped, correlation_id_path=correlation_id_path, clear_state=True)
 
     return decorate

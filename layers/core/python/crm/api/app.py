@@ -9,6 +9,7 @@ body of API.md. Bodies are parsed with Decimal floats so money never passes thro
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from functools import partial
@@ -17,7 +18,6 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 
@@ -51,11 +51,15 @@ def to_json(body: Any) -> str:
     return json.dumps(body, ensure_ascii=False, separators=(",", ":"), default=_json_default)
 
 
-def error_response(exc: errors.CrmError, status: HTTPStatus | None = None) -> Response:
+def error_body(exc: errors.CrmError) -> dict[str, Any]:
+    return {"error": {"code": exc.code, "message": exc.message, "field": exc.field}}
+
+
+def error_response(exc: errors.CrmError) -> Response:
     return Response(
-        status_code=(status or STATUS.get(type(exc), HTTPStatus.BAD_REQUEST)).value,
+        status_code=STATUS.get(type(exc), HTTPStatus.BAD_REQUEST).value,
         content_type=content_types.APPLICATION_JSON,
-        body={"error": {"code": exc.code, "message": exc.message, "field": exc.field}},
+        body=error_body(exc),
     )
 
 
@@ -83,29 +87,49 @@ def _validation_error(exc: RequestValidationError) -> errors.CrmError:
     return errors.InvalidInput(f"{field}: {message}" if field else message, field=field)
 
 
-def _authorize(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response:
-    event = app.current_event
-    identity = Identity.from_claims(event.request_context.authorizer.claims)
-    grant = rules.access().grant(identity, f"{event.http_method} {event.resource}")
-    content_type = (event.headers.get("content-type") or "").split(";")[0].strip().lower()
-    if event.body and content_type and not content_type.endswith("json"):
-        # The API speaks JSON only; a form-encoded body (curl -d) would otherwise be half-read.
+def authorize(event: Mapping[str, Any]) -> Grant:
+    """Identity × route → grant, before validation or business code sees the request.
+
+    Also refuses non-JSON bodies: the API speaks JSON only, and a form-encoded body (curl -d)
+    would otherwise be read as a half-empty form.
+    """
+    claims = ((event.get("requestContext") or {}).get("authorizer") or {}).get("claims")
+    identity = Identity.from_claims(claims)
+    grant = rules.access().grant(identity, f"{event.get('httpMethod')} {event.get('resource')}")
+    headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
+    content_type = headers.get("content-type", "").split(";")[0].strip().lower()
+    if event.get("body") and content_type and not content_type.endswith("json"):
         raise errors.MalformedRequest(
             f"send the body as JSON with Content-Type: application/json (not {content_type})",
             field="Content-Type",
         )
-    app.append_context(grant=grant)
     logger.append_keys(user=identity.user_id, role=identity.role.value, branch=identity.branch_id)
-    return next_middleware(app)
+    return grant
 
 
-def create_app() -> APIGatewayRestResolver:
-    app = APIGatewayRestResolver(
+class CrmResolver(APIGatewayRestResolver):
+    """A REST resolver that authorises the caller before Powertools validates the request."""
+
+    def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+        try:
+            caller = authorize(event)
+        except errors.CrmError as exc:
+            return {
+                "statusCode": STATUS.get(type(exc), HTTPStatus.BAD_REQUEST).value,
+                "headers": {"Content-Type": content_types.APPLICATION_JSON},
+                "body": to_json(error_body(exc)),
+                "isBase64Encoded": False,
+            }
+        self.append_context(grant=caller)
+        return super().resolve(event, context)
+
+
+def create_app() -> CrmResolver:
+    app = CrmResolver(
         enable_validation=True,
         serializer=to_json,
         json_body_deserializer=partial(json.loads, parse_float=Decimal),
     )
-    app.use(middlewares=[_authorize])
 
     @app.exception_handler(errors.CrmError)
     def _domain_error(exc: errors.CrmError) -> Response:

@@ -67,9 +67,7 @@ class ClientOut(BaseModel):
     branch_id: str
     manager_id: str
     opened_on: date
-    client_class: str | None = Field(
-        description="One of A+, B+, A, B, C, D, C-, D-, E, F, G; null before metrics"
-    )
+    client_class: str | None = Field(description="One of A+, B+, A, B, C, D, C-, D-, E, F, G; null before metrics")
     risk_level: Literal["very_low", "low", "medium", "high"] | None
     risk_score: int | None
     risk_assessed_at: datetime | None

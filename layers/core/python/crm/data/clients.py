@@ -346,13 +346,9 @@ def apply_reclassification(client: Client, result: Reclassification) -> bool:
         with TransactWrite(connection=connection()) as transaction:
             transaction.update(profile, actions=actions)
             if result.class_change is not None:
-                transaction.save(
-                    _class_history_item(result.class_change), condition=_ClientsItem.sk.does_not_exist()
-                )
+                transaction.save(_class_history_item(result.class_change), condition=_ClientsItem.sk.does_not_exist())
             if result.vip_change is not None:
-                transaction.save(
-                    _vip_history_item(result.vip_change), condition=_ClientsItem.sk.does_not_exist()
-                )
+                transaction.save(_vip_history_item(result.vip_change), condition=_ClientsItem.sk.does_not_exist())
     except TransactWriteError as exc:
         if exc.cause_response_code == "TransactionCanceledException":
             return False
@@ -428,9 +424,7 @@ def reassign_manager(client: Client, assignment: ManagerAssignment) -> None:
     """Change the one manager of a client and keep who, when and why (第50条 2)."""
     try:
         with TransactWrite(connection=connection()) as transaction:
-            transaction.update(
-                _profile_item(client), actions=[_ProfileItem.manager_id.set(assignment.manager_id)]
-            )
+            transaction.update(_profile_item(client), actions=[_ProfileItem.manager_id.set(assignment.manager_id)])
             transaction.save(
                 _ManagerHistoryItem(
                     pk=client_pk(client.client_id),

@@ -103,9 +103,7 @@ def _chosen_options(question: Question, raw: object) -> tuple[str, ...]:
     for option in chosen:
         if option not in question.option_scores:
             offered = ", ".join(question.option_scores)
-            raise InvalidInput(
-                f"question {question.number} has no option {option!r} (options: {offered})", field=field
-            )
+            raise InvalidInput(f"question {question.number} has no option {option!r} (options: {offered})", field=field)
     return chosen
 
 
@@ -123,9 +121,7 @@ def assess(answers: Mapping[str, object], rules: QuestionnaireRules) -> Assessme
         chosen = _chosen_options(question, answers[number])
         score += max(question.option_scores[option] for option in chosen)
         normalised[number] = tuple(sorted(chosen)) if question.multiple else chosen[0]
-    return Assessment(
-        score=score, risk_level=rules.level_for(score), answers=normalised, rules_version=rules.version
-    )
+    return Assessment(score=score, risk_level=rules.level_for(score), answers=normalised, rules_version=rules.version)
 
 
 def _question_order(number: str) -> tuple[int, str]:

@@ -25,6 +25,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from crm import errors, topology
 from crm.local.invoke import ACCOUNT, Invoker
 from crm.local.tokens import TokenIssuer
+from crm.observability import logger
 from crm.topology import Function, Route
 
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
@@ -68,10 +69,10 @@ def proxy_event(
     body: bytes,
     claims: dict[str, str],
     source_ip: str,
+    now_ms: int,
 ) -> dict[str, Any]:
     """An API Gateway REST proxy event, as the deployed RestApi sends it."""
     multi_query = parse_qs(query, keep_blank_values=True)
-    now_ms = int(time.time() * 1000)
     text: str | None
     encoded = False
     try:
@@ -107,8 +108,76 @@ def proxy_event(
     }
 
 
-def error_body(status: HTTPStatus, code: str, message: str, field: str | None = None) -> bytes:
-    return json.dumps({"error": {"code": code, "message": message, "field": field}}).encode()
+@dataclass(frozen=True)
+class GatewayResponse:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+def _error(status: HTTPStatus, code: str, message: str, field: str | None = None) -> GatewayResponse:
+    body = json.dumps({"error": {"code": code, "message": message, "field": field}}).encode()
+    return GatewayResponse(status.value, {"Content-Type": "application/json"}, body)
+
+
+class Gateway:
+    """What the deployed RestApi does in front of the functions: route, authorise, invoke.
+
+    Unknown routes get 404 and missing or invalid tokens 401 without reaching a function, as
+    the stack's gateway responses answer them.
+    """
+
+    def __init__(self, invoker: Invoker, issuer: TokenIssuer) -> None:
+        self.invoker = invoker
+        self.issuer = issuer
+        self.routes = RouteTable()
+
+    def handle(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: str = "",
+        headers: dict[str, str] | None = None,
+        body: bytes = b"",
+        source_ip: str = "127.0.0.1",
+        now_ms: int | None = None,
+    ) -> GatewayResponse:
+        headers = headers or {}
+        matched = self.routes.match(method, path)
+        if matched is None:
+            return _error(HTTPStatus.NOT_FOUND, "not_found", f"no route {method} {path}")
+        authorization = next((v for k, v in headers.items() if k.lower() == "authorization"), None)
+        try:
+            claims = self.issuer.verify(authorization)
+        except errors.Unauthenticated as exc:
+            return _error(HTTPStatus.UNAUTHORIZED, exc.code, exc.message)
+        compiled, parameters = matched
+        event = proxy_event(
+            compiled=compiled,
+            path=path,
+            path_parameters=parameters,
+            query=query,
+            headers=headers,
+            body=body,
+            claims=claims,
+            source_ip=source_ip,
+            now_ms=now_ms if now_ms is not None else int(time.time() * 1000),
+        )
+        try:
+            response = self.invoker.invoke(compiled.function, event)
+        except Exception:  # API Gateway answers 502 when the integration fails
+            logger.exception("handler failed", function=compiled.function.name)
+            return _error(HTTPStatus.BAD_GATEWAY, "internal", "the function failed; see the local log")
+        out_headers = dict(response.get("headers") or {})
+        for key, values in (response.get("multiValueHeaders") or {}).items():
+            out_headers[key] = ", ".join(values)
+        raw = response.get("body") or ""
+        payload = base64.b64decode(raw) if response.get("isBase64Encoded") else raw.encode("utf-8")
+        return GatewayResponse(int(response.get("statusCode", 200)), out_headers, payload)
 
 
 class LocalFront(ThreadingHTTPServer):
@@ -118,15 +187,12 @@ class LocalFront(ThreadingHTTPServer):
         self,
         address: tuple[str, int],
         *,
-        invoker: Invoker,
-        issuer: TokenIssuer,
+        gateway: Gateway,
         local_endpoints: dict[str, Callable[[dict[str, Any]], Any]],
     ) -> None:
         super().__init__(address, _Handler)
         self.host = address[0]
-        self.invoker = invoker
-        self.issuer = issuer
-        self.routes = RouteTable()
+        self.gateway = gateway
         self.local_endpoints = local_endpoints
 
     @property
@@ -156,107 +222,63 @@ class _Handler(BaseHTTPRequestHandler):
     def do_PATCH(self) -> None:
         self._dispatch()
 
-    def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
-        self.send_response(status)
-        sent = {k.lower() for k in (headers or {})}
-        for key, value in (headers or {}).items():
+    def _send(self, response: GatewayResponse) -> None:
+        self.send_response(response.status)
+        sent = {k.lower() for k in response.headers}
+        for key, value in response.headers.items():
             self.send_header(key, value)
         if "content-type" not in sent:
             self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Content-Length", str(len(response.body)))
         self.end_headers()
-        self.wfile.write(body)
-
-    def _error(self, status: HTTPStatus, code: str, message: str, field: str | None = None) -> None:
-        self._send(status.value, error_body(status, code, message, field))
-
-    def _read_body(self) -> bytes | None:
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > MAX_BODY_BYTES:
-            self._error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "payload_too_large", "the body exceeds 10 MB")
-            self.close_connection = True
-            return None
-        return self.rfile.read(length) if length else b""
+        self.wfile.write(response.body)
 
     def _dispatch(self) -> None:
         url = urlsplit(self.path)
-        body = self._read_body()
-        if body is None:
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_BODY_BYTES:
+            self.close_connection = True
+            self._send(_error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "payload_too_large", "the body exceeds 10 MB"))
             return
-        if (
-            url.path.startswith("/_local/")
-            or url.path in ("/swagger", "/openapi.json")
-            or url.path.startswith("/swagger/")
-        ):
-            self._serve_local(url.path, body)
+        body = self.rfile.read(length) if length else b""
+        if url.path.startswith(("/_local/", "/swagger")) or url.path == "/openapi.json":
+            self._send(self._serve_local(url.path, body))
             return
-        matched = self.server.routes.match(self.command, url.path)
-        if matched is None:
-            self._error(HTTPStatus.NOT_FOUND, "not_found", f"no route {self.command} {url.path}")
-            return
-        try:
-            claims = self.server.issuer.verify(self.headers.get("Authorization"))
-        except errors.Unauthenticated as exc:
-            self._error(HTTPStatus.UNAUTHORIZED, exc.code, exc.message)
-            return
-        compiled, parameters = matched
-        event = proxy_event(
-            compiled=compiled,
-            path=url.path,
-            path_parameters=parameters,
-            query=url.query,
-            headers=dict(self.headers.items()),
-            body=body,
-            claims=claims,
-            source_ip=self.client_address[0],
+        self._send(
+            self.server.gateway.handle(
+                self.command,
+                url.path,
+                query=url.query,
+                headers=dict(self.headers.items()),
+                body=body,
+                source_ip=self.client_address[0],
+            )
         )
-        try:
-            response = self.server.invoker.invoke(compiled.function, event)
-        except Exception:  # what API Gateway answers when the integration fails
-            from crm.observability import logger
 
-            logger.exception("handler failed", function=compiled.function.name)
-            self._error(HTTPStatus.BAD_GATEWAY, "internal", "the function failed; see the local log")
-            return
-        self._relay(response)
-
-    def _relay(self, response: dict[str, Any]) -> None:
-        headers = dict(response.get("headers") or {})
-        for key, values in (response.get("multiValueHeaders") or {}).items():
-            headers[key] = ", ".join(values)
-        raw = response.get("body") or ""
-        payload = base64.b64decode(raw) if response.get("isBase64Encoded") else raw.encode("utf-8")
-        self._send(int(response.get("statusCode", 200)), payload, headers)
-
-    def _serve_local(self, path: str, body: bytes) -> None:
+    def _serve_local(self, path: str, body: bytes) -> GatewayResponse:
         if path == "/openapi.json":
-            self._send(200, openapi_document().encode())
-            return
+            return GatewayResponse(200, {"Content-Type": "application/json"}, openapi_document().encode())
         if path == "/swagger":
-            self._send(200, swagger_page().encode(), {"Content-Type": "text/html; charset=utf-8"})
-            return
-        if path.startswith("/swagger/") and path.rsplit("/", 1)[-1] in SWAGGER_ASSETS:
-            name = path.rsplit("/", 1)[-1]
+            return GatewayResponse(200, {"Content-Type": "text/html; charset=utf-8"}, swagger_page().encode())
+        name = path.rsplit("/", 1)[-1]
+        if path.startswith("/swagger/") and name in SWAGGER_ASSETS:
             kind = "application/javascript" if name.endswith(".js") else "text/css"
-            self._send(200, swagger_asset(name), {"Content-Type": kind})
-            return
+            return GatewayResponse(200, {"Content-Type": kind}, swagger_asset(name))
         endpoint = self.server.local_endpoints.get(path.removeprefix("/_local/"))
         if endpoint is None:
-            self._error(HTTPStatus.NOT_FOUND, "not_found", f"no local endpoint {path}")
-            return
+            return _error(HTTPStatus.NOT_FOUND, "not_found", f"no local endpoint {path}")
         try:
             request = json.loads(body) if body else {}
             if not isinstance(request, dict):
                 raise errors.MalformedRequest("the body must be a JSON object", field="body")
             result = endpoint(request)
         except json.JSONDecodeError:
-            self._error(HTTPStatus.BAD_REQUEST, "malformed_request", "the body is not valid JSON", "body")
-            return
+            return _error(HTTPStatus.BAD_REQUEST, "malformed_request", "the body is not valid JSON", "body")
         except errors.CrmError as exc:
             status = HTTPStatus.NOT_FOUND if isinstance(exc, errors.NotFound) else HTTPStatus.BAD_REQUEST
-            self._error(status, exc.code, exc.message, exc.field)
-            return
-        self._send(200, json.dumps(result, ensure_ascii=False, default=str).encode())
+            return _error(status, exc.code, exc.message, exc.field)
+        body_out = json.dumps(result, ensure_ascii=False, default=str).encode()
+        return GatewayResponse(200, {"Content-Type": "application/json"}, body_out)
 
 
 def openapi_document() -> str:
@@ -264,9 +286,7 @@ def openapi_document() -> str:
 
 
 def swagger_asset(name: str) -> bytes:
-    return (
-        resources.files("aws_lambda_powertools.event_handler.openapi.swagger_ui").joinpath(name).read_bytes()
-    )
+    return resources.files("aws_lambda_powertools.event_handler.openapi.swagger_ui").joinpath(name).read_bytes()
 
 
 def swagger_page() -> str:

@@ -242,6 +242,4 @@ class StreamPump:
         }
         self._sqs.send_message(QueueUrl=self._queue_url, MessageBody=json.dumps(message))
         self.stats.dead_lettered += len(batch)
-        logger.error(
-            "stream batch sent to the on-failure queue", function=self.function.name, size=len(batch)
-        )
+        logger.error("stream batch sent to the on-failure queue", function=self.function.name, size=len(batch))

@@ -10,7 +10,7 @@ from typing import Any
 
 from crm import topology
 from crm.local import jobs, provision, state
-from crm.local.front import LocalFront
+from crm.local.front import Gateway, LocalFront
 from crm.local.invoke import REGION, Invoker
 from crm.local.pump import StreamPump
 from crm.local.tokens import TokenIssuer
@@ -77,8 +77,7 @@ class LocalSystem:
         issuer = TokenIssuer.for_state(self.state_dir, ISSUER)
         self._front = LocalFront(
             (self.host, self.port),
-            invoker=self.invoker,
-            issuer=issuer,
+            gateway=Gateway(self.invoker, issuer),
             local_endpoints={
                 "health": lambda _: {"status": "ok"},
                 "token": lambda body: {

@@ -45,9 +45,7 @@ class TokenIssuer:
         try:
             parsed_role = Role(role)
         except ValueError:
-            raise InvalidInput(
-                f"role must be one of {', '.join(r.value for r in Role)}", field="role"
-            ) from None
+            raise InvalidInput(f"role must be one of {', '.join(r.value for r in Role)}", field="role") from None
         if not user:
             raise InvalidInput("user is required", field="user")
         if parsed_role in BRANCH_ROLES and not branch:

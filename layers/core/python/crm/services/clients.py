@@ -31,18 +31,14 @@ def register(grant: Grant, client: Client) -> Client:
     return client_data.create(client)
 
 
-def listing(
-    grant: Grant, *, branch_id: str | None, limit: int, cursor: str | None
-) -> tuple[list[Client], str | None]:
+def listing(grant: Grant, *, branch_id: str | None, limit: int, cursor: str | None) -> tuple[list[Client], str | None]:
     confined = grant.branch_filter()
     if confined is not None and branch_id not in (None, confined):
         raise InvalidInput("a branch role lists only its own branch", field="branch_id")
     branch = confined or branch_id
     if branch is None:
         raise InvalidInput("name the branch to list", field="branch_id")
-    return client_data.list_clients(
-        branch_id=branch, manager_id=grant.manager_filter(), limit=limit, cursor=cursor
-    )
+    return client_data.list_clients(branch_id=branch, manager_id=grant.manager_filter(), limit=limit, cursor=cursor)
 
 
 def put_metrics(grant: Grant, client_id: str, metrics: YearMetrics, *, now: datetime) -> MetricsRecord:
@@ -50,9 +46,7 @@ def put_metrics(grant: Grant, client_id: str, metrics: YearMetrics, *, now: date
     if metrics.year > beijing(now).year:
         raise InvalidInput(f"{metrics.year} has not begun yet", field="year")
     find(grant, client_id)
-    record = MetricsRecord(
-        client_id=client_id, metrics=metrics, updated_at=now, updated_by=grant.identity.user_id
-    )
+    record = MetricsRecord(client_id=client_id, metrics=metrics, updated_at=now, updated_by=grant.identity.user_id)
     client_data.put_metrics(record)
     return record
 

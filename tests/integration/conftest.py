@@ -1,0 +1,55 @@
+"""Fixtures of the integration suite: moto in-process, the harness, a registered client."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from crm import topology
+from crm.local import provision
+from crm.local.front import Gateway
+from crm.local.invoke import Invoker
+from crm.local.pump import StreamPump
+from crm.local.tokens import TokenIssuer
+from moto import mock_aws
+
+from tests.integration.harness import Harness, new_client, stream_arn
+
+
+@pytest.fixture
+def aws() -> Iterator[dict[str, Any]]:
+    with mock_aws():
+        clients = {name: boto3.client(name) for name in ("dynamodb", "dynamodbstreams", "sqs")}
+        provision.create_tables(clients["dynamodb"])
+        yield clients
+
+
+@pytest.fixture
+def harness(aws: dict[str, Any]) -> Harness:
+    issuer = TokenIssuer(secret=b"integration-tests-secret-32bytes", issuer="https://crm.test")
+    invoker = Invoker()
+    queues = provision.create_queues(aws["sqs"])
+    pumps = {
+        fn.name: StreamPump(
+            fn,
+            streams=aws["dynamodbstreams"],
+            sqs=aws["sqs"],
+            stream_arn=stream_arn(aws["dynamodb"], fn.stream.table),
+            failure_queue_url=queues[fn.name],
+            invoker=invoker,
+        )
+        for fn in topology.FUNCTIONS
+        if fn.stream is not None
+    }
+    return Harness(gateway=Gateway(invoker, issuer), issuer=issuer, pumps=pumps, clients=aws, queues=queues)
+
+
+@pytest.fixture
+def client(harness: Harness) -> dict[str, Any]:
+    """One registered client of branch B1, managed by mgr-1."""
+    body = new_client()
+    response = harness.call("POST", "/clients", body)
+    assert response.status == 201, response.body
+    return body
