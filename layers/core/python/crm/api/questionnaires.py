@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, WithJsonSchema
 
 from crm.api.models import Strict
 from crm.domain.client import QuestionnaireRecord
 
-Answer = str | list[str]
+# One option letter, or a list of letters for a multi-choice question. The domain checks each
+# answer against its question and names the question when one is wrong.
+Answer = Annotated[
+    Any,
+    WithJsonSchema({"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}),
+]
 
 
 class Submission(Strict):
