@@ -1,0 +1,142 @@
+"""End-to-end: `crm local` started as a user would start it, driven over HTTP."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+STARTUP_TIMEOUT_S = 60
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def crm(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run the `crm` command line as a user would."""
+    return subprocess.run(
+        [sys.executable, "-m", "crm.cli", *args], capture_output=True, text=True, timeout=120, check=check
+    )
+
+
+@dataclass
+class Reply:
+    status: int
+    body: Any
+
+
+@dataclass
+class LocalSystem:
+    port: int
+    process: subprocess.Popen[str]
+    tokens: dict[tuple[str, str, str | None], str] = field(default_factory=dict)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def token(self, role: str, user: str, branch: str | None = None) -> str:
+        key = (role, user, branch)
+        if key not in self.tokens:
+            args = ["token", "--role", role, "--user", user, "--port", str(self.port)]
+            if branch:
+                args += ["--branch", branch]
+            self.tokens[key] = crm(*args).stdout.strip()
+        return self.tokens[key]
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        as_: tuple[str, str, str | None] | None,
+        raw: bytes | None = None,
+    ) -> Reply:
+        headers = {"Content-Type": "application/json"}
+        if as_ is not None:
+            headers["Authorization"] = f"Bearer {self.token(*as_)}"
+        data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+        request = urllib.request.Request(self.base_url + path, data=data, headers=headers, method=method)
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return Reply(response.status, _decode(response.read(), response.headers.get("Content-Type")))
+        except urllib.error.HTTPError as error:
+            return Reply(error.code, _decode(error.read(), error.headers.get("Content-Type")))
+
+    def wait_for(self, probe: Callable[[], Any], *, timeout_s: float = 20) -> Any:
+        """Poll until `probe` returns something truthy: stream processing is asynchronous."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            value = probe()
+            if value or time.monotonic() > deadline:
+                return value
+            time.sleep(0.2)
+
+
+def _decode(body: bytes, content_type: str | None) -> Any:
+    if content_type and "json" in content_type:
+        return json.loads(body)
+    return body.decode("utf-8", errors="replace")
+
+
+def start(port: int, *extra: str) -> LocalSystem:
+    env = dict(os.environ)
+    for key in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
+        env.pop(key, None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "crm.cli", "local", "--port", str(port), *extra],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+    system = LocalSystem(port=port, process=process)
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"crm local exited: {process.stdout.read() if process.stdout else ''}")
+        try:
+            if system.request("POST", "/_local/health", {}, as_=None).status == 200:
+                return system
+        except (urllib.error.URLError, ConnectionError):
+            pass
+        time.sleep(0.2)
+    process.kill()
+    raise RuntimeError("crm local did not start in time")
+
+
+def stop(system: LocalSystem) -> str:
+    """Ctrl-C, as a user stops it; returns everything it printed."""
+    system.process.send_signal(signal.SIGINT)
+    output, _ = system.process.communicate(timeout=30)
+    return output
+
+
+@pytest.fixture(scope="session")
+def local() -> Iterator[LocalSystem]:
+    system = start(free_port())
+    yield system
+    output = stop(system)
+    assert system.process.returncode == 0, output
+    assert "crm local: stopped" in output
+
+
+@pytest.fixture
+def state_dir(tmp_path: Path) -> Path:
+    return tmp_path / "state"
