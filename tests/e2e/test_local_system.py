@@ -139,9 +139,12 @@ def test_state_directory_keeps_data_between_runs(state_dir: Path) -> None:
         stop(second)
 
 
-def test_without_state_a_run_starts_empty(local: LocalSystem) -> None:
+def test_without_state_a_run_starts_empty_with_its_own_signing_key(local: LocalSystem) -> None:
     other = start(free_port())
     try:
         assert other.request("GET", "/clients/Q18", as_=SUPERVISOR).status == 404
+        foreign = other.token("hq", "intruder")
     finally:
         stop(other)
+    local.tokens[("hq", "intruder", None)] = foreign
+    assert local.request("GET", "/clients/Q18", as_=("hq", "intruder", None)).status == 401
