@@ -9,7 +9,7 @@ PORT ?= 3000
 PYTEST := $(BIN)/python -m pytest
 export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 
-.PHONY: install run test lint format typecheck test-unit test-integration test-infra test-e2e \
+.PHONY: install run test lint format test-unit test-integration test-infra test-e2e \
         synth deploy openapi bench pr clean
 
 install: $(STAMP)
@@ -40,19 +40,18 @@ test-infra: install
 test-e2e: install
 	$(PYTEST) tests/e2e
 
+## lint: ruff (lint and format) and mypy
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-typecheck: install
-	$(BIN)/mypy
-
-## pr: what CI runs, and then some
-pr: lint typecheck test
+## pr: what CI runs
+pr: lint test
 
 ## synth: the CloudFormation template into cdk.out/ (offline)
 synth: install
