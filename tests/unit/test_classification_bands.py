@@ -195,14 +195,6 @@ def nan_band_bound(table: dict) -> None:
     table["bands"][2]["min_assets"] = D("NaN")
 
 
-NON_FINITE_BUG = pytest.mark.xfail(
-    strict=True,
-    reason="BUG: ClassificationRules.from_table lets non-finite numbers through its validation: "
-    "an infinite threshold is accepted (every client silently becomes low-turnover) and a NaN "
-    "threshold or band bound raises decimal.InvalidOperation instead of RuleTableError",
-)
-
-
 @pytest.mark.parametrize(
     "breakage",
     [
@@ -217,9 +209,9 @@ NON_FINITE_BUG = pytest.mark.xfail(
         order_repeats_a_class,
         non_numeric_bound,
         no_dormant_class,
-        pytest.param(infinite_threshold, marks=NON_FINITE_BUG),
-        pytest.param(nan_threshold, marks=NON_FINITE_BUG),
-        pytest.param(nan_band_bound, marks=NON_FINITE_BUG),
+        pytest.param(infinite_threshold),
+        pytest.param(nan_threshold),
+        pytest.param(nan_band_bound),
     ],
     ids=lambda breakage: breakage.__name__,
 )

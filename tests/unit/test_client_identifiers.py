@@ -18,19 +18,6 @@ VALID_IDS = [
     pytest.param("110101200002290018", id="leap-day"),
 ]
 
-# `re.match` with `^…$` also matches before a final newline (the API edge happens to strip it).
-TRAILING_NEWLINE_BUG = pytest.mark.xfail(
-    strict=True,
-    reason="BUG: id_number_problem/phone_problem use `re.match(r'^…$')`, and `$` matches before a "
-    "trailing newline, so '110101199003074514\\n' and '13800138000\\n' are reported valid",
-)
-# `\d` in a str pattern matches every Unicode digit, e.g. full-width ０–９ from a Chinese input method.
-UNICODE_DIGITS_BUG = pytest.mark.xfail(
-    strict=True,
-    reason="BUG: id_number_problem/phone_problem use `\\d`, which matches any Unicode digit, so "
-    "full-width numbers such as '13８００１３８０００' are reported valid and stored as typed",
-)
-
 
 @pytest.mark.parametrize("id_number", VALID_IDS)
 def test_a_valid_id_number_has_no_problem(id_number: str) -> None:
@@ -53,10 +40,8 @@ def test_a_valid_id_number_has_no_problem(id_number: str) -> None:
         pytest.param("1101011990030745X4", "18 characters", id="X-not-last"),
         pytest.param("110101 19900307451", "18 characters", id="space"),
         pytest.param("", "18 characters", id="empty"),
-        pytest.param("110101199003074514\n", "18 characters", id="trailing-newline", marks=TRAILING_NEWLINE_BUG),
-        pytest.param(
-            "１１０１０５１９４９１２３１００２X", "18 characters", id="full-width-digits", marks=UNICODE_DIGITS_BUG
-        ),
+        pytest.param("110101199003074514\n", "18 characters", id="trailing-newline"),
+        pytest.param("１１０１０５１９４９１２３１００２X", "18 characters", id="full-width-digits"),
     ],
 )
 def test_an_invalid_id_number_is_explained(id_number: str, problem: str) -> None:
@@ -81,8 +66,8 @@ def test_a_mainland_mobile_number_is_valid(phone: str) -> None:
         pytest.param("138-0013-8000", id="dashes"),
         pytest.param("010-12345678", id="landline"),
         pytest.param("", id="empty"),
-        pytest.param("13800138000\n", id="trailing-newline", marks=TRAILING_NEWLINE_BUG),
-        pytest.param("13８００１３８０００", id="full-width-digits", marks=UNICODE_DIGITS_BUG),
+        pytest.param("13800138000\n", id="trailing-newline"),
+        pytest.param("13８００１３８０００", id="full-width-digits"),
     ],
 )
 def test_an_invalid_phone_number_is_explained(phone: str) -> None:

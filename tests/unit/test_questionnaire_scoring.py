@@ -232,14 +232,7 @@ def no_levels(table: dict) -> None:
         unknown_level,
         non_numeric_score,
         no_version,
-        pytest.param(
-            no_levels,
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="BUG: QuestionnaireRules.from_table with an empty `levels` list raises "
-                "IndexError (minima[-1]) instead of RuleTableError",
-            ),
-        ),
+        no_levels,
     ],
     ids=lambda breakage: breakage.__name__,
 )

@@ -68,6 +68,9 @@ class ClassificationRules:
         return rules
 
     def _validate(self) -> None:
+        numbers = [self.initial_turnover_threshold, *(band.min_assets for band in self.bands)]
+        if not all(number.is_finite() for number in numbers):
+            raise RuleTableError("classification table: thresholds and bounds must be finite numbers")
         minima = [band.min_assets for band in self.bands]
         if not minima or minima != sorted(minima, reverse=True) or len(set(minima)) != len(minima):
             raise RuleTableError("classification table: bands must have strictly descending min_assets")

@@ -17,13 +17,13 @@ from crm.domain.questionnaire import RiskLevel
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
-_ID_PATTERN = re.compile(r"^\d{17}[\dX]$")
-_MOBILE_PATTERN = re.compile(r"^1[3-9]\d{9}$")
+_ID_PATTERN = re.compile(r"[0-9]{17}[0-9X]")  # ASCII only: full-width digits are refused
+_MOBILE_PATTERN = re.compile(r"1[3-9][0-9]{9}")
 
 
 def id_number_problem(id_number: str) -> str | None:
     """Why an 18-digit resident ID number (GB 11643-1999) is invalid, or None when it is valid."""
-    if not _ID_PATTERN.match(id_number):
+    if not _ID_PATTERN.fullmatch(id_number):
         return "must be 18 characters: 17 digits and a digit or X"
     try:
         date(int(id_number[6:10]), int(id_number[10:12]), int(id_number[12:14]))
@@ -36,7 +36,7 @@ def id_number_problem(id_number: str) -> str | None:
 
 
 def phone_problem(phone: str) -> str | None:
-    return None if _MOBILE_PATTERN.match(phone) else "must be an 11-digit mainland mobile number"
+    return None if _MOBILE_PATTERN.fullmatch(phone) else "must be an 11-digit mainland mobile number"
 
 
 def mask_id_number(id_number: str) -> str:

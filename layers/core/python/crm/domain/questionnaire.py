@@ -56,6 +56,8 @@ class QuestionnaireRules:
         if not questions or any(not q.option_scores for q in questions.values()):
             raise RuleTableError("questionnaire table: every question needs options")
         minima = [m for m, _ in levels]
+        if not minima:
+            raise RuleTableError("questionnaire table: no levels")
         if minima != sorted(minima, reverse=True) or len(set(minima)) != len(minima):
             raise RuleTableError("questionnaire table: levels must have strictly descending min_score")
         rules = cls(version=version, questions=questions, levels=levels)
