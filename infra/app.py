@@ -31,9 +31,7 @@ def build_app(outdir: str | os.PathLike[str] | None = None) -> tuple[App, Broker
     stack = BrokerageCrmStack(
         app,
         STACK_NAME,
-        env=Environment(
-            account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region=os.environ.get("CDK_DEFAULT_REGION")
-        ),
+        env=Environment(account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region=os.environ.get("CDK_DEFAULT_REGION")),
     )
     Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     return app, stack

@@ -43,8 +43,7 @@ class BrokerageCrmStack(Stack):
         self.identity = Identity(self, "Identity")
         layers = SharedLayers(self, "Layers")
         self.functions = {
-            spec.name: CrmFunction(self, spec, tables=self.data.tables, layers=layers.all)
-            for spec in functions
+            spec.name: CrmFunction(self, spec, tables=self.data.tables, layers=layers.all) for spec in functions
         }
         self.api = Api(
             self,

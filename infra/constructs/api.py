@@ -96,9 +96,7 @@ class Api(Construct):
         authorizer: apigw.IAuthorizer,
     ) -> None:
         super().__init__(scope, construct_id)
-        access_logs = logs.LogGroup(
-            self, "AccessLogs", retention=LOG_RETENTION, removal_policy=RemovalPolicy.RETAIN
-        )
+        access_logs = logs.LogGroup(self, "AccessLogs", retention=LOG_RETENTION, removal_policy=RemovalPolicy.RETAIN)
         self.rest_api = apigw.RestApi(
             self,
             "RestApi",
@@ -152,16 +150,12 @@ class Api(Construct):
         integrations: dict[str, apigw.LambdaIntegration] = {}
         for route, function in routes:
             if function.name not in integrations:
-                integrations[function.name] = apigw.LambdaIntegration(
-                    functions[function.name], allow_test_invoke=False
-                )
+                integrations[function.name] = apigw.LambdaIntegration(functions[function.name], allow_test_invoke=False)
             self.rest_api.root.resource_for_path(route.path).add_method(
                 route.method,
                 integrations[function.name],
                 authorizer=authorizer,
                 authorization_type=apigw.AuthorizationType.COGNITO,
                 request_validator=validator,
-                request_parameters={
-                    f"method.request.path.{name}": True for name in path_parameters(route.path)
-                },
+                request_parameters={f"method.request.path.{name}": True for name in path_parameters(route.path)},
             )

@@ -45,9 +45,7 @@ class CrmFunction(Construct):
     ) -> None:
         super().__init__(scope, pascal_case(spec.name))
         self.spec = spec
-        self.log_group = logs.LogGroup(
-            self, "Logs", retention=LOG_RETENTION, removal_policy=RemovalPolicy.RETAIN
-        )
+        self.log_group = logs.LogGroup(self, "Logs", retention=LOG_RETENTION, removal_policy=RemovalPolicy.RETAIN)
         self.role = iam.Role(
             self,
             "Role",
@@ -81,8 +79,9 @@ class CrmFunction(Construct):
         acknowledge(
             self.role,
             "AwsSolutions-IAM5[Resource::*]",
-            "X-Ray PutTraceSegments/PutTelemetryRecords (active tracing) and DynamoDB ListStreams "
-            "(stream event sources) do not support resource-level permissions.",
+            "X-Ray PutTraceSegments/PutTelemetryRecords (active tracing) support no resource-level "
+            "permissions"
+            + ("; nor does DynamoDB ListStreams, which the stream event source needs." if spec.stream else "."),
         )
 
     def _grant_tables(self, tables: Mapping[str, dynamodb.ITable]) -> None:

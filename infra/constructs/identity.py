@@ -64,17 +64,13 @@ class Identity(Construct):
             .with_standard_attributes(email=True, email_verified=True, preferred_username=True)
             .with_custom_attributes(ROLE_ATTRIBUTE, BRANCH_ATTRIBUTE),
             # Deliberately no custom attribute here: role and branch are administrators' to set.
-            write_attributes=cognito.ClientAttributes().with_standard_attributes(
-                email=True, preferred_username=True
-            ),
+            write_attributes=cognito.ClientAttributes().with_standard_attributes(email=True, preferred_username=True),
             id_token_validity=Duration.hours(1),
             access_token_validity=Duration.hours(1),
             refresh_token_validity=Duration.days(1),
         )
 
-        self.authorizer = apigw.CognitoUserPoolsAuthorizer(
-            self, "Authorizer", cognito_user_pools=[self.user_pool]
-        )
+        self.authorizer = apigw.CognitoUserPoolsAuthorizer(self, "Authorizer", cognito_user_pools=[self.user_pool])
 
         CfnOutput(self, "UserPoolId", value=self.user_pool.user_pool_id)
         CfnOutput(self, "UserPoolClientId", value=self.app_client.user_pool_client_id)

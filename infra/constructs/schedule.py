@@ -32,7 +32,5 @@ class ScheduledInvocation(Construct):
             "Rule",
             description=f"crm job {schedule.job}",
             schedule=events.Schedule.expression(schedule.expression),
-            targets=[
-                targets.LambdaFunction(function, retry_attempts=RETRY_ATTEMPTS, max_event_age=MAX_EVENT_AGE)
-            ],
+            targets=[targets.LambdaFunction(function, retry_attempts=RETRY_ATTEMPTS, max_event_age=MAX_EVENT_AGE)],
         )

@@ -32,9 +32,7 @@ LOCAL_ONLY = frozenset({"local", "cli.py"})
 # Installed distributions shipped in the layer, with their metadata.
 SHIPPED_DISTRIBUTIONS = ("pynamodb", "chinese_calendar")
 
-POWERTOOLS_LAYER_PARAMETER = (
-    f"/aws/service/powertools/python/{ARCHITECTURE.name}/{RUNTIME.name}/{POWERTOOLS_VERSION}"
-)
+POWERTOOLS_LAYER_PARAMETER = f"/aws/service/powertools/python/{ARCHITECTURE.name}/{RUNTIME.name}/{POWERTOOLS_VERSION}"
 
 
 def _is_bytecode(path: Path) -> bool:
@@ -44,9 +42,7 @@ def _is_bytecode(path: Path) -> bool:
 def _leave_out(directory: str, names: list[str]) -> set[str]:
     """`shutil.copytree` filter: bytecode everywhere, the local-only parts at the package root."""
     package_root = Path(directory) == LAYER_SOURCE / "python" / PACKAGE
-    return {
-        name for name in names if _is_bytecode(Path(directory, name)) or (package_root and name in LOCAL_ONLY)
-    }
+    return {name for name in names if _is_bytecode(Path(directory, name)) or (package_root and name in LOCAL_ONLY)}
 
 
 def _copy_distribution(name: str, site_packages: Path) -> None:
@@ -64,9 +60,7 @@ def _copy_distribution(name: str, site_packages: Path) -> None:
 def bundle_core_layer(output_dir: Path) -> None:
     """Write the layer's content (`python/...`, as Lambda expects) into `output_dir`."""
     site_packages = output_dir / "python"
-    shutil.copytree(
-        LAYER_SOURCE / "python" / PACKAGE, site_packages / PACKAGE, ignore=_leave_out, dirs_exist_ok=True
-    )
+    shutil.copytree(LAYER_SOURCE / "python" / PACKAGE, site_packages / PACKAGE, ignore=_leave_out, dirs_exist_ok=True)
     for name in SHIPPED_DISTRIBUTIONS:
         _copy_distribution(name, site_packages)
 

@@ -1,0 +1,1 @@
+"""Infrastructure tests: the synthesised CDK stack, cdk-nag, topology parity, deployment into moto."""

@@ -1,0 +1,157 @@
+"""Infra tests share one synthesised app per session (synth takes seconds): the stack object, its
+CloudFormation template and the cloud assembly, with helpers to query the template.
+
+Synthesis runs cdk-nag AwsSolutions exactly as `make synth` does, so it raises on any finding
+that is not acknowledged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from infra import REPO  # first: points jsii at the venv's Node.js before aws_cdk loads
+
+# isort: split
+from aws_cdk import App, CfnElement, Stack
+from aws_cdk.assertions import Template
+from constructs import IConstruct
+from crm import topology
+
+from infra.app import build_app
+from infra.constructs import function as function_construct
+from infra.stack import BrokerageCrmStack
+
+
+@dataclass(frozen=True)
+class Synthesised:
+    """A synthesised stack: the constructs that built it and the template they produced."""
+
+    stack: BrokerageCrmStack
+    template: dict[str, Any]
+    assembly_dir: Path
+    tables: tuple[topology.Table, ...]  # the topology the stack was built from
+    functions: tuple[topology.Function, ...]
+
+    def resources(self, resource_type: str) -> dict[str, dict[str, Any]]:
+        """Logical id → resource (Type, Properties, DeletionPolicy, …) of every resource of a type."""
+        return {
+            logical_id: resource
+            for logical_id, resource in self.template["Resources"].items()
+            if resource["Type"] == resource_type
+        }
+
+    def properties(self, resource_type: str) -> dict[str, dict[str, Any]]:
+        return {
+            logical_id: resource.get("Properties", {}) for logical_id, resource in self.resources(resource_type).items()
+        }
+
+    def logical_id(self, construct: IConstruct) -> str:
+        """The logical id of an L1 resource, or of an L2 construct's main resource."""
+        element = construct if isinstance(construct, CfnElement) else construct.node.default_child
+        assert isinstance(element, CfnElement)
+        return str(Stack.of(element).resolve(element.logical_id))
+
+    def function_id(self, name: str) -> str:
+        return self.logical_id(self.stack.functions[name].function)
+
+    def role_id(self, name: str) -> str:
+        return self.logical_id(self.stack.functions[name].role)
+
+    @staticmethod
+    def references(value: Any, intrinsic: str) -> Iterator[Any]:
+        """Every argument of `intrinsic` (`Ref`, `Fn::GetAtt`, …) anywhere inside a template value."""
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if key == intrinsic:
+                    yield item
+                yield from Synthesised.references(item, intrinsic)
+        elif isinstance(value, list):
+            for item in value:
+                yield from Synthesised.references(item, intrinsic)
+
+    @staticmethod
+    def refers_to(value: Any, logical_id: str) -> bool:
+        """Whether a template value points at a resource, by `Ref` or by `Fn::GetAtt`."""
+        return logical_id in Synthesised.references(value, "Ref") or any(
+            attribute[0] == logical_id for attribute in Synthesised.references(value, "Fn::GetAtt")
+        )
+
+
+def _synthesise(
+    app: App, stack: BrokerageCrmStack, tables: tuple[topology.Table, ...], functions: tuple[topology.Function, ...]
+) -> Synthesised:
+    assembly = app.synth()
+    return Synthesised(
+        stack=stack,
+        template=assembly.get_stack_by_name(stack.stack_name).template,
+        assembly_dir=Path(assembly.directory),
+        tables=tables,
+        functions=functions,
+    )
+
+
+@pytest.fixture(scope="session")
+def synthesised(tmp_path_factory: pytest.TempPathFactory) -> Synthesised:
+    """The app exactly as `make synth` builds it, cdk-nag included."""
+    app, stack = build_app(tmp_path_factory.mktemp("cdk.out"))
+    return _synthesise(app, stack, topology.TABLES, topology.FUNCTIONS)
+
+
+# A topology grown by what infra/ has never heard of: a table with TTL, stream and index, a stream
+# consumer without filters, and a scheduled function with a route. The stack must take it as is.
+AUDIT = topology.Table(
+    name="audit_trail",
+    partition_key=topology.PK,
+    sort_key=topology.SK,
+    indexes=(topology.Index("by_actor", topology.Key("actor"), topology.Key("at", "N")),),
+    stream=True,
+    ttl_attribute="expires_at",
+)
+EXTENDED_TABLES = (*topology.TABLES, AUDIT)
+EXTENDED_FUNCTIONS = (
+    *topology.FUNCTIONS,
+    topology.Function(
+        name="audit_feed",
+        description="Stream: every audit entry",
+        reads=(AUDIT,),
+        stream=topology.StreamSource(table=AUDIT, batch_size=10, retry_attempts=1, max_record_age_s=3600),
+    ),
+    topology.Function(
+        name="audit_report",
+        description="Nightly audit report, and one entry on demand",
+        reads=(AUDIT, topology.CLIENTS),
+        routes=(topology.Route("GET", "/audit-trail/{entry_id}"),),
+        schedule=topology.Schedule(job="audit-report", expression="cron(0 18 * * ? *)"),
+        memory_mb=1024,
+        timeout_s=120,
+        environment={"REPORT_FORMAT": "csv"},
+    ),
+)
+
+
+@pytest.fixture(scope="session")
+def extended(tmp_path_factory: pytest.TempPathFactory) -> Synthesised:
+    """The stack built from `EXTENDED_TABLES` and `EXTENDED_FUNCTIONS` (without cdk-nag)."""
+    functions_dir = tmp_path_factory.mktemp("functions")
+    for spec in EXTENDED_FUNCTIONS:
+        handler = REPO / "functions" / spec.name / "handler.py"
+        (functions_dir / spec.name).mkdir()
+        (functions_dir / spec.name / "handler.py").write_text(
+            handler.read_text() if handler.exists() else "def lambda_handler(event, context):\n    return None\n"
+        )
+    app = App(outdir=str(tmp_path_factory.mktemp("extended.out")))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(function_construct, "FUNCTIONS_DIR", functions_dir)
+        stack = BrokerageCrmStack(app, "Extended", tables=EXTENDED_TABLES, functions=EXTENDED_FUNCTIONS)
+    return _synthesise(app, stack, EXTENDED_TABLES, EXTENDED_FUNCTIONS)
+
+
+@pytest.fixture(scope="session")
+def template(synthesised: Synthesised) -> Template:
+    """The same template, for CDK's own assertions."""
+    return Template.from_json(synthesised.template)

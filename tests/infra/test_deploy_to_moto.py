@@ -1,0 +1,142 @@
+"""The synthesised template deploys: into moto's CloudFormation, as `cdk deploy --app cdk.out` would
+deploy it into an account, and the tables it creates have the topology's keys, indexes and streams.
+
+What `cdk bootstrap` and AWS would have provided is set up first: the bootstrap version parameter,
+the asset bucket, and the public Powertools layer parameter. The assets are then published from
+the cloud assembly's manifest, as the CDK CLI does.
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+import json
+import zipfile
+from pathlib import Path
+
+import boto3
+import pytest
+from crm import topology
+from moto import mock_aws
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.ssm.models import Parameter, ssm_backends
+
+from infra.constructs.data import table_logical_id
+from infra.constructs.shared_layer import POWERTOOLS_LAYER_PARAMETER
+
+REGION = "us-east-1"
+STACK = "BrokerageCrm"
+
+
+def _publish_aws_parameter(name: str, value: str) -> None:
+    """Play AWS: moto refuses `/aws/...` names through the API, as AWS does for its own parameters."""
+    ssm_backends[DEFAULT_ACCOUNT_ID][REGION]._parameters[name].append(
+        Parameter(  # type: ignore[abstract]  # (its CloudFormation hooks are irrelevant here)
+            account_id=DEFAULT_ACCOUNT_ID,
+            name=name,
+            value=value,
+            parameter_type="String",
+            description=None,
+            allowed_pattern=None,
+            keyid=None,
+            last_modified_date=datetime.datetime.now(datetime.UTC),
+            version=1,
+            data_type="text",
+        )
+    )
+
+
+def _zipped(directory: Path) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(directory.rglob("*")):
+            if path.is_file():
+                archive.write(path, path.relative_to(directory))
+    return buffer.getvalue()
+
+
+def _publish_assets(synthesised, s3) -> None:
+    manifest = json.loads((synthesised.assembly_dir / f"{synthesised.stack.artifact_id}.assets.json").read_text())
+    for asset in manifest["files"].values():
+        source = synthesised.assembly_dir / asset["source"]["path"]
+        body = _zipped(source) if asset["source"].get("packaging") == "zip" else source.read_bytes()
+        for destination in asset["destinations"].values():
+            bucket = destination["bucketName"].replace("${AWS::AccountId}", DEFAULT_ACCOUNT_ID)
+            s3.put_object(Bucket=bucket.replace("${AWS::Region}", REGION), Key=destination["objectKey"], Body=body)
+
+
+@pytest.fixture
+def deployed(synthesised, monkeypatch):
+    """The stack created in moto: physical id of every resource, by logical id."""
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",  # TOOLCHAIN.md: moto's in-process streams
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    with mock_aws():
+        boto3.client("ssm").put_parameter(Name="/cdk-bootstrap/hnb659fds/version", Value="30", Type="String")
+        _publish_aws_parameter(
+            POWERTOOLS_LAYER_PARAMETER,
+            f"arn:aws:lambda:{REGION}:017000801446:layer:AWSLambdaPowertoolsPythonV3-python314-arm64:1",
+        )
+        s3 = boto3.client("s3")
+        s3.create_bucket(Bucket=f"cdk-hnb659fds-assets-{DEFAULT_ACCOUNT_ID}-{REGION}")
+        _publish_assets(synthesised, s3)
+
+        cloudformation = boto3.client("cloudformation")
+        cloudformation.create_stack(
+            StackName=STACK,
+            TemplateBody=json.dumps(synthesised.template),
+            Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"],
+        )
+        (stack,) = cloudformation.describe_stacks(StackName=STACK)["Stacks"]
+        assert stack["StackStatus"] == "CREATE_COMPLETE", stack.get("StackStatusReason")
+        resources = cloudformation.list_stack_resources(StackName=STACK)["StackResourceSummaries"]
+        yield {resource["LogicalResourceId"]: resource.get("PhysicalResourceId") for resource in resources}
+
+
+# moto's CloudFormation has no Cognito pools, authorizers or queue policies; it warns and skips them.
+pytestmark = pytest.mark.filterwarnings("ignore:Tried to parse AWS.*not supported by moto:UserWarning")
+
+
+def test_tables_deploy_with_the_topology_keys_indexes_and_streams(deployed):
+    dynamodb = boto3.client("dynamodb")
+    for spec in topology.TABLES:
+        table = dynamodb.describe_table(TableName=deployed[table_logical_id(spec)])["Table"]
+        assert table["KeySchema"] == [
+            {"AttributeName": key.name, "KeyType": key_type}
+            for key, key_type in ((spec.partition_key, "HASH"), (spec.sort_key, "RANGE"))
+            if key is not None
+        ]
+        assert {index["IndexName"] for index in table.get("GlobalSecondaryIndexes", [])} == {
+            index.name for index in spec.indexes
+        }
+        stream = table.get("StreamSpecification", {})
+        assert stream.get("StreamEnabled", False) == spec.stream
+        if spec.stream:
+            assert stream["StreamViewType"] == "NEW_AND_OLD_IMAGES"
+
+
+def test_functions_deploy_with_their_tables_physical_names(deployed, synthesised):
+    lambda_ = boto3.client("lambda")
+    for spec in topology.FUNCTIONS:
+        configuration = lambda_.get_function_configuration(FunctionName=deployed[synthesised.function_id(spec.name)])
+        assert configuration["Runtime"] == "python3.14"  # (moto drops Architectures; test_stack checks it)
+        variables = configuration["Environment"]["Variables"]
+        for table in spec.tables:
+            assert variables[table.env_var] == deployed[table_logical_id(table)]
+
+
+def test_stream_sources_deploy(deployed, synthesised):
+    lambda_ = boto3.client("lambda")
+    for spec in topology.FUNCTIONS:
+        if spec.stream is None:
+            continue
+        (mapping,) = lambda_.list_event_source_mappings(FunctionName=deployed[synthesised.function_id(spec.name)])[
+            "EventSourceMappings"
+        ]
+        assert mapping["BatchSize"] == spec.stream.batch_size
