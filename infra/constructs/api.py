@@ -115,6 +115,15 @@ class Api(Construct):
                 access_log_format=_access_log_format(),
             ),
         )
+        # API Gateway would create the execution log group itself, kept forever: create it first.
+        execution_logs = logs.LogGroup(
+            self,
+            "ExecutionLogs",
+            log_group_name=f"API-Gateway-Execution-Logs_{self.rest_api.rest_api_id}/{STAGE}",
+            retention=LOG_RETENTION,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        self.rest_api.deployment_stage.node.add_dependency(execution_logs)
         acknowledge(
             self.rest_api,
             "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"

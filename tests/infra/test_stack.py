@@ -230,6 +230,20 @@ def test_every_log_group_is_kept_a_year_and_every_function_logs_to_its_own(synth
     assert set(used) <= log_groups.keys()
 
 
+def test_api_execution_logs_go_to_a_log_group_with_retention_made_before_the_stage(synthesised):
+    (rest_api_id,) = synthesised.resources("AWS::ApiGateway::RestApi")
+    ((stage_id, stage),) = synthesised.resources("AWS::ApiGateway::Stage").items()
+    expected_name = {
+        "Fn::Join": ["", ["API-Gateway-Execution-Logs_", {"Ref": rest_api_id}, f"/{stage['Properties']['StageName']}"]]
+    }
+    (execution_logs,) = [
+        logical_id
+        for logical_id, log_group in synthesised.properties("AWS::Logs::LogGroup").items()
+        if log_group.get("LogGroupName") == expected_name
+    ]
+    assert execution_logs in stage["DependsOn"], f"{stage_id} would let API Gateway create it without retention"
+
+
 # --- Streams ---------------------------------------------------------------------------------
 
 
