@@ -1,0 +1,29 @@
+"""`make synth` as a user runs it: the script alone, offline, on the venv's Node.js only."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from infra import REPO
+from infra.app import STACK_NAME
+
+
+def test_the_app_script_synthesises_without_a_system_node(tmp_path):
+    outdir = tmp_path / "cdk.out"
+    result = subprocess.run(
+        [sys.executable, str(REPO / "infra" / "app.py")],
+        # No PATH: no system Node.js (or anything else) can be picked up; CDK_OUTDIR as the CDK CLI sets it.
+        env={"PATH": "", "HOME": str(tmp_path), "CDK_OUTDIR": str(outdir)},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    template = json.loads((outdir / f"{STACK_NAME}.template.json").read_text())
+    assert template["Resources"]
+    # Quiet apart from CDK's bundling notice: no jsii warning about the Node.js version.
+    assert [line for line in result.stderr.splitlines() if not line.startswith("Bundling asset")] == []
