@@ -10,6 +10,7 @@ topology (see `conftest.py`), which proves that additions to the topology need n
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from crm import topology
@@ -91,6 +92,9 @@ def test_routes(built):
         path = paths[resource["Ref"]] if "Ref" in resource else "/"
         (function_id,) = {attribute[0] for attribute in built.references(method["Integration"]["Uri"], "Fn::GetAtt")}
         assert method["Integration"]["Type"] == "AWS_PROXY"
+        assert method.get("RequestParameters", {}) == {
+            f"method.request.path.{name}": True for name in re.findall(r"\{(\w+)\}", path)
+        }, path
         deployed[f"{method['HttpMethod']} {path}"] = function_id
     assert deployed == {route.key: built.function_id(spec.name) for spec in built.functions for route in spec.routes}
 
