@@ -17,6 +17,9 @@ from crm.api.clients import (
     ClassHistory,
     ClientOut,
     ClientPage,
+    ContactDetails,
+    ContactDetailsChangeOut,
+    ContactDetailsHistory,
     ManagerAssignmentOut,
     ManagerHistory,
     MetricsList,
@@ -68,9 +71,7 @@ def register_client(body: NewClient) -> Response[ClientOut]:
     responses=documented(200, ClientPage, "One page of clients"),
 )
 def list_clients(
-    branch_id: Annotated[
-        str | None, Query(max_length=64, description="Required for hq and compliance")
-    ] = None,
+    branch_id: Annotated[str | None, Query(max_length=64, description="Required for hq and compliance")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> ClientPage:
@@ -151,9 +152,39 @@ def reassign_manager(client_id: ClientId, body: Reassignment) -> ClientOut:
     responses=documented(200, ManagerHistory, "The re-assignments", 404),
 )
 def manager_history(client_id: ClientId) -> ManagerHistory:
-    return ManagerHistory(
-        items=[ManagerAssignmentOut.of(a) for a in service.manager_history(grant(app), client_id)]
+    return ManagerHistory(items=[ManagerAssignmentOut.of(a) for a in service.manager_history(grant(app), client_id)])
+
+
+@app.put(
+    "/clients/<client_id>/contact-details",
+    summary="Change a client's phone or e-mail, with the evidence it rests on (第35–36条)",
+    tags=["clients"],
+    responses=documented(200, ClientOut, "The client with its new details", 400, 404, 409),
+)
+def change_contact_details(client_id: ClientId, body: ContactDetails) -> ClientOut:
+    caller = grant(app)
+    client = service.change_contact_details(
+        caller,
+        client_id,
+        phone=body.phone,
+        email=body.email,
+        evidence_ref=body.evidence_ref,
+        reason=body.reason,
+        now=request_time(app),
     )
+    return ClientOut.of(client, caller.identity.role)
+
+
+@app.get(
+    "/clients/<client_id>/contact-details-history",
+    summary="Every phone or e-mail change with its evidence, newest first",
+    tags=["clients"],
+    responses=documented(200, ContactDetailsHistory, "The changes", 404),
+)
+def contact_details_history(client_id: ClientId) -> ContactDetailsHistory:
+    caller = grant(app)
+    changes = service.contact_details_history(caller, client_id)
+    return ContactDetailsHistory(items=[ContactDetailsChangeOut.of(c, caller.identity.role) for c in changes])
 
 
 @observed(correlation_paths.API_GATEWAY_REST)

@@ -32,9 +32,7 @@ def submit(client_id: ClientId, body: Submission) -> Response[AssessmentOut]:
         now=request_time(app),
         submission_id=request_id(app),
     )
-    return Response(
-        status_code=201, content_type=content_types.APPLICATION_JSON, body=AssessmentOut.of(record)
-    )
+    return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=AssessmentOut.of(record))
 
 
 @app.get(

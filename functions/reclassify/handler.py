@@ -37,6 +37,4 @@ def record_handler(record: DynamoDBRecord) -> None:
 
 @observed()
 def lambda_handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
-    return process_partial_response(
-        event=event, record_handler=record_handler, processor=processor, context=context
-    )
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

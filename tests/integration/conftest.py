@@ -9,6 +9,7 @@ import boto3
 import pytest
 from crm import topology
 from crm.local import provision
+from crm.local.buslog import BusLog
 from crm.local.front import Gateway
 from crm.local.invoke import Invoker
 from crm.local.pump import StreamPump
@@ -21,7 +22,7 @@ from tests.integration.harness import Harness, new_client, stream_arn
 @pytest.fixture
 def aws() -> Iterator[dict[str, Any]]:
     with mock_aws():
-        clients = {name: boto3.client(name) for name in ("dynamodb", "dynamodbstreams", "sqs")}
+        clients = {name: boto3.client(name) for name in ("dynamodb", "dynamodbstreams", "sqs", "events")}
         provision.create_tables(clients["dynamodb"])
         yield clients
 
@@ -43,7 +44,10 @@ def harness(aws: dict[str, Any]) -> Harness:
         for fn in topology.FUNCTIONS
         if fn.stream is not None
     }
-    return Harness(gateway=Gateway(invoker, issuer), issuer=issuer, pumps=pumps, clients=aws, queues=queues)
+    bus_log = BusLog(aws["sqs"], provision.create_bus(aws["events"], aws["sqs"]))
+    return Harness(
+        gateway=Gateway(invoker, issuer), issuer=issuer, pumps=pumps, clients=aws, queues=queues, bus_log=bus_log
+    )
 
 
 @pytest.fixture

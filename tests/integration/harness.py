@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from crm import topology
+from crm.local.buslog import BusLog
 from crm.local.front import Gateway, GatewayResponse
+from crm.local.jobs import trigger
 from crm.local.pump import StreamPump
 from crm.local.tokens import TokenIssuer
 
@@ -22,6 +25,7 @@ class Harness:
     pumps: dict[str, StreamPump]
     clients: dict[str, Any]
     queues: dict[str, str]
+    bus_log: BusLog
     tokens: dict[tuple[str, str, str | None], str] = field(default_factory=dict)
 
     def token(self, role: str, user: str, branch: str | None) -> str:
@@ -40,17 +44,26 @@ class Harness:
         query: str = "",
         raw: bytes | None = None,
         headers: dict[str, str] | None = None,
+        at: str | None = None,
     ) -> GatewayResponse:
+        """One request through the gateway; `at` (ISO 8601) sets its request time."""
         sent = {"Content-Type": "application/json", "Authorization": f"Bearer {self.token(*as_)}"}
         sent.update(headers or {})
         payload = raw if raw is not None else (json.dumps(body).encode() if body is not None else b"")
-        return self.gateway.handle(method, path, query=query, headers=sent, body=payload)
+        now_ms = int(datetime.fromisoformat(at).timestamp() * 1000) if at else None
+        return self.gateway.handle(method, path, query=query, headers=sent, body=payload, now_ms=now_ms)
 
     def drain(self) -> None:
         """Deliver every pending stream record, as Lambda would, before returning."""
         for pump in self.pumps.values():
             while pump.poll_once():
                 pass
+
+    def trigger(self, job: str, at: str) -> dict[str, Any]:
+        """Run a scheduled job as its schedule would at `at`, then let the streams settle."""
+        result = trigger(self.gateway.invoker, job, at)
+        self.drain()
+        return result
 
     def failure_messages(self, function: str) -> list[dict[str, Any]]:
         sqs = self.clients["sqs"]

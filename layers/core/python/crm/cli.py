@@ -1,8 +1,10 @@
 """`crm`: the local system and its helpers (API.md «Command line»).
 
-crm local [--port 3000] [--state DIR]     run everything locally on moto; Ctrl-C stops it
+crm local [--port 3000] [--state DIR]       run everything locally on moto; Ctrl-C stops it
 crm token --role ROLE --user ID [--branch ID] [--port 3000]
 crm trigger JOB [--at ISO-TIME] [--port 3000]
+crm events [--type DETAIL-TYPE] [--port 3000]   the local bus log
+crm clock [ISO-TIME] [--port 3000]              the local API's request time, to try deadlines on any date
 crm openapi [--write | --check]
 """
 
@@ -77,6 +79,17 @@ def _trigger(args: argparse.Namespace) -> int:
     return 0
 
 
+def _clock(args: argparse.Namespace) -> int:
+    print(_call_local(args.port, "clock", {"at": args.at})["now"])
+    return 0
+
+
+def _events(args: argparse.Namespace) -> int:
+    result = _call_local(args.port, "events", {"detail_type": args.type})
+    print(json.dumps(result["items"], ensure_ascii=False, indent=2))
+    return 0
+
+
 def _openapi(args: argparse.Namespace) -> int:
     from crm.api.openapi import COMMITTED, build_document, render
 
@@ -116,6 +129,16 @@ def parser() -> argparse.ArgumentParser:
     trigger.add_argument("--at", help="the business time of the run (ISO 8601; Beijing time if no offset)")
     trigger.add_argument("--port", type=int, default=DEFAULT_PORT)
     trigger.set_defaults(run=_trigger)
+
+    clock = commands.add_parser("clock", help="set the local API's request time (no time: back to now)")
+    clock.add_argument("at", nargs="?", help="ISO 8601; Beijing time if no offset")
+    clock.add_argument("--port", type=int, default=DEFAULT_PORT)
+    clock.set_defaults(run=_clock)
+
+    events = commands.add_parser("events", help="print the events published on the local bus")
+    events.add_argument("--type", help="only events of this detail-type, e.g. SlaBreached")
+    events.add_argument("--port", type=int, default=DEFAULT_PORT)
+    events.set_defaults(run=_events)
 
     openapi = commands.add_parser("openapi", help="print, write or check the OpenAPI document")
     mode = openapi.add_mutually_exclusive_group()

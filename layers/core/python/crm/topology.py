@@ -78,6 +78,21 @@ class Schedule:
 
 
 @dataclass(frozen=True)
+class EventBus:
+    """The application's EventBridge bus, for business events (SlaBreached, …)."""
+
+    name: str
+
+    @property
+    def env_var(self) -> str:
+        return "EVENT_BUS_NAME"
+
+    @property
+    def local_name(self) -> str:
+        return f"crm-{self.name}"
+
+
+@dataclass(frozen=True)
 class Function:
     name: str  # also its folder under functions/
     description: str
@@ -86,6 +101,7 @@ class Function:
     routes: tuple[Route, ...] = ()
     stream: StreamSource | None = None
     schedule: Schedule | None = None
+    publishes: tuple[EventBus, ...] = ()
     memory_mb: int = 512
     timeout_s: int = 15
     environment: dict[str, str] = field(default_factory=dict)
@@ -120,10 +136,30 @@ CLIENTS = Table(
     stream=True,
 )
 
-# Company-wide settings with their history: the turnover threshold T and its changes.
+# Company-wide settings with their history: the turnover threshold T, working-day calendars.
 SETTINGS = Table(name="settings", partition_key=PK, sort_key=SK, stream=True)
 
-TABLES: tuple[Table, ...] = (CLIENTS, SETTINGS)
+# Contacts and complaints with their deadlines (CLOCK#), breaches and escalations. The sweep
+# reads open deadlines from `open_clocks`, and recalendaring reads `provisional_clocks`: both
+# sparse (only items carrying the key attributes are in them), so neither ever scans.
+SERVICE = Table(
+    name="service",
+    partition_key=PK,
+    sort_key=SK,
+    indexes=(
+        Index("by_branch", Key("branch_id"), Key("listed_at")),
+        Index("open_clocks", Key("open_clock"), Key("due_key")),
+        Index("provisional_clocks", Key("provisional_year"), Key("due_key")),
+    ),
+    stream=True,
+)
+
+# Powertools Idempotency records (POST /complaints with an Idempotency-Key), expiring by TTL.
+IDEMPOTENCY = Table(name="idempotency", partition_key=Key("id"), ttl_attribute="expiration")
+
+TABLES: tuple[Table, ...] = (CLIENTS, SETTINGS, SERVICE, IDEMPOTENCY)
+
+BUS = EventBus(name="events")
 
 
 def _routes(*pairs: str) -> tuple[Route, ...]:
@@ -150,6 +186,8 @@ FUNCTIONS: tuple[Function, ...] = (
             "GET /clients/{client_id}/vip-history",
             "PUT /clients/{client_id}/manager",
             "GET /clients/{client_id}/manager-history",
+            "PUT /clients/{client_id}/contact-details",
+            "GET /clients/{client_id}/contact-details-history",
         ),
     ),
     Function(
@@ -168,6 +206,72 @@ FUNCTIONS: tuple[Function, ...] = (
         reads=(CLIENTS, SETTINGS),
         writes=(CLIENTS,),
         stream=StreamSource(table=CLIENTS, filters=(_prefix_filter("METRICS#"),)),
+    ),
+    Function(
+        name="calendar",
+        description="Working-day calendars: HQ loads a year; everyone reads the one in force",
+        reads=(SETTINGS,),
+        writes=(SETTINGS,),
+        routes=_routes("PUT /calendar/{year}", "GET /calendar/{year}"),
+    ),
+    Function(
+        name="contacts",
+        description="Client contacts (inquiries, visits, SMS, e-mail) with reply and follow-up deadlines",
+        reads=(CLIENTS, SETTINGS, SERVICE),
+        writes=(SERVICE,),
+        routes=_routes(
+            "POST /contacts",
+            "GET /contacts",
+            "GET /contacts/{contact_id}",
+            "POST /contacts/{contact_id}/reply",
+        ),
+    ),
+    Function(
+        name="complaints",
+        description="Complaints: gap-free numbering, states, callbacks, investigation and reply deadlines",
+        reads=(CLIENTS, SETTINGS, SERVICE, IDEMPOTENCY),
+        writes=(SERVICE, IDEMPOTENCY),
+        routes=_routes(
+            "POST /complaints",
+            "GET /complaints",
+            "GET /complaints/{complaint_no}",
+            "POST /complaints/{complaint_no}/transitions",
+            "POST /complaints/{complaint_no}/callback-attempts",
+        ),
+    ),
+    Function(
+        name="escalations",
+        description="Breach records of missed deadlines, per branch",
+        reads=(SERVICE,),
+        routes=_routes("GET /sla/breaches"),
+    ),
+    Function(
+        name="sla",
+        description="Stream: records late breaches, alerts on provisional deadlines, publishes escalations",
+        reads=(SERVICE,),
+        writes=(SERVICE,),
+        stream=StreamSource(table=SERVICE, filters=(_prefix_filter("CLOCK#"), _prefix_filter("ESCALATION#"))),
+        publishes=(BUS,),
+    ),
+    Function(
+        name="deadlines",
+        description="Stream: recomputes provisional deadlines when HQ loads a year's calendar",
+        reads=(SETTINGS, SERVICE),
+        writes=(SERVICE,),
+        stream=StreamSource(
+            table=SETTINGS,
+            filters=({"dynamodb": {"Keys": {"pk": {"S": [{"prefix": "CALENDAR#"}]}, "sk": {"S": ["CURRENT"]}}}},),
+            batch_size=10,
+        ),
+        timeout_s=300,
+    ),
+    Function(
+        name="sla_sweep",
+        description="Schedule: escalates open deadlines past due (and warns shortly before)",
+        reads=(SETTINGS, SERVICE),
+        writes=(SERVICE,),
+        schedule=Schedule(job="sla-sweep", expression="rate(15 minutes)"),
+        timeout_s=300,
     ),
 )
 
@@ -188,5 +292,5 @@ def schedules() -> tuple[tuple[Schedule, Function], ...]:
 
 
 def local_environment() -> dict[str, str]:
-    """Environment the handlers see locally: every table under its local name."""
-    return {table.env_var: table.local_name for table in TABLES}
+    """Environment the handlers see locally: every table and the bus under their local names."""
+    return {**{table.env_var: table.local_name for table in TABLES}, BUS.env_var: BUS.local_name}

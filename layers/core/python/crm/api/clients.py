@@ -13,6 +13,7 @@ from crm.domain.access import Role
 from crm.domain.client import (
     ClassChange,
     Client,
+    ContactDetailsChange,
     ManagerAssignment,
     MetricsRecord,
     VipChange,
@@ -220,3 +221,41 @@ class ManagerAssignmentOut(BaseModel):
 
 class ManagerHistory(BaseModel):
     items: list[ManagerAssignmentOut] = Field(description="Newest first")
+
+
+class ContactDetails(Strict):
+    phone: Phone | None = None
+    email: Email | None = None
+    evidence_ref: str = Field(
+        min_length=1, max_length=200, description="What the change rests on, e.g. a call-recording id (第35条)"
+    )
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class ContactDetailsChangeOut(BaseModel):
+    phone_before: str
+    phone_after: str
+    email_before: str | None
+    email_after: str | None
+    evidence_ref: str
+    reason: str | None
+    by: str
+    at: datetime
+
+    @classmethod
+    def of(cls, change: ContactDetailsChange, role: Role) -> ContactDetailsChangeOut:
+        shown = (lambda phone: phone) if rules.access().sees_pii(role) else mask_phone
+        return cls(
+            phone_before=shown(change.phone_before),
+            phone_after=shown(change.phone_after),
+            email_before=change.email_before,
+            email_after=change.email_after,
+            evidence_ref=change.evidence_ref,
+            reason=change.reason,
+            by=change.by,
+            at=change.at,
+        )
+
+
+class ContactDetailsHistory(BaseModel):
+    items: list[ContactDetailsChangeOut] = Field(description="Newest first")

@@ -12,6 +12,7 @@ from typing import Any
 from pynamodb.attributes import Attribute
 from pynamodb.connection import Connection
 from pynamodb.constants import NUMBER
+from pynamodb.expressions.update import Action
 
 from crm.errors import InvalidInput
 from crm.topology import Table
@@ -72,3 +73,8 @@ def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
     if not isinstance(value, dict):
         raise InvalidInput("cursor is not one this API returned", field="cursor")
     return value
+
+
+def set_or_remove(attribute: Attribute[Any], value: Any) -> Action:
+    """An update action that stores `value`, or removes the attribute when there is none."""
+    return attribute.remove() if value is None else attribute.set(value)

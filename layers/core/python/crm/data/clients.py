@@ -25,12 +25,13 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from crm.data.base import DecimalAttribute, connection, decode_cursor, encode_cursor, meta_for
+from crm.data.base import DecimalAttribute, connection, decode_cursor, encode_cursor, meta_for, set_or_remove
 from crm.domain.classification import ClassCause, YearMetrics
 from crm.domain.client import (
     ClassBasis,
     ClassChange,
     Client,
+    ContactDetailsChange,
     ManagerAssignment,
     MetricsRecord,
     QuestionnaireRecord,
@@ -142,6 +143,18 @@ class _ManagerHistoryItem(_ClientsItem):
     previous_manager_id = UnicodeAttribute(null=True)
     by = UnicodeAttribute()
     reason = UnicodeAttribute()
+    at = UnicodeAttribute()
+
+
+class _ContactChangeItem(_ClientsItem):
+    client_id = UnicodeAttribute()
+    phone_before = UnicodeAttribute()
+    phone_after = UnicodeAttribute()
+    email_before = UnicodeAttribute(null=True)
+    email_after = UnicodeAttribute(null=True)
+    evidence_ref = UnicodeAttribute()
+    reason = UnicodeAttribute(null=True)
+    by = UnicodeAttribute()
     at = UnicodeAttribute()
 
 
@@ -506,4 +519,54 @@ def questionnaires(client_id: str) -> list[QuestionnaireRecord]:
             paper_ref=item.paper_ref,
         )
         for item in _history(_QuestionnaireItem, client_id, "QUESTIONNAIRE#")
+    ]
+
+
+def change_contact_details(client: Client, change: ContactDetailsChange) -> None:
+    """New phone/e-mail on the record and the change, with its evidence, in its history (第35–36条)."""
+    try:
+        with TransactWrite(connection=connection()) as transaction:
+            transaction.update(
+                _profile_item(client),
+                actions=[
+                    _ProfileItem.phone.set(change.phone_after),
+                    set_or_remove(_ProfileItem.email, change.email_after),
+                ],
+            )
+            transaction.save(
+                _ContactChangeItem(
+                    pk=client_pk(client.client_id),
+                    sk=f"CONTACT_CHANGE#{iso(change.at)}",
+                    client_id=client.client_id,
+                    phone_before=change.phone_before,
+                    phone_after=change.phone_after,
+                    email_before=change.email_before,
+                    email_after=change.email_after,
+                    evidence_ref=change.evidence_ref,
+                    reason=change.reason,
+                    by=change.by,
+                    at=iso(change.at),
+                ),
+                condition=_ClientsItem.sk.does_not_exist(),
+            )
+    except TransactWriteError as exc:
+        if exc.cause_response_code == "TransactionCanceledException":
+            raise Conflict("the client changed meanwhile; reload and try again") from None
+        raise
+
+
+def contact_details_history(client_id: str) -> list[ContactDetailsChange]:
+    return [
+        ContactDetailsChange(
+            client_id=item.client_id,
+            phone_before=item.phone_before,
+            phone_after=item.phone_after,
+            email_before=item.email_before,
+            email_after=item.email_after,
+            evidence_ref=item.evidence_ref,
+            reason=item.reason,
+            by=item.by,
+            at=parse_iso(item.at),
+        )
+        for item in _history(_ContactChangeItem, client_id, "CONTACT_CHANGE#")
     ]

@@ -16,13 +16,13 @@ TURNOVER_THRESHOLD = "SETTING#turnover_threshold"
 CURRENT = "CURRENT"
 
 
-class _SettingsItem(Model):
+class SettingsItem(Model):
     Meta = meta_for(SETTINGS)
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
 
 
-class _ThresholdItem(_SettingsItem):
+class _ThresholdItem(SettingsItem):
     value = DecimalAttribute()
     threshold_version = UnicodeAttribute()
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from crm.errors import Forbidden, RuleTableError, Unauthenticated
+from crm.errors import Forbidden, InvalidInput, RuleTableError, Unauthenticated
 
 
 class Role(StrEnum):
@@ -83,6 +83,16 @@ class Grant:
         """For creations: the new record's branch must be the caller's (or any, for `all`)."""
         if self.scope is not Scope.ALL and branch_id != self.identity.branch_id:
             raise Forbidden(f"a {self.identity.role} acts only in its own branch", field=field)
+
+    def listing_branch(self, branch_id: str | None) -> str:
+        """The one branch a listing covers: the caller's own, or the one an all-branch role names."""
+        confined = self.branch_filter()
+        if confined is not None and branch_id not in (None, confined):
+            raise InvalidInput("a branch role lists only its own branch", field="branch_id")
+        branch = confined or branch_id
+        if branch is None:
+            raise InvalidInput("name the branch to list", field="branch_id")
+        return branch
 
     def branch_filter(self) -> str | None:
         """The branch a listing is confined to; None when the caller sees every branch."""

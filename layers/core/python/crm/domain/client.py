@@ -133,3 +133,18 @@ class MetricsRecord:
     metrics: YearMetrics
     updated_at: datetime
     updated_by: str
+
+
+@dataclass(frozen=True)
+class ContactDetailsChange:
+    """A change of a client's phone or e-mail, with its evidence (第35–36条: e.g. the recording id)."""
+
+    client_id: str
+    phone_before: str
+    phone_after: str
+    email_before: str | None
+    email_after: str | None
+    evidence_ref: str
+    reason: str | None
+    by: str
+    at: datetime

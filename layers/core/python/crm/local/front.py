@@ -123,6 +123,20 @@ def _error(status: HTTPStatus, code: str, message: str, field: str | None = None
     return GatewayResponse(status.value, {"Content-Type": "application/json"}, body)
 
 
+class LocalClock:
+    """The request time the local API Gateway reports: the wall clock, or a chosen time that
+    runs on from when it was set (`crm clock`), so deadlines can be tried out on any date."""
+
+    def __init__(self) -> None:
+        self._offset_ms = 0
+
+    def now_ms(self) -> int:
+        return int(time.time() * 1000) + self._offset_ms
+
+    def set(self, at_ms: int | None) -> None:
+        self._offset_ms = 0 if at_ms is None else at_ms - int(time.time() * 1000)
+
+
 class Gateway:
     """What the deployed RestApi does in front of the functions: route, authorise, invoke.
 
@@ -130,10 +144,11 @@ class Gateway:
     the stack's gateway responses answer them.
     """
 
-    def __init__(self, invoker: Invoker, issuer: TokenIssuer) -> None:
+    def __init__(self, invoker: Invoker, issuer: TokenIssuer, clock: LocalClock | None = None) -> None:
         self.invoker = invoker
         self.issuer = issuer
         self.routes = RouteTable()
+        self.clock = clock or LocalClock()
 
     def handle(
         self,
@@ -165,7 +180,7 @@ class Gateway:
             body=body,
             claims=claims,
             source_ip=source_ip,
-            now_ms=now_ms if now_ms is not None else int(time.time() * 1000),
+            now_ms=now_ms if now_ms is not None else self.clock.now_ms(),
         )
         try:
             response = self.invoker.invoke(compiled.function, event)

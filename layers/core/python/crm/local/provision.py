@@ -72,3 +72,19 @@ def create_queues(sqs: Any) -> dict[str, str]:
         for fn in topology.FUNCTIONS
         if fn.stream is not None
     }
+
+
+BUS_LOG_QUEUE = "crm-bus-log"
+
+
+def create_bus(events: Any, sqs: Any) -> str:
+    """The application's bus, with a catch-all rule copying every event to a queue: the local
+    bus log (`crm events`), standing in for whatever consumes the events in AWS."""
+    bus = topology.BUS.local_name
+    if bus not in {b["Name"] for b in events.list_event_buses()["EventBuses"]}:
+        events.create_event_bus(Name=bus)
+    queue_url = sqs.create_queue(QueueName=BUS_LOG_QUEUE)["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.put_rule(Name="crm-bus-log", EventBusName=bus, EventPattern='{"source": [{"prefix": ""}]}')
+    events.put_targets(Rule="crm-bus-log", EventBusName=bus, Targets=[{"Id": "bus-log", "Arn": queue_arn}])
+    return queue_url

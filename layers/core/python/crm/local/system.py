@@ -5,11 +5,14 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from crm import topology
+from crm.domain.time import BEIJING
 from crm.local import jobs, provision, state
+from crm.local.buslog import BusLog
 from crm.local.front import Gateway, LocalFront
 from crm.local.invoke import REGION, Invoker
 from crm.local.pump import StreamPump
@@ -65,9 +68,10 @@ class LocalSystem:
         import boto3
 
         session = boto3.session.Session()
-        self._clients = {name: session.client(name) for name in ("dynamodb", "dynamodbstreams", "sqs")}
+        self._clients = {name: session.client(name) for name in ("dynamodb", "dynamodbstreams", "sqs", "events")}
         provision.create_tables(self._clients["dynamodb"])
         queues = provision.create_queues(self._clients["sqs"])
+        self.bus_log = BusLog(self._clients["sqs"], provision.create_bus(self._clients["events"], self._clients["sqs"]))
         restored = 0
         if self.state_dir is not None:
             self.state_dir.mkdir(parents=True, exist_ok=True)
@@ -75,9 +79,10 @@ class LocalSystem:
         self._start_pumps(queues, from_latest=restored > 0)
 
         issuer = TokenIssuer.for_state(self.state_dir, ISSUER)
+        self._gateway = Gateway(self.invoker, issuer)
         self._front = LocalFront(
             (self.host, self.port),
-            gateway=Gateway(self.invoker, issuer),
+            gateway=self._gateway,
             local_endpoints={
                 "health": lambda _: {"status": "ok"},
                 "token": lambda body: {
@@ -87,6 +92,8 @@ class LocalSystem:
                 },
                 "trigger": lambda body: jobs.trigger(self.invoker, str(body.get("job", "")), body.get("at")),
                 "status": lambda _: self.status(),
+                "events": lambda body: {"items": self.bus_log.events(body.get("detail_type"))},
+                "clock": lambda body: self.set_clock(body.get("at")),
             },
         )
         self.port = self._front.server_address[1]
@@ -122,6 +129,12 @@ class LocalSystem:
     def save_state(self) -> None:
         if self.state_dir is not None:
             state.save(self._clients["dynamodb"], self.state_dir)
+
+    def set_clock(self, at: str | None) -> dict[str, Any]:
+        """Set (or with no time, reset) the request time the local API reports."""
+        gateway = self._gateway
+        gateway.clock.set(None if not at else int(jobs.parse_at(at).timestamp() * 1000))
+        return {"now": datetime.fromtimestamp(gateway.clock.now_ms() / 1000, tz=BEIJING).isoformat()}
 
     def status(self) -> dict[str, Any]:
         return {

@@ -16,7 +16,9 @@ from typing import Any
 
 from crm.domain.access import AccessPolicy
 from crm.domain.classification import ClassificationRules
+from crm.domain.complaints import ComplaintRules
 from crm.domain.questionnaire import QuestionnaireRules
+from crm.domain.sla import SlaRules
 from crm.domain.vip import VipRules
 
 
@@ -44,3 +46,13 @@ def vip() -> VipRules:
 @cache
 def access() -> AccessPolicy:
     return AccessPolicy.from_table(load_table("access"))
+
+
+@cache
+def sla() -> SlaRules:
+    return SlaRules.from_table(load_table("sla"))
+
+
+@cache
+def complaints() -> ComplaintRules:
+    return ComplaintRules.from_table(load_table("complaints"))

@@ -8,7 +8,14 @@ from datetime import datetime
 from crm.data import clients as client_data
 from crm.domain.access import Grant
 from crm.domain.classification import YearMetrics
-from crm.domain.client import ClassChange, Client, ManagerAssignment, MetricsRecord, VipChange
+from crm.domain.client import (
+    ClassChange,
+    Client,
+    ContactDetailsChange,
+    ManagerAssignment,
+    MetricsRecord,
+    VipChange,
+)
 from crm.domain.time import beijing
 from crm.errors import InvalidInput, NotFound
 
@@ -87,3 +94,41 @@ def reassign_manager(grant: Grant, client_id: str, manager_id: str, reason: str,
 def manager_history(grant: Grant, client_id: str) -> list[ManagerAssignment]:
     find(grant, client_id)
     return client_data.manager_history(client_id)
+
+
+def change_contact_details(
+    grant: Grant,
+    client_id: str,
+    *,
+    phone: str | None,
+    email: str | None,
+    evidence_ref: str,
+    reason: str | None,
+    now: datetime,
+) -> Client:
+    """Update a client's phone or e-mail; the evidence reference is mandatory (第35–36条)."""
+    client = find(grant, client_id)
+    new_phone = phone if phone is not None else client.phone
+    new_email = email if email is not None else client.email
+    if (new_phone, new_email) == (client.phone, client.email):
+        raise InvalidInput("neither phone nor email changes", field="phone")
+    client_data.change_contact_details(
+        client,
+        ContactDetailsChange(
+            client_id=client_id,
+            phone_before=client.phone,
+            phone_after=new_phone,
+            email_before=client.email,
+            email_after=new_email,
+            evidence_ref=evidence_ref,
+            reason=reason,
+            by=grant.identity.user_id,
+            at=now,
+        ),
+    )
+    return replace(client, phone=new_phone, email=new_email, version=(client.version or 0) + 1)
+
+
+def contact_details_history(grant: Grant, client_id: str) -> list[ContactDetailsChange]:
+    find(grant, client_id)
+    return client_data.contact_details_history(client_id)

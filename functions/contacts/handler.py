@@ -1,0 +1,83 @@
+"""Contact routes: log inquiries, visits, SMS and e-mail; answer them (第29条, 第31条, 第36条)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.logging import correlation_paths
+from crm.api.app import create_app, documented, grant, request_id, request_time
+from crm.api.contacts import ContactOut, ContactPage, ContactReply, NewContact
+from crm.domain.contacts import ContactStatus
+from crm.observability import observed
+from crm.services import contacts as service
+
+app = create_app()
+
+ContactId = Annotated[str, Path(min_length=1, max_length=64)]
+
+
+@app.post(
+    "/contacts",
+    summary="Log a client contact; the first responder owns it until answered (首问负责制)",
+    tags=["contacts"],
+    responses=documented(201, ContactOut, "The contact with its deadlines", 400, 404),
+)
+def log_contact(body: NewContact) -> Response[ContactOut]:
+    contact = service.log_inquiry(
+        grant(app),
+        client_id=body.client_id,
+        channel=body.channel,
+        subject=body.subject,
+        first_responder=body.first_responder,
+        received_at=body.received_at,
+        now=request_time(app),
+        contact_id=request_id(app),
+    )
+    return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=ContactOut.of(contact))
+
+
+@app.get(
+    "/contacts",
+    summary="A branch's contacts, newest first (a manager sees the ones it owns)",
+    tags=["contacts"],
+    responses=documented(200, ContactPage, "One page of contacts"),
+)
+def list_contacts(
+    branch_id: Annotated[str | None, Query(max_length=64, description="Required for hq and compliance")] = None,
+    client_id: Annotated[str | None, Query(max_length=64)] = None,
+    status: Annotated[ContactStatus | None, Query()] = None,
+    owner: Annotated[str | None, Query(max_length=64, description="First responder")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+) -> ContactPage:
+    contacts, next_cursor = service.listing(
+        grant(app), branch_id=branch_id, client_id=client_id, status=status, owner=owner, limit=limit, cursor=cursor
+    )
+    return ContactPage(items=[ContactOut.of(c) for c in contacts], next_cursor=next_cursor)
+
+
+@app.get(
+    "/contacts/<contact_id>",
+    summary="Read a contact",
+    tags=["contacts"],
+    responses=documented(200, ContactOut, "The contact", 404),
+)
+def get_contact(contact_id: ContactId) -> ContactOut:
+    return ContactOut.of(service.find(grant(app), contact_id))
+
+
+@app.post(
+    "/contacts/<contact_id>/reply",
+    summary="Answer an inquiry (its owner, or the branch supervisor)",
+    tags=["contacts"],
+    responses=documented(200, ContactOut, "The answered contact", 400, 404, 409),
+)
+def reply(contact_id: ContactId, body: ContactReply) -> ContactOut:
+    return ContactOut.of(service.reply(grant(app), contact_id, body.answer, now=request_time(app)))
+
+
+@observed(correlation_paths.API_GATEWAY_REST)
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return app.resolve(event, context)

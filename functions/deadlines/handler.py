@@ -1,0 +1,27 @@
+"""Stream handler of the settings table: when HQ loads a year's calendar, every deadline that
+was computed provisionally for that year is computed again (DOMAIN §10)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from crm.observability import logger, metrics, observed
+from crm.services.sla import reschedule_year
+
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+
+
+def record_handler(record: DynamoDBRecord) -> None:
+    partition = record.raw_event["dynamodb"]["Keys"]["pk"]["S"]  # CALENDAR#<year>
+    year = int(partition.removeprefix("CALENDAR#"))
+    moved = reschedule_year(year)
+    metrics.add_metric(name="DeadlinesRecomputed", unit="Count", value=moved)
+    logger.info("provisional deadlines recomputed", year=year, moved=moved)
+
+
+@observed()
+def lambda_handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

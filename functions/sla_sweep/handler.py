@@ -1,0 +1,20 @@
+"""Scheduled job `sla-sweep` (EventBridge, every 15 minutes): time passes without any write, so
+open deadlines are checked on a clock. The business time is the scheduled event's `time`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from crm.domain.time import beijing
+from crm.observability import logger, metrics, observed
+from crm.services.sla import sweep
+
+
+@observed()
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    now = beijing(datetime.fromisoformat(event["time"].replace("Z", "+00:00")))
+    report = sweep(now)
+    metrics.add_metric(name="SlaEscalations", unit="Count", value=report.escalated)
+    logger.info("sla sweep", at=now.isoformat(), examined=report.examined, escalated=report.escalated)
+    return {"at": now.isoformat(), "examined": report.examined, "escalated": report.escalated}

@@ -1,0 +1,122 @@
+"""Request and response bodies of the complaint routes (DOMAIN §4)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import AwareDatetime, BaseModel, Field
+
+from crm.api.clients import Identifier
+from crm.api.models import Strict
+from crm.domain.complaints import (
+    CallbackResult,
+    Category,
+    Channel,
+    Complaint,
+    Satisfaction,
+    Status,
+    Transition,
+    Validity,
+)
+
+
+class NewComplaint(Strict):
+    client_id: Identifier
+    channel: Channel = Field(description="regulator: forwarded by a regulator such as the 12386 hotline")
+    category: Category = Field(
+        description="attitude 服务态度, competence 专业素质, efficiency 服务效率, product 产品/业务, other 其他"
+    )
+    content: str = Field(min_length=1, max_length=10000)
+    received_at: AwareDatetime | None = Field(
+        default=None, description="For letters and referrals received earlier (ISO 8601 with offset); default: now"
+    )
+    regulator_referral: bool = Field(
+        default=False, description="Forwarded by a regulator (implied by channel regulator)"
+    )
+    referral_ref: str | None = Field(default=None, max_length=100, description="The regulator's ticket number")
+    about_staff: list[Identifier] = Field(
+        default_factory=list, max_length=20, description="Staff complained about: they may not handle it (回避)"
+    )
+
+
+class CallbackIn(Strict):
+    reached: bool
+    satisfaction: Satisfaction | None = Field(
+        default=None, description="满意 satisfied, 一般 neutral, 不满意 dissatisfied"
+    )
+    score: int | None = Field(default=None, ge=1, le=10)
+    note: str | None = Field(default=None, max_length=2000)
+
+    def result(self) -> CallbackResult:
+        return CallbackResult(reached=self.reached, satisfaction=self.satisfaction, score=self.score, note=self.note)
+
+
+class TransitionIn(Strict):
+    to: Status
+    note: str = Field(min_length=1, max_length=2000, description="Why (留痕)")
+    callback: CallbackIn | None = Field(default=None, description="Required to move to callback_done")
+
+
+class TransitionOut(BaseModel):
+    from_: Status = Field(alias="from", serialization_alias="from")
+    to: Status
+    by: str
+    role: str
+    note: str
+    at: datetime
+    callback: CallbackIn | None
+
+    @classmethod
+    def of(cls, transition: Transition) -> TransitionOut:
+        callback = transition.callback
+        return cls.model_validate(
+            {
+                "from": transition.source,
+                "to": transition.target,
+                "by": transition.by,
+                "role": transition.role.value,
+                "note": transition.note,
+                "at": transition.at,
+                "callback": CallbackIn(
+                    reached=callback.reached,
+                    satisfaction=callback.satisfaction,
+                    score=callback.score,
+                    note=callback.note,
+                )
+                if callback
+                else None,
+            }
+        )
+
+
+class ComplaintOut(BaseModel):
+    complaint_no: str = Field(description="TS-YYMM-NNNN: month of receipt (Beijing), serial from 0001")
+    client_id: str
+    branch_id: str
+    channel: Channel
+    category: Category
+    content: str
+    received_at: datetime
+    recorded_by: str
+    status: Status
+    validity: Validity | None = Field(description="valid 有效 / invalid 无效, once decided")
+    investigate_due_at: datetime = Field(description="Investigation starts within one working day")
+    reply_due_at: datetime = Field(description="The complainant has a reply within two working days")
+    deadline_provisional: bool
+    regulator_referral: bool
+    referral_ref: str | None
+    about_staff: list[str]
+    failed_callbacks: int
+    satisfaction: Satisfaction | None
+    history: list[TransitionOut] = Field(default_factory=list, description="State changes, oldest first")
+
+    @classmethod
+    def of(cls, complaint: Complaint, history: list[Transition] | None = None) -> ComplaintOut:
+        fields = {name: getattr(complaint, name) for name in cls.model_fields if name != "history"}
+        fields["about_staff"] = list(complaint.about_staff)
+        return cls(**fields, history=[TransitionOut.of(t) for t in history or []])
+
+
+class ComplaintPage(BaseModel):
+    items: list[ComplaintOut]
+    next_cursor: str | None

@@ -1,0 +1,158 @@
+"""Contact records (CONTACT) in the service table, with the clocks they start."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pynamodb.attributes import BooleanAttribute, UnicodeAttribute, VersionAttribute
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from crm.data import clocks as clock_data
+from crm.data.base import connection, decode_cursor, encode_cursor, set_or_remove
+from crm.data.service import ByBranch, ServiceItem, contact_pk
+from crm.domain.contacts import Contact, ContactChannel, ContactStatus
+from crm.domain.sla import Clock
+from crm.domain.time import iso, parse_iso
+from crm.errors import Conflict
+
+RECORD = "CONTACT"
+
+
+class _ContactItem(ServiceItem):
+    contact_id = UnicodeAttribute()
+    client_id = UnicodeAttribute()
+    branch_id = UnicodeAttribute()
+    listed_at = UnicodeAttribute()
+    channel = UnicodeAttribute()
+    subject = UnicodeAttribute()
+    received_at = UnicodeAttribute()
+    recorded_by = UnicodeAttribute()
+    first_responder = UnicodeAttribute()
+    status = UnicodeAttribute()
+    outside_working_hours = BooleanAttribute()
+    reply_due_at = UnicodeAttribute(null=True)
+    follow_up_due_at = UnicodeAttribute(null=True)
+    deadline_provisional = BooleanAttribute(default=False)
+    answer = UnicodeAttribute(null=True)
+    replied_at = UnicodeAttribute(null=True)
+    replied_by = UnicodeAttribute(null=True)
+    replied_same_day = BooleanAttribute(null=True)
+    version = VersionAttribute()
+    by_branch = ByBranch()
+
+
+def _optional_iso(moment: datetime | None) -> str | None:
+    return iso(moment) if moment else None
+
+
+def _item(contact: Contact) -> _ContactItem:
+    item = _ContactItem(
+        pk=contact_pk(contact.contact_id),
+        sk=RECORD,
+        contact_id=contact.contact_id,
+        client_id=contact.client_id,
+        branch_id=contact.branch_id,
+        listed_at=f"CONTACT#{iso(contact.received_at)}#{contact.contact_id}",
+        channel=contact.channel.value,
+        subject=contact.subject,
+        received_at=iso(contact.received_at),
+        recorded_by=contact.recorded_by,
+        first_responder=contact.first_responder,
+        status=contact.status.value,
+        outside_working_hours=contact.outside_working_hours,
+        reply_due_at=_optional_iso(contact.reply_due_at),
+        follow_up_due_at=_optional_iso(contact.follow_up_due_at),
+        deadline_provisional=contact.deadline_provisional,
+        answer=contact.answer,
+        replied_at=_optional_iso(contact.replied_at),
+        replied_by=contact.replied_by,
+        replied_same_day=contact.replied_same_day,
+    )
+    if contact.version is not None:
+        item.version = contact.version
+    return item
+
+
+def _contact(item: _ContactItem) -> Contact:
+    return Contact(
+        contact_id=item.contact_id,
+        client_id=item.client_id,
+        branch_id=item.branch_id,
+        channel=ContactChannel(item.channel),
+        subject=item.subject,
+        received_at=parse_iso(item.received_at),
+        recorded_by=item.recorded_by,
+        first_responder=item.first_responder,
+        status=ContactStatus(item.status),
+        outside_working_hours=bool(item.outside_working_hours),
+        reply_due_at=parse_iso(item.reply_due_at) if item.reply_due_at else None,
+        follow_up_due_at=parse_iso(item.follow_up_due_at) if item.follow_up_due_at else None,
+        deadline_provisional=bool(item.deadline_provisional),
+        answer=item.answer,
+        replied_at=parse_iso(item.replied_at) if item.replied_at else None,
+        replied_by=item.replied_by,
+        replied_same_day=item.replied_same_day,
+        version=item.version,
+    )
+
+
+def create(contact: Contact, clocks: list[Clock]) -> None:
+    """Log the inquiry and start its clocks in one write."""
+    with TransactWrite(connection=connection()) as transaction:
+        transaction.save(_item(contact), condition=ServiceItem.pk.does_not_exist())
+        for clock in clocks:
+            transaction.save(clock_data.clock_item(clock), condition=ServiceItem.pk.does_not_exist())
+
+
+def get(contact_id: str) -> Contact | None:
+    try:
+        return _contact(_ContactItem.get(contact_pk(contact_id), RECORD, consistent_read=True))
+    except _ContactItem.DoesNotExist:
+        return None
+
+
+def answer(contact: Contact, answered: Contact, open_clocks: list[Clock], at: datetime) -> None:
+    """Record the answer and stop the inquiry's clocks, or 409 when it changed meanwhile."""
+    try:
+        with TransactWrite(connection=connection()) as transaction:
+            transaction.update(
+                _item(contact),
+                actions=[
+                    _ContactItem.status.set(answered.status.value),
+                    set_or_remove(_ContactItem.answer, answered.answer),
+                    set_or_remove(_ContactItem.replied_at, _optional_iso(answered.replied_at)),
+                    set_or_remove(_ContactItem.replied_by, answered.replied_by),
+                    set_or_remove(_ContactItem.replied_same_day, answered.replied_same_day),
+                ],
+            )
+            for clock in open_clocks:
+                clock_data.stop(transaction, clock, at)
+    except TransactWriteError as exc:
+        if exc.cause_response_code == "TransactionCanceledException":
+            raise Conflict(f"inquiry {contact.contact_id} changed meanwhile; reload it") from None
+        raise
+
+
+def for_branch(
+    branch_id: str, *, client_id: str | None, status: str | None, owner: str | None, limit: int, cursor: str | None
+) -> tuple[list[Contact], str | None]:
+    """A branch's contacts, newest first, optionally of one client, status or owner."""
+    condition = None
+    for attribute, value in (
+        (_ContactItem.client_id, client_id),
+        (_ContactItem.status, status),
+        (_ContactItem.first_responder, owner),
+    ):
+        if value is not None:
+            condition = (attribute == value) if condition is None else condition & (attribute == value)
+    pages = _ContactItem.by_branch.query(
+        branch_id,
+        _ContactItem.listed_at.startswith("CONTACT#"),
+        filter_condition=condition,
+        scan_index_forward=False,
+        limit=limit,
+        last_evaluated_key=decode_cursor(cursor),
+    )
+    found = [_contact(item) for item in pages]
+    return found, encode_cursor(pages.last_evaluated_key)

@@ -1,0 +1,226 @@
+"""Complaints (Part 8 and the appended complaint regulations; DOMAIN §4).
+
+Numbering `TS-YYMM-NNNN` (编号 年度月份流水号): month of receipt on the Beijing clock, serial
+from 0001 each month, gap-free. States and the moves between them come from
+`rules/complaints.toml`; a move names who and why. The person complained about may not handle
+the complaint (回避). A complaint forwarded by a regulator (12386 hotline) is flagged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from crm.domain.access import Identity, Role
+from crm.domain.sla import ClockKind
+from crm.domain.time import beijing
+from crm.errors import Conflict, Forbidden, InvalidInput, RuleTableError
+
+
+class Status(StrEnum):
+    RECEIVED = "received"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    INVESTIGATING = "investigating"
+    REPLIED = "replied"
+    CALLBACK_DONE = "callback_done"
+    CLOSED = "closed"
+
+
+class Channel(StrEnum):
+    PHONE = "phone"
+    EMAIL = "email"
+    LETTER = "letter"
+    ONSITE = "onsite"
+    WEB = "web"
+    REGULATOR = "regulator"  # forwarded by a regulator, e.g. the CSRC 12386 hotline
+
+
+class Category(StrEnum):
+    ATTITUDE = "attitude"  # 服务态度
+    COMPETENCE = "competence"  # 专业素质
+    EFFICIENCY = "efficiency"  # 服务效率
+    PRODUCT = "product"  # 产品/业务
+    OTHER = "other"  # 其他
+
+
+class Validity(StrEnum):
+    VALID = "valid"  # 有效
+    INVALID = "invalid"  # 无效
+
+
+class Satisfaction(StrEnum):
+    SATISFIED = "satisfied"  # 满意
+    NEUTRAL = "neutral"  # 一般
+    DISSATISFIED = "dissatisfied"  # 不满意
+
+
+def complaint_number(received_at: datetime, serial: int) -> str:
+    """TS-YYMM-NNNN for the Beijing month of receipt."""
+    return f"TS-{beijing(received_at):%y%m}-{serial:04d}"
+
+
+def numbering_month(received_at: datetime) -> str:
+    return f"{beijing(received_at):%y%m}"
+
+
+@dataclass(frozen=True)
+class Move:
+    source: Status
+    target: Status
+    roles: frozenset[Role]
+    validity: Validity | None = None
+    stops: tuple[ClockKind, ...] = ()
+    needs_callback: bool = False
+    needs_failed_callbacks: bool = False
+
+
+@dataclass(frozen=True)
+class ComplaintRules:
+    version: str
+    max_failed_callbacks: int
+    moves: Mapping[tuple[Status, Status], Move]
+
+    @classmethod
+    def from_table(cls, table: Mapping[str, Any]) -> ComplaintRules:
+        try:
+            moves = {}
+            for row in table["transitions"]:
+                move = Move(
+                    source=Status(row["from"]),
+                    target=Status(row["to"]),
+                    roles=frozenset(Role(r) for r in row["roles"]),
+                    validity=Validity(row["validity"]) if "validity" in row else None,
+                    stops=tuple(ClockKind(k) for k in row.get("stops", ())),
+                    needs_callback=bool(row.get("needs_callback", False)),
+                    needs_failed_callbacks=bool(row.get("needs_failed_callbacks", False)),
+                )
+                if (move.source, move.target) in moves:
+                    raise RuleTableError(f"complaints table: {move.source} → {move.target} twice")
+                moves[(move.source, move.target)] = move
+            rules = cls(
+                version=str(table["version"]),
+                max_failed_callbacks=int(table["max_failed_callbacks"]),
+                moves=moves,
+            )
+        except (KeyError, ValueError, TypeError) as exc:
+            raise RuleTableError(f"complaints table: {exc!r}") from exc
+        if any(Role.COMPLIANCE in m.roles or Role.HQ in m.roles for m in moves.values()):
+            raise RuleTableError("complaints table: complaints are handled in the branch")
+        return rules
+
+
+@dataclass(frozen=True)
+class CallbackResult:
+    reached: bool
+    satisfaction: Satisfaction | None = None
+    score: int | None = None  # 1–10
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Complaint:
+    complaint_no: str
+    client_id: str
+    branch_id: str
+    channel: Channel
+    category: Category
+    content: str
+    received_at: datetime
+    recorded_by: str
+    status: Status
+    investigate_due_at: datetime
+    reply_due_at: datetime
+    deadline_provisional: bool
+    regulator_referral: bool
+    referral_ref: str | None = None
+    about_staff: tuple[str, ...] = ()
+    validity: Validity | None = None
+    failed_callbacks: int = 0
+    satisfaction: Satisfaction | None = None
+    version: int | None = None
+
+
+@dataclass(frozen=True)
+class Transition:
+    complaint_no: str
+    source: Status
+    target: Status
+    by: str
+    role: Role
+    note: str
+    at: datetime
+    callback: CallbackResult | None = None
+
+
+@dataclass(frozen=True)
+class TransitionPlan:
+    transition: Transition
+    validity: Validity | None
+    stops: tuple[ClockKind, ...]
+    satisfaction: Satisfaction | None = None
+
+
+def refuse_if_complained_about(complaint: Complaint, actor: Identity) -> None:
+    """回避: the staff member complained about may not handle the complaint."""
+    if actor.user_id in complaint.about_staff:
+        raise Forbidden(
+            f"{actor.user_id} is named in complaint {complaint.complaint_no} and may not handle it (回避)",
+            field="about_staff",
+        )
+
+
+def plan_transition(
+    complaint: Complaint,
+    target: Status,
+    actor: Identity,
+    note: str,
+    at: datetime,
+    rules: ComplaintRules,
+    callback: CallbackResult | None = None,
+) -> TransitionPlan:
+    """Check a move against the rules and say what it changes; nothing is written here."""
+    refuse_if_complained_about(complaint, actor)
+    move = rules.moves.get((complaint.status, target))
+    if move is None:
+        raise Conflict(f"a {complaint.status} complaint cannot become {target}", field="to")
+    if actor.role not in move.roles:
+        raise Forbidden(f"a {actor.role} may not move a complaint to {target}", field="to")
+    if move.needs_callback and (callback is None or not callback.reached or callback.satisfaction is None):
+        raise InvalidInput(
+            "a completed callback (reached, with the client's satisfaction) is required", field="callback"
+        )
+    if move.needs_failed_callbacks and complaint.failed_callbacks < rules.max_failed_callbacks:
+        raise Conflict(
+            f"a replied complaint closes after its callback, or after {rules.max_failed_callbacks} failed "
+            f"attempts ({complaint.failed_callbacks} so far)",
+            field="to",
+        )
+    return TransitionPlan(
+        transition=Transition(
+            complaint_no=complaint.complaint_no,
+            source=complaint.status,
+            target=target,
+            by=actor.user_id,
+            role=actor.role,
+            note=note,
+            at=at,
+            callback=callback,
+        ),
+        validity=move.validity,
+        stops=move.stops,
+        satisfaction=callback.satisfaction if callback else None,
+    )
+
+
+def plan_failed_callback(complaint: Complaint, actor: Identity, rules: ComplaintRules) -> int:
+    """Count one unreached callback attempt; returns the new count."""
+    refuse_if_complained_about(complaint, actor)
+    if complaint.status is not Status.REPLIED:
+        raise Conflict(f"callbacks follow the reply; this complaint is {complaint.status}", field="complaint_no")
+    if complaint.failed_callbacks >= rules.max_failed_callbacks:
+        raise Conflict(f"{rules.max_failed_callbacks} attempts already failed; close the complaint", field="reached")
+    return complaint.failed_callbacks + 1

@@ -1,0 +1,185 @@
+"""Complaint intake, numbering, moves and callbacks (Part 8; complaint appendix; DOMAIN §4)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
+
+from crm import rules
+from crm.data import clocks as clock_data
+from crm.data import complaints as complaint_data
+from crm.data.idempotency import persistence
+from crm.domain.access import Grant
+from crm.domain.complaints import (
+    CallbackResult,
+    Category,
+    Channel,
+    Complaint,
+    Status,
+    Transition,
+    complaint_number,
+    numbering_month,
+    plan_failed_callback,
+    plan_transition,
+    refuse_if_complained_about,
+)
+from crm.domain.sla import Clock, ClockKind, start_clock
+from crm.errors import NotFound
+from crm.services.calendar import calendar_for
+from crm.services.clients import find as find_client
+from crm.services.contacts import receipt_time
+
+# A replay with the same Idempotency-Key within a day returns the complaint first filed.
+IDEMPOTENCY = IdempotencyConfig(
+    event_key_jmespath="[caller, key]",
+    payload_validation_jmespath="request",
+    expires_after_seconds=24 * 3600,
+)
+
+
+@dataclass(frozen=True)
+class Intake:
+    client_id: str
+    channel: Channel
+    category: Category
+    content: str
+    received_at: datetime | None
+    regulator_referral: bool
+    referral_ref: str | None
+    about_staff: tuple[str, ...]
+
+
+def file(grant: Grant, intake: Intake, *, now: datetime) -> Complaint:
+    """Take in a complaint: number, deadlines and first history entry in one atomic write.
+
+    Everything that can refuse the complaint is checked before the number is taken, so a
+    refused complaint consumes no number.
+    """
+    client = find_client(grant, intake.client_id)
+    received = receipt_time(intake.received_at, now)
+    draft = Complaint(
+        complaint_no="",
+        client_id=intake.client_id,
+        branch_id=client.branch_id,
+        channel=intake.channel,
+        category=intake.category,
+        content=intake.content,
+        received_at=received,
+        recorded_by=grant.identity.user_id,
+        status=Status.RECEIVED,
+        investigate_due_at=received,
+        reply_due_at=received,
+        deadline_provisional=False,
+        regulator_referral=intake.regulator_referral or intake.channel is Channel.REGULATOR,
+        referral_ref=intake.referral_ref,
+        about_staff=intake.about_staff,
+    )
+    refuse_if_complained_about(draft, grant.identity)
+    calendar, sla = calendar_for(received), rules.sla()
+
+    def build(serial: int) -> tuple[Complaint, list[Clock], Transition]:
+        number = complaint_number(received, serial)
+        investigate, reply = (
+            start_clock(
+                owner_type="complaint",
+                owner_id=number,
+                kind=kind,
+                branch_id=client.branch_id,
+                received_at=received,
+                calendar=calendar,
+                rules=sla,
+                assignee=None,
+            )
+            for kind in (ClockKind.COMPLAINT_INVESTIGATE, ClockKind.COMPLAINT_REPLY)
+        )
+        complaint = replace(
+            draft,
+            complaint_no=number,
+            investigate_due_at=investigate.due_at,
+            reply_due_at=reply.due_at,
+            deadline_provisional=investigate.provisional or reply.provisional,
+        )
+        first = Transition(
+            complaint_no=number,
+            source=Status.RECEIVED,
+            target=Status.RECEIVED,
+            by=grant.identity.user_id,
+            role=grant.identity.role,
+            note="received",
+            at=now,
+        )
+        return complaint, [investigate, reply], first
+
+    return complaint_data.create_numbered(numbering_month(received), build)
+
+
+def file_once(grant: Grant, intake: Intake, *, now: datetime, key: str, request: dict[str, Any]) -> str:
+    """`file` under an Idempotency-Key: a retry with the key returns the first complaint's number;
+    the same key with a different request is refused."""
+
+    @idempotent_function(data_keyword_argument="submission", config=IDEMPOTENCY, persistence_store=persistence())
+    def _file(submission: dict[str, Any]) -> dict[str, str]:
+        return {"complaint_no": file(grant, intake, now=now).complaint_no}
+
+    return _file(submission={"caller": grant.identity.user_id, "key": key, "request": request})["complaint_no"]
+
+
+def find(grant: Grant, complaint_no: str) -> tuple[Complaint, list[Transition]]:
+    found = complaint_data.get(complaint_no)
+    if found is None:
+        raise NotFound(f"no complaint {complaint_no}", field="complaint_no")
+    grant.require(branch_id=found[0].branch_id, what=f"complaint {complaint_no}")
+    return found
+
+
+def move(
+    grant: Grant,
+    complaint_no: str,
+    target: Status,
+    note: str,
+    *,
+    now: datetime,
+    callback: CallbackResult | None = None,
+) -> tuple[Complaint, list[Transition]]:
+    complaint, _ = find(grant, complaint_no)
+    plan = plan_transition(complaint, target, grant.identity, note, now, rules.complaints(), callback)
+    meeting = [c for c in clock_data.clocks_of("complaint", complaint_no) if c.is_open and c.kind in plan.stops]
+    complaint_data.apply_transition(complaint, plan, meeting)
+    return find(grant, complaint_no)
+
+
+def callback_attempt(
+    grant: Grant, complaint_no: str, result: CallbackResult, *, now: datetime
+) -> tuple[Complaint, list[Transition]]:
+    """A callback after the reply: reached, it completes the callback; not, it is counted."""
+    if result.reached:
+        return move(grant, complaint_no, Status.CALLBACK_DONE, result.note or "callback", now=now, callback=result)
+    complaint, _ = find(grant, complaint_no)
+    count = plan_failed_callback(complaint, grant.identity, rules.complaints())
+    attempt = Transition(
+        complaint_no=complaint_no,
+        source=complaint.status,
+        target=complaint.status,
+        by=grant.identity.user_id,
+        role=grant.identity.role,
+        note=result.note or f"callback attempt {count}: not reached",
+        at=now,
+        callback=result,
+    )
+    complaint_data.record_failed_callback(complaint, attempt, count)
+    return find(grant, complaint_no)
+
+
+def listing(
+    grant: Grant, *, branch_id: str | None, status: Status | None, client_id: str | None, limit: int, cursor: str | None
+) -> tuple[list[Complaint], str | None]:
+    return complaint_data.for_branch(
+        grant.listing_branch(branch_id),
+        status=status.value if status else None,
+        client_id=client_id,
+        limit=limit,
+        cursor=cursor,
+    )

@@ -1,0 +1,131 @@
+"""Keeping the clocks honest (第29条, 第36条; complaint appendix; DOMAIN §3, §4, §10).
+
+- `sweep`: the scheduled job. Reads only open clocks due before now plus the warning lead,
+  from the sparse `open_clocks` index, and raises each to the level it has reached.
+- `on_clock_written`: the stream's view of a clock. Stopped after its deadline → the breach
+  is recorded; started provisional → an alert.
+- `on_escalation_written`: publishes an escalation as an event on the application's bus
+  (the stream is the outbox: an event is retried until EventBridge takes it).
+- `reschedule_year`: when HQ loads a year, every deadline computed provisionally for it is
+  computed again and the flag cleared.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from crm import rules
+from crm.data import clocks as clock_data
+from crm.data.events import Event
+from crm.domain.access import Grant
+from crm.domain.sla import Breach, Clock, Escalation, Level, escalation_due, start_clock
+from crm.domain.time import iso
+from crm.observability import logger
+from crm.services.calendar import calendar_for, working_calendar
+
+
+@dataclass
+class SweepReport:
+    examined: int = 0
+    escalated: int = 0
+
+
+def sweep(now: datetime) -> SweepReport:
+    sla = rules.sla()
+    calendar = calendar_for(now)
+    report = SweepReport()
+    for clock in clock_data.open_clocks_due_before(now + sla.warn_before):
+        report.examined += 1
+        level = escalation_due(clock, now, calendar, sla)
+        if level is not None and clock_data.escalate(clock, level, now):
+            report.escalated += 1
+    return report
+
+
+def on_clock_written(old: Clock | None, new: Clock, at: datetime) -> list[Event]:
+    """What a clock's change means: a late stop is a breach; a provisional start an alert."""
+    events: list[Event] = []
+    if new.met_late and (old is None or old.met_at is None):
+        clock_data.record_late_breach(new, at)
+    if new.provisional and old is None:
+        events.append(
+            Event(
+                detail_type="DeadlineProvisional",
+                detail={
+                    **_describe(new),
+                    "unknown_years": sorted(new.unknown_years),
+                    "message": "computed on weekends alone: load the calendar of "
+                    + ", ".join(str(y) for y in sorted(new.unknown_years)),
+                },
+            )
+        )
+    return events
+
+
+def escalation_event(escalation: Escalation) -> Event:
+    """SlaWarning before a deadline; SlaBreached after it, to the supervisor and then to HQ."""
+    return Event(
+        detail_type="SlaWarning" if escalation.level is Level.WARNING else "SlaBreached",
+        detail={
+            "owner_type": escalation.owner_type,
+            "owner_id": escalation.owner_id,
+            "clock": escalation.kind.value,
+            "branch_id": escalation.branch_id,
+            "due_at": iso(escalation.due_at),
+            "level": escalation.level.value,
+            "escalate_to": dict(escalation.escalate_to),
+            "at": iso(escalation.at),
+        },
+    )
+
+
+def _describe(clock: Clock) -> dict[str, object]:
+    return {
+        "owner_type": clock.owner_type,
+        "owner_id": clock.owner_id,
+        "clock": clock.kind.value,
+        "branch_id": clock.branch_id,
+        "due_at": iso(clock.due_at),
+        "provisional": clock.provisional,
+    }
+
+
+class RescheduleRaced(Exception):
+    """A clock changed while its deadline was recomputed; the stream retries the record."""
+
+
+def reschedule_year(year: int) -> int:
+    """Recompute every deadline that waited for `year`'s calendar; returns how many moved.
+
+    Safe to repeat: a recomputed clock leaves the provisional index (or moves to the next
+    unknown year), so a retried record only finishes what is left.
+    """
+    sla = rules.sla()
+    moved = 0
+    for clock in list(clock_data.provisional_clocks(year)):
+        calendar = working_calendar(range(clock.started_at.year, clock.due_at.year + 2))
+        fresh = start_clock(
+            owner_type=clock.owner_type,
+            owner_id=clock.owner_id,
+            kind=clock.kind,
+            branch_id=clock.branch_id,
+            received_at=clock.started_at,
+            calendar=calendar,
+            rules=sla,
+            assignee=clock.assignee,
+        )
+        rescheduled = replace(
+            clock, due_at=fresh.due_at, provisional=fresh.provisional, unknown_years=fresh.unknown_years
+        )
+        siblings = clock_data.clocks_of(clock.owner_type, clock.owner_id)
+        still_provisional = fresh.provisional or any(c.provisional for c in siblings if c.kind is not clock.kind)
+        if not clock_data.reschedule(clock, rescheduled, parent_provisional=still_provisional):
+            raise RescheduleRaced(f"{clock.owner_id} {clock.kind} changed while rescheduled")
+        moved += 1
+        logger.info("deadline recomputed", owner=clock.owner_id, clock=clock.kind.value, due_at=iso(fresh.due_at))
+    return moved
+
+
+def breaches(grant: Grant, *, branch_id: str | None, limit: int, cursor: str | None) -> tuple[list[Breach], str | None]:
+    return clock_data.breaches(grant.listing_branch(branch_id), limit=limit, cursor=cursor)
