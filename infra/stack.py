@@ -1,8 +1,9 @@
 """The one stack: composes a construct per capability, every piece derived from `crm.topology`.
 
-A table, function, route, stream source or schedule added to the topology appears here with no
-edit: tables become `Data`, functions `CrmFunction`s, their routes the `Api`, their stream
-sources `StreamSubscription`s and their schedules `ScheduledInvocation`s.
+A table, function, route, stream source, schedule or event bus added to the topology appears here
+with no edit: tables become `Data`, the buses functions publish on `EventBuses`, functions
+`CrmFunction`s, their routes the `Api`, their stream sources `StreamSubscription`s and their
+schedules `ScheduledInvocation`s.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from crm import topology
 
 from infra.constructs.api import Api
 from infra.constructs.data import Data
+from infra.constructs.event_bus import EventBuses
 from infra.constructs.function import CrmFunction
 from infra.constructs.identity import Identity
 from infra.constructs.schedule import ScheduledInvocation
@@ -40,10 +42,13 @@ class BrokerageCrmStack(Stack):
             **kwargs,
         )
         self.data = Data(self, "Data", tables)
+        buses = dict.fromkeys(bus for spec in functions for bus in spec.publishes)  # unique, in order
+        self.event_buses = EventBuses(self, "Events", buses)
         self.identity = Identity(self, "Identity")
         layers = SharedLayers(self, "Layers")
         self.functions = {
-            spec.name: CrmFunction(self, spec, tables=self.data.tables, layers=layers.all) for spec in functions
+            spec.name: CrmFunction(self, spec, tables=self.data.tables, buses=self.event_buses.buses, layers=layers.all)
+            for spec in functions
         }
         self.api = Api(
             self,

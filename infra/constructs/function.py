@@ -1,9 +1,10 @@
 """One Lambda function of `crm.topology`, built the same way for every capability.
 
-Each gets its own role with exactly the table grants its topology entry declares (read for
-`reads`, read-write for `writes`), its own log group with a retention regulators can rely on,
-active tracing, our shared layer and the Powertools layer, and every table it uses as an
-environment variable (`TABLE_<NAME>` → physical name), the same variables `crm.local` sets.
+Each gets its own role with exactly the grants its topology entry declares (read for `reads`,
+read-write for `writes`, put-events for `publishes`), its own log group with a retention
+regulators can rely on, active tracing, our shared layer and the Powertools layer, and every
+table and bus it uses as an environment variable (`TABLE_<NAME>`, `EVENT_BUS_NAME` → physical
+name), the same variables `crm.local` sets.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Mapping, Sequence
 
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -41,6 +43,7 @@ class CrmFunction(Construct):
         spec: topology.Function,
         *,
         tables: Mapping[str, dynamodb.ITable],
+        buses: Mapping[str, events.IEventBus],
         layers: Sequence[lambda_.ILayerVersion],
     ) -> None:
         super().__init__(scope, pascal_case(spec.name))
@@ -66,6 +69,7 @@ class CrmFunction(Construct):
             timeout=Duration.seconds(spec.timeout_s),
             environment={
                 **{table.env_var: tables[table.name].table_name for table in spec.tables},
+                **{bus.env_var: buses[bus.name].event_bus_name for bus in spec.publishes},
                 "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
                 "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
                 "LOG_LEVEL": LOG_LEVEL,
@@ -76,6 +80,8 @@ class CrmFunction(Construct):
             role=self.role,
         )
         self._grant_tables(tables)
+        for bus in spec.publishes:
+            buses[bus.name].grant_put_events_to(self.role)
         acknowledge(
             self.role,
             "AwsSolutions-IAM5[Resource::*]",

@@ -62,6 +62,14 @@ class Synthesised:
     def role_id(self, name: str) -> str:
         return self.logical_id(self.stack.functions[name].role)
 
+    def bus_id(self, name: str) -> str:
+        return self.logical_id(self.stack.event_buses.buses[name])
+
+    @property
+    def buses(self) -> tuple[topology.EventBus, ...]:
+        """The buses of the topology: those its functions publish on."""
+        return tuple(dict.fromkeys(bus for spec in self.functions for bus in spec.publishes))
+
     @staticmethod
     def references(value: Any, intrinsic: str) -> Iterator[Any]:
         """Every argument of `intrinsic` (`Ref`, `Fn::GetAtt`, …) anywhere inside a template value."""
@@ -103,7 +111,8 @@ def synthesised(tmp_path_factory: pytest.TempPathFactory) -> Synthesised:
 
 
 # A topology grown by what infra/ has never heard of: a table with TTL, stream and index, a stream
-# consumer without filters, and a scheduled function with a route. The stack must take it as is.
+# consumer without filters that publishes events, and a scheduled function with a route. The stack
+# must take it as is.
 AUDIT = topology.Table(
     name="audit_trail",
     partition_key=topology.PK,
@@ -120,6 +129,7 @@ EXTENDED_FUNCTIONS = (
         description="Stream: every audit entry",
         reads=(AUDIT,),
         stream=topology.StreamSource(table=AUDIT, batch_size=10, retry_attempts=1, max_record_age_s=3600),
+        publishes=(topology.BUS,),
     ),
     topology.Function(
         name="audit_report",

@@ -19,6 +19,7 @@ import pytest
 from crm import topology
 from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
+from moto.events.models import EventBus
 from moto.ssm.models import Parameter, ssm_backends
 
 from infra.constructs.data import table_logical_id
@@ -77,6 +78,8 @@ def deployed(synthesised, monkeypatch):
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    # moto's CloudFormation resolves `Ref` of an event bus to its model object; AWS returns the name.
+    monkeypatch.setattr(EventBus, "physical_resource_id", property(lambda bus: bus.name), raising=False)
     with mock_aws():
         boto3.client("ssm").put_parameter(Name="/cdk-bootstrap/hnb659fds/version", Value="30", Type="String")
         _publish_aws_parameter(
@@ -119,6 +122,15 @@ def test_tables_deploy_with_the_topology_keys_indexes_and_streams(deployed):
         assert stream.get("StreamEnabled", False) == spec.stream
         if spec.stream:
             assert stream["StreamViewType"] == "NEW_AND_OLD_IMAGES"
+
+
+def test_publishers_get_the_name_of_a_deployed_bus(deployed, synthesised):
+    lambda_, events = boto3.client("lambda"), boto3.client("events")
+    for spec in topology.FUNCTIONS:
+        function = lambda_.get_function_configuration(FunctionName=deployed[synthesised.function_id(spec.name)])
+        for bus in spec.publishes:
+            name = function["Environment"]["Variables"][bus.env_var]
+            assert events.describe_event_bus(Name=name)["Name"] == name
 
 
 def test_functions_deploy_with_their_tables_physical_names(deployed, synthesised):

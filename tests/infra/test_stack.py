@@ -195,7 +195,7 @@ def _statements_of(synthesised, role_id):
             yield from policy["PolicyDocument"]["Statement"]
 
 
-def test_each_function_role_gets_exactly_the_table_access_the_topology_declares(synthesised):
+def test_each_function_role_gets_exactly_the_access_the_topology_declares(synthesised):
     for spec in topology.FUNCTIONS:
         role_id = synthesised.role_id(spec.name)
         role = synthesised.properties("AWS::IAM::Role")[role_id]
@@ -212,9 +212,13 @@ def test_each_function_role_gets_exactly_the_table_access_the_topology_declares(
                 assert not writing, f"{spec.name} only reads {table.name}"
             else:
                 assert not touching, f"{spec.name} has no business with {table.name}"
+        publishing = [statement for statement in statements if "events:PutEvents" in _as_list(statement["Action"])]
+        assert [statement["Resource"] for statement in publishing] == [
+            {"Fn::GetAtt": [synthesised.bus_id(bus.name), "Arn"]} for bus in spec.publishes
+        ], f"{spec.name} publishes exactly on the buses the topology names"
         for statement in statements:
             assert statement["Effect"] == "Allow"
-            assert "dynamodb:*" not in _as_list(statement["Action"])
+            assert not {"dynamodb:*", "events:*"} & set(_as_list(statement["Action"]))
 
 
 def test_every_log_group_is_kept_a_year_and_every_function_logs_to_its_own(synthesised):

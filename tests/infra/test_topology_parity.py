@@ -71,6 +71,15 @@ def test_functions(built):
         }
 
 
+def test_event_buses(built):
+    buses = built.properties("AWS::Events::EventBus")
+    assert buses.keys() == {built.bus_id(bus.name) for bus in built.buses}
+    for spec in built.functions:
+        variables = built.properties("AWS::Lambda::Function")[built.function_id(spec.name)]["Environment"]["Variables"]
+        for bus in spec.publishes:
+            assert variables[bus.env_var] == {"Ref": built.bus_id(bus.name)}
+
+
 def _resource_paths(built) -> dict[str, str]:
     """Logical id of every API resource → its full path, e.g. `/clients/{client_id}`."""
     resources = built.properties("AWS::ApiGateway::Resource")
