@@ -7,7 +7,6 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 3000
 PYTEST := $(BIN)/python -m pytest
-export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 
 .PHONY: install run test lint format test-unit test-integration test-infra test-e2e \
         synth deploy openapi bench pr clean
@@ -58,7 +57,7 @@ synth: install
 	$(BIN)/python infra/app.py
 
 ## deploy: needs only AWS credentials in the environment
-deploy: install
+deploy: synth
 	npx --yes aws-cdk@2 deploy --app cdk.out --require-approval never --all
 
 ## openapi: regenerate the committed OpenAPI document from the code

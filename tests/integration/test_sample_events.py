@@ -1,5 +1,6 @@
 """The sample events under events/ are real: replayed against the handlers on moto, each
-yields what its file name promises. Every function has at least one sample."""
+yields what its file name promises. Every function has at least one sample: API Gateway proxy
+events, DynamoDB stream batches and EventBridge scheduled events."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pytest
 from crm import topology
+from crm.local import provision
 from crm.local.invoke import LambdaContext
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
@@ -24,6 +25,14 @@ API_SCENARIO = [
     ("api/questionnaires/history.json", 200),
     ("api/clients/class_history.json", 200),
     ("api/clients/reassign_manager.json", 200),
+    ("api/contacts/log_email.json", 201),
+    ("api/contacts/list_open.json", 200),
+    ("api/complaints/file_with_key.json", 201),
+    ("api/complaints/accept.json", 200),
+    ("api/complaints/read.json", 200),
+    ("api/calendar/read_year.json", 200),
+    ("api/calendar/load_year.json", 200),
+    ("api/escalations/list_breaches.json", 200),
 ]
 
 
@@ -46,8 +55,8 @@ def test_every_api_sample_is_replayed() -> None:
     assert {p for p, _ in API_SCENARIO} == {str(p.relative_to(EVENTS)) for p in EVENTS.glob("api/*/*.json")}
 
 
-@pytest.mark.usefixtures("aws")
-def test_api_and_stream_samples_replay_on_moto() -> None:
+def test_api_stream_and_schedule_samples_replay_on_moto(aws: dict[str, Any]) -> None:
+    provision.create_bus(aws["events"], aws["sqs"])
     for relative, status in API_SCENARIO:
         response = invoke(Path(relative).parent.name, load(relative))
         assert response["statusCode"] == status, (relative, response["body"])
@@ -59,3 +68,10 @@ def test_api_and_stream_samples_replay_on_moto() -> None:
     assert result == {"batchItemFailures": []}
     client = json.loads(invoke("clients", load("api/clients/get_client.json"))["body"])
     assert (client["client_class"], client["vip"], client["manager_id"]) == ("A", True, "mgr-2")
+
+    for stream in ("streams/sla/provisional_clock_insert.json", "streams/deadlines/calendar_loaded.json"):
+        assert invoke(Path(stream).parent.name, load(stream)) == {"batchItemFailures": []}, stream
+
+    # 2026-05-08 09:00 Beijing: the e-mail (due 05-07) and both complaint deadlines are overdue
+    sweep = invoke("sla_sweep", load("schedules/sla_sweep/every_15_minutes.json"))
+    assert sweep == {"at": "2026-05-08T09:00:00+08:00", "examined": 3, "escalated": 3}

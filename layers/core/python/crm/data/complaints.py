@@ -142,11 +142,12 @@ def _complaint(item: _ComplaintItem) -> Complaint:
     )
 
 
-def _transition_item(transition: Transition) -> _TransitionItem:
+def _transition_item(transition: Transition, sequence: int) -> _TransitionItem:
+    """A history entry keyed by the complaint version it produced: ordered, and one per version."""
     callback = transition.callback
     return _TransitionItem(
         pk=complaint_pk(transition.complaint_no),
-        sk=f"TRANSITION#{iso(transition.at)}#{transition.target.value}",
+        sk=f"TRANSITION#{sequence:06d}",
         complaint_no=transition.complaint_no,
         source=transition.source.value,
         target=transition.target.value,
@@ -197,7 +198,7 @@ def create_numbered(month: str, build: Callable[[int], tuple[Complaint, list[Clo
             with TransactWrite(connection=connection()) as transaction:
                 transaction.update(counter, actions=[_CounterItem.serial.set(current + 1)], condition=taken)
                 transaction.save(_item(complaint), condition=ServiceItem.pk.does_not_exist())
-                transaction.save(_transition_item(first), condition=ServiceItem.pk.does_not_exist())
+                transaction.save(_transition_item(first, 1), condition=ServiceItem.pk.does_not_exist())
                 for clock in clocks:
                     transaction.save(clock_data.clock_item(clock), condition=ServiceItem.pk.does_not_exist())
         except TransactWriteError as exc:
@@ -240,7 +241,9 @@ def _write_move(complaint: Complaint, actions: list[Action], entry: Transition, 
     try:
         with TransactWrite(connection=connection()) as transaction:
             transaction.update(_item(complaint), actions=actions)
-            transaction.save(_transition_item(entry), condition=ServiceItem.pk.does_not_exist())
+            transaction.save(
+                _transition_item(entry, (complaint.version or 1) + 1), condition=ServiceItem.pk.does_not_exist()
+            )
             for clock in clocks:
                 clock_data.stop(transaction, clock, entry.at)
     except TransactWriteError as exc:

@@ -1,0 +1,255 @@
+"""Complaints through the API (DOMAIN §4): TS-YYMM-NNNN numbers gap-free under retries and
+refusals, deadlines in working days, states and legal moves, 回避, callbacks, regulator flag."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from crm import rules
+from crm.data import complaints as complaint_data
+from crm.domain.access import Identity, Role
+from crm.domain.complaints import Status, plan_transition
+from crm.domain.time import parse_iso
+from crm.errors import Conflict
+
+from tests.integration.harness import Harness
+
+MANAGER = ("manager", "mgr-1", "B1")
+COUNTER = ("counter", "ctr-1", "B1")
+
+
+def complaint_body(**changes: Any) -> dict[str, Any]:
+    return {"client_id": "C001", "channel": "phone", "category": "efficiency", "content": "开户等待太久"} | changes
+
+
+def file(harness: Harness, at: str, *, key: str | None = None, as_: Any = COUNTER, **changes: Any) -> Any:
+    headers = {"Idempotency-Key": key} if key else None
+    return harness.call("POST", "/complaints", complaint_body(**changes), as_=as_, at=at, headers=headers)
+
+
+def number(harness: Harness, at: str, **changes: Any) -> str:
+    response = file(harness, at, **changes)
+    assert response.status == 201, response.body
+    return response.json()["complaint_no"]
+
+
+@pytest.mark.usefixtures("client")
+def test_numbers_run_per_beijing_month_from_0001(harness: Harness) -> None:
+    assert number(harness, "2026-05-06T10:00:00+08:00") == "TS-2605-0001"
+    assert number(harness, "2026-05-31T23:59:00+08:00") == "TS-2605-0002"
+    # 2026-05-31T16:30Z is already June 1st in Beijing
+    assert number(harness, "2026-06-01T09:00:00+08:00", received_at="2026-05-31T16:30:00Z") == "TS-2606-0001"
+    # a letter received in April, logged in June, is numbered in April
+    assert number(harness, "2026-06-01T10:00:00+08:00", received_at="2026-04-28T10:00:00+08:00") == "TS-2604-0001"
+    assert number(harness, "2026-06-02T10:00:00+08:00") == "TS-2606-0002"
+
+
+@pytest.mark.usefixtures("client")
+def test_retries_with_the_same_key_return_the_same_complaint_and_consume_no_number(harness: Harness) -> None:
+    first = file(harness, "2026-05-06T10:00:00+08:00", key="intake-42")
+    retry = file(harness, "2026-05-06T10:00:05+08:00", key="intake-42")
+    assert (first.status, retry.status) == (201, 201)
+    assert retry.json()["complaint_no"] == first.json()["complaint_no"] == "TS-2605-0001"
+    reused = file(harness, "2026-05-06T10:01:00+08:00", key="intake-42", content="另一件事")
+    assert reused.status == 422
+    assert reused.json()["error"]["field"] == "Idempotency-Key"
+    # another user's identical key is another request
+    assert (
+        file(harness, "2026-05-06T10:02:00+08:00", key="intake-42", as_=MANAGER).json()["complaint_no"]
+        == "TS-2605-0002"
+    )
+    assert number(harness, "2026-05-06T10:03:00+08:00") == "TS-2605-0003"
+
+
+@pytest.mark.usefixtures("client")
+@pytest.mark.parametrize(
+    ("changes", "status", "field"),
+    [
+        ({"category": "rudeness"}, 422, "category"),
+        ({"channel": "pigeon"}, 422, "channel"),
+        ({"content": ""}, 422, "content"),
+        ({"client_id": "NOPE"}, 404, "client_id"),
+        ({"received_at": "2026-05-07T10:00:00+08:00"}, 422, "received_at"),
+        ({"about_staff": ["ctr-1"]}, 403, "about_staff"),  # the recorder is the one complained about
+    ],
+    ids=["category", "channel", "content", "unknown-client", "future", "recorder-complained-about"],
+)
+def test_refused_complaints_consume_no_number(
+    harness: Harness, changes: dict[str, Any], status: int, field: str
+) -> None:
+    refused = file(harness, "2026-05-06T10:00:00+08:00", **changes)
+    assert refused.status == status, refused.body
+    assert refused.json()["error"]["field"] == field
+    assert number(harness, "2026-05-06T10:05:00+08:00") == "TS-2605-0001"
+
+
+@pytest.mark.usefixtures("client")
+@pytest.mark.parametrize(
+    ("received_at", "investigate_due", "reply_due"),
+    [
+        ("2026-04-30T10:00:00+08:00", "2026-05-06T23:59:59+08:00", "2026-05-07T23:59:59+08:00"),
+        ("2026-05-08T16:00:00+08:00", "2026-05-09T23:59:59+08:00", "2026-05-11T23:59:59+08:00"),
+        ("2026-09-30T23:00:00+08:00", "2026-10-08T23:59:59+08:00", "2026-10-09T23:59:59+08:00"),
+    ],
+    ids=["labour-day", "make-up-saturday", "national-day"],
+)
+def test_deadlines_count_working_days_after_the_day_of_receipt(
+    harness: Harness, received_at: str, investigate_due: str, reply_due: str
+) -> None:
+    got = file(harness, "2026-10-01T08:00:00+08:00", received_at=received_at).json()
+    assert (got["investigate_due_at"], got["reply_due_at"], got["deadline_provisional"]) == (
+        investigate_due,
+        reply_due,
+        False,
+    )
+
+
+@pytest.mark.usefixtures("client")
+def test_a_regulator_referral_is_flagged(harness: Harness) -> None:
+    referred = file(harness, "2026-05-06T10:00:00+08:00", channel="regulator", referral_ref="12386-2026-0001").json()
+    assert (referred["regulator_referral"], referred["referral_ref"]) == (True, "12386-2026-0001")
+    flagged = file(harness, "2026-05-06T10:00:00+08:00", regulator_referral=True).json()
+    assert flagged["regulator_referral"] is True
+    assert file(harness, "2026-05-06T10:00:00+08:00").json()["regulator_referral"] is False
+
+
+def move(harness: Harness, no: str, to: str, *, as_: Any = ("supervisor", "sup-b1", "B1"), **extra: Any) -> Any:
+    return harness.call(
+        "POST",
+        f"/complaints/{no}/transitions",
+        {"to": to, "note": f"to {to}", **extra},
+        as_=as_,
+        at="2026-05-06T12:00:00+08:00",
+    )
+
+
+@pytest.mark.usefixtures("client")
+def test_the_whole_life_of_a_complaint_is_kept(harness: Harness) -> None:
+    no = number(harness, "2026-05-06T10:00:00+08:00")
+    assert move(harness, no, "accepted").json()["validity"] == "valid"
+    assert move(harness, no, "investigating", as_=MANAGER).status == 200
+    assert move(harness, no, "replied", as_=MANAGER).status == 200
+    missing = move(harness, no, "callback_done", as_=COUNTER)
+    assert missing.status == 422
+    assert missing.json()["error"]["field"] == "callback"
+    callback = {"reached": True, "satisfaction": "satisfied", "score": 9}
+    done = move(harness, no, "callback_done", as_=COUNTER, callback=callback)
+    assert done.json()["satisfaction"] == "satisfied"
+    closed = move(harness, no, "closed").json()
+    assert closed["status"] == "closed"
+    history = harness.call("GET", f"/complaints/{no}", as_=("compliance", "c", None)).json()["history"]
+    assert [(h["from"], h["to"], h["by"]) for h in history] == [
+        ("received", "received", "ctr-1"),
+        ("received", "accepted", "sup-b1"),
+        ("accepted", "investigating", "mgr-1"),
+        ("investigating", "replied", "mgr-1"),
+        ("replied", "callback_done", "ctr-1"),
+        ("callback_done", "closed", "sup-b1"),
+    ]
+    assert history[4]["callback"] == {"reached": True, "satisfaction": "satisfied", "score": 9, "note": None}
+    assert all(h["note"] for h in history)
+
+
+@pytest.mark.usefixtures("client")
+@pytest.mark.parametrize(
+    ("path", "to", "status"),
+    [
+        ([], "replied", 409),
+        ([], "closed", 409),
+        ([], "callback_done", 409),
+        (["accepted"], "accepted", 409),
+        (["accepted"], "closed", 409),
+        (["rejected", "closed"], "accepted", 409),
+        ([], "reopened", 422),
+    ],
+    ids=[
+        "received-replied",
+        "received-closed",
+        "received-callback",
+        "accepted-twice",
+        "accepted-closed",
+        "closed-final",
+        "unknown",
+    ],
+)
+def test_illegal_moves_are_refused(harness: Harness, path: list[str], to: str, status: int) -> None:
+    no = number(harness, "2026-05-06T10:00:00+08:00")
+    for step in path:
+        assert move(harness, no, step).status == 200
+    response = move(harness, no, to)
+    assert response.status == status, response.body
+    assert harness.call("GET", f"/complaints/{no}").json()["status"] == (path[-1] if path else "received")
+
+
+@pytest.mark.usefixtures("client")
+def test_moves_by_roles_that_may_not_make_them_are_403(harness: Harness) -> None:
+    no = number(harness, "2026-05-06T10:00:00+08:00")
+    assert move(harness, no, "accepted", as_=COUNTER).status == 403
+    assert move(harness, no, "accepted", as_=MANAGER).status == 403
+    assert move(harness, no, "accepted", as_=("hq", "h", None)).status == 403
+    assert move(harness, no, "accepted", as_=("supervisor", "s2", "B2")).status == 403
+    assert harness.call("GET", f"/complaints/{no}").json()["status"] == "received"
+
+
+@pytest.mark.usefixtures("client")
+def test_the_person_complained_about_may_not_handle_it(harness: Harness) -> None:
+    no = number(harness, "2026-05-06T10:00:00+08:00", category="attitude", about_staff=["mgr-1", "sup-b1"])
+    refused = move(harness, no, "accepted")
+    assert refused.status == 403
+    assert "回避" in refused.json()["error"]["message"]
+    assert move(harness, no, "accepted", as_=("supervisor", "sup-b1-deputy", "B1")).status == 200
+    assert move(harness, no, "investigating", as_=MANAGER).status == 403
+
+
+@pytest.mark.usefixtures("client")
+def test_a_complaint_closes_after_three_failed_callbacks(harness: Harness) -> None:
+    no = number(harness, "2026-05-06T10:00:00+08:00")
+    for step in ("accepted", "investigating", "replied"):
+        assert move(harness, no, step).status == 200
+    path = f"/complaints/{no}/callback-attempts"
+    for attempt in range(1, 4):
+        assert move(harness, no, "closed").status == 409
+        response = harness.call("POST", path, {"reached": False, "note": f"无人接听 {attempt}"}, as_=COUNTER)
+        assert response.json()["failed_callbacks"] == attempt
+    assert harness.call("POST", path, {"reached": False}, as_=COUNTER).status == 409
+    assert move(harness, no, "closed").json()["status"] == "closed"
+
+
+@pytest.mark.usefixtures("client")
+def test_a_reached_callback_completes_it(harness: Harness) -> None:
+    no = number(harness, "2026-05-06T10:00:00+08:00")
+    for step in ("accepted", "investigating", "replied"):
+        move(harness, no, step)
+    path = f"/complaints/{no}/callback-attempts"
+    assert harness.call("POST", path, {"reached": True}, as_=COUNTER).status == 422  # satisfaction needed
+    done = harness.call("POST", path, {"reached": True, "satisfaction": "neutral", "score": 6}, as_=COUNTER).json()
+    assert (done["status"], done["satisfaction"]) == ("callback_done", "neutral")
+
+
+@pytest.mark.usefixtures("client")
+def test_two_concurrent_moves_one_wins_one_conflicts(harness: Harness) -> None:
+    no = number(harness, "2026-05-06T10:00:00+08:00")
+    stale, _ = complaint_data.get(no) or (None, None)
+    assert stale is not None
+    supervisor = Identity(user_id="sup-b1", role=Role.SUPERVISOR, branch_id="B1")
+    at = parse_iso("2026-05-06T11:00:00+08:00")
+    accept = plan_transition(stale, Status.ACCEPTED, supervisor, "first", at, rules.complaints())
+    reject = plan_transition(stale, Status.REJECTED, supervisor, "second", at, rules.complaints())
+    complaint_data.apply_transition(stale, accept, [])
+    with pytest.raises(Conflict):
+        complaint_data.apply_transition(stale, reject, [])
+    got = harness.call("GET", f"/complaints/{no}").json()
+    assert got["status"] == "accepted"
+    assert [h["to"] for h in got["history"]] == ["received", "accepted"]
+
+
+@pytest.mark.usefixtures("client")
+def test_listing_by_branch_and_status(harness: Harness) -> None:
+    first = number(harness, "2026-05-06T10:00:00+08:00")
+    number(harness, "2026-05-06T11:00:00+08:00")
+    move(harness, first, "accepted")
+    listed = harness.call("GET", "/complaints", query="status=accepted").json()["items"]
+    assert [c["complaint_no"] for c in listed] == [first]
+    assert harness.call("GET", "/complaints", as_=("supervisor", "s2", "B2")).json()["items"] == []
+    assert len(harness.call("GET", "/complaints", as_=("hq", "h", None), query="branch_id=B1").json()["items"]) == 2

@@ -1,0 +1,140 @@
+"""Contacts through the API (DOMAIN §3; 第29条, 第31条, 第35–36条): e-mail reply deadlines,
+next-working-day follow-ups, 首问负责制, same-day replies, traced phone/e-mail changes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.integration.harness import Harness
+
+OWNER = ("manager", "mgr-1", "B1")
+OTHER_MANAGER = ("manager", "mgr-2", "B1")
+
+
+def inquiry(harness: Harness, channel: str, received_at: str, *, as_: Any = OWNER) -> dict[str, Any]:
+    body = {
+        "client_id": "C001",
+        "channel": channel,
+        "subject": "如何开通创业板",
+        "received_at": received_at,
+        "first_responder": "mgr-1",
+    }
+    response = harness.call("POST", "/contacts", body, as_=as_, at=received_at)
+    assert response.status == 201, response.body
+    return response.json()
+
+
+@pytest.mark.usefixtures("client")
+@pytest.mark.parametrize(
+    ("channel", "received_at", "reply_due", "follow_up_due"),
+    [
+        ("email", "2026-04-30T10:00:00+08:00", "2026-05-07T23:59:59+08:00", None),  # Labour Day 5/1–5/5
+        ("email", "2026-05-08T11:00:00+08:00", "2026-05-11T23:59:59+08:00", None),  # make-up Saturday counts
+        ("phone", "2026-05-08T20:00:00+08:00", None, "2026-05-09T23:59:59+08:00"),  # after hours → Sat 5/9
+        ("web", "2026-05-02T10:00:00+08:00", None, "2026-05-06T23:59:59+08:00"),  # on a holiday
+        ("email", "2026-04-30T18:30:00+08:00", "2026-05-07T23:59:59+08:00", "2026-05-06T23:59:59+08:00"),
+        ("phone", "2026-05-08T09:00:00+08:00", None, None),  # within working hours
+        ("visit", "2026-05-09T10:00:00+08:00", None, None),  # a make-up Saturday is a working day
+    ],
+    ids=["email", "email-over-make-up-day", "after-hours", "holiday", "email-after-hours", "in-hours", "make-up-day"],
+)
+def test_deadlines_follow_the_working_day_calendar(
+    harness: Harness, channel: str, received_at: str, reply_due: str | None, follow_up_due: str | None
+) -> None:
+    contact = inquiry(harness, channel, received_at)
+    assert (contact["reply_due_at"], contact["follow_up_due_at"]) == (reply_due, follow_up_due)
+    assert contact["outside_working_hours"] is (follow_up_due is not None)
+    assert contact["deadline_provisional"] is False
+    assert harness.call("GET", f"/contacts/{contact['contact_id']}").json() == contact
+
+
+@pytest.mark.usefixtures("client")
+def test_the_first_responder_owns_the_inquiry_until_it_is_answered(harness: Harness) -> None:
+    contact = inquiry(harness, "email", "2026-05-06T10:00:00+08:00")
+    path = f"/contacts/{contact['contact_id']}/reply"
+    assert harness.call("POST", path, {"answer": "x"}, as_=OTHER_MANAGER, at="2026-05-06T11:00:00+08:00").status == 403
+    assert (
+        harness.call("POST", path, {"answer": "x"}, as_=("counter", "c", "B1"), at="2026-05-06T11:00:00+08:00").status
+        == 403
+    )
+    replied = harness.call("POST", path, {"answer": "已开通指引已发送"}, as_=OWNER, at="2026-05-06T16:00:00+08:00")
+    assert replied.status == 200
+    got = replied.json()
+    assert (got["status"], got["replied_by"], got["replied_same_day"]) == ("answered", "mgr-1", True)
+    again = harness.call("POST", path, {"answer": "again"}, as_=OWNER, at="2026-05-06T17:00:00+08:00")
+    assert again.status == 409
+
+
+@pytest.mark.usefixtures("client")
+def test_a_supervisor_may_step_in_and_a_next_day_reply_is_not_same_day(harness: Harness) -> None:
+    contact = inquiry(harness, "email", "2026-05-06T10:00:00+08:00")
+    replied = harness.call(
+        "POST", f"/contacts/{contact['contact_id']}/reply", {"answer": "ok"}, at="2026-05-07T09:30:00+08:00"
+    )
+    assert replied.status == 200
+    assert (replied.json()["replied_by"], replied.json()["replied_same_day"]) == ("sup-b1", False)
+
+
+@pytest.mark.usefixtures("client")
+@pytest.mark.parametrize(
+    ("changes", "field", "status"),
+    [
+        ({"channel": "fax"}, "channel", 422),
+        ({"subject": ""}, "subject", 422),
+        ({"received_at": "2026-05-06T10:00:00"}, "received_at", 422),  # no offset
+        ({"received_at": "2026-05-07T10:00:00+08:00"}, "received_at", 422),  # after the request
+        ({"client_id": "NOPE"}, "client_id", 404),
+    ],
+    ids=["channel", "subject", "naive-time", "future", "unknown-client"],
+)
+def test_bad_contacts_are_refused_and_nothing_is_stored(
+    harness: Harness, changes: dict[str, Any], field: str, status: int
+) -> None:
+    body = {"client_id": "C001", "channel": "email", "subject": "s", "first_responder": "mgr-1"} | changes
+    response = harness.call("POST", "/contacts", body, at="2026-05-06T10:00:00+08:00")
+    assert response.status == status, response.body
+    assert response.json()["error"]["field"] == field
+    assert harness.call("GET", "/contacts").json()["items"] == []
+
+
+@pytest.mark.usefixtures("client")
+def test_listings_follow_ownership_and_branch(harness: Harness) -> None:
+    inquiry(harness, "email", "2026-05-06T10:00:00+08:00")
+    body = {"client_id": "C001", "channel": "phone", "subject": "s", "first_responder": "ctr-1"}
+    assert (
+        harness.call("POST", "/contacts", body, as_=("counter", "ctr-1", "B1"), at="2026-05-06T11:00:00+08:00").status
+        == 201
+    )
+    assert len(harness.call("GET", "/contacts").json()["items"]) == 2
+    mine = harness.call("GET", "/contacts", as_=OWNER).json()["items"]
+    assert [c["first_responder"] for c in mine] == ["mgr-1"]
+    assert harness.call("GET", "/contacts", as_=("supervisor", "s", "B2")).json()["items"] == []
+    open_ones = harness.call("GET", "/contacts", query="status=open&owner=ctr-1").json()["items"]
+    assert [c["channel"] for c in open_ones] == ["phone"]
+
+
+@pytest.mark.usefixtures("client")
+def test_phone_and_email_changes_need_evidence_and_are_traced(harness: Harness) -> None:
+    missing = harness.call("PUT", "/clients/C001/contact-details", {"phone": "13911112222"}, as_=OWNER)
+    assert missing.status == 422
+    assert missing.json()["error"]["field"] == "evidence_ref"
+    bad = harness.call("PUT", "/clients/C001/contact-details", {"phone": "139", "evidence_ref": "REC-1"}, as_=OWNER)
+    assert bad.status == 422
+    assert harness.call("GET", "/clients/C001").json()["phone"] == "13800138000"
+
+    body = {"phone": "13911112222", "email": "new@example.com", "evidence_ref": "REC-20260506-0042", "reason": "换号"}
+    changed = harness.call("PUT", "/clients/C001/contact-details", body, as_=OWNER)
+    assert changed.status == 200
+    assert changed.json()["phone"] == "139****2222"  # a manager sees it masked
+    assert harness.call("GET", "/clients/C001").json()["phone"] == "13911112222"
+
+    full = harness.call("GET", "/clients/C001/contact-details-history").json()["items"]
+    assert [(c["phone_before"], c["phone_after"], c["email_before"], c["email_after"]) for c in full] == [
+        ("13800138000", "13911112222", "zhang.san@example.com", "new@example.com")
+    ]
+    assert (full[0]["evidence_ref"], full[0]["by"], full[0]["reason"]) == ("REC-20260506-0042", "mgr-1", "换号")
+    masked = harness.call("GET", "/clients/C001/contact-details-history", as_=OWNER).json()["items"]
+    assert (masked[0]["phone_before"], masked[0]["phone_after"]) == ("138****8000", "139****2222")
+    assert harness.call("PUT", "/clients/C001/contact-details", body, as_=OTHER_MANAGER).status == 403
