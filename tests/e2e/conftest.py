@@ -67,8 +67,9 @@ class LocalSystem:
         *,
         as_: tuple[str, str, str | None] | None,
         raw: bytes | None = None,
+        headers: dict[str, str] | None = None,
     ) -> Reply:
-        headers = {"Content-Type": "application/json"}
+        headers = {"Content-Type": "application/json", **(headers or {})}
         if as_ is not None:
             headers["Authorization"] = f"Bearer {self.token(*as_)}"
         data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
