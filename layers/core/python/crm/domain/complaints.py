@@ -15,7 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 from crm.domain.access import Identity, Role
-from crm.domain.sla import ClockKind
+from crm.domain.sla import ClockKind, whole_number
 from crm.domain.time import beijing
 from crm.errors import Conflict, Forbidden, InvalidInput, RuleTableError
 
@@ -59,7 +59,9 @@ class Satisfaction(StrEnum):
 
 
 def complaint_number(received_at: datetime, serial: int) -> str:
-    """TS-YYMM-NNNN for the Beijing month of receipt."""
+    """TS-YYMM-NNNN for the Beijing month of receipt (a month past 9999 complaints widens NNNN)."""
+    if serial < 1:
+        raise ValueError("complaint serials start at 1")
     return f"TS-{beijing(received_at):%y%m}-{serial:04d}"
 
 
@@ -89,10 +91,13 @@ class ComplaintRules:
         try:
             moves = {}
             for row in table["transitions"]:
+                roles = frozenset(Role(r) for r in row["roles"])
+                if not roles:
+                    raise ValueError(f"{row['from']} → {row['to']} names no role")
                 move = Move(
                     source=Status(row["from"]),
                     target=Status(row["to"]),
-                    roles=frozenset(Role(r) for r in row["roles"]),
+                    roles=roles,
                     validity=Validity(row["validity"]) if "validity" in row else None,
                     stops=tuple(ClockKind(k) for k in row.get("stops", ())),
                     needs_callback=bool(row.get("needs_callback", False)),
@@ -103,9 +108,11 @@ class ComplaintRules:
                 moves[(move.source, move.target)] = move
             rules = cls(
                 version=str(table["version"]),
-                max_failed_callbacks=int(table["max_failed_callbacks"]),
+                max_failed_callbacks=whole_number(table["max_failed_callbacks"]),
                 moves=moves,
             )
+            if rules.max_failed_callbacks < 1:
+                raise ValueError("max_failed_callbacks must be at least 1: a complaint closes after its callback")
         except (KeyError, ValueError, TypeError) as exc:
             raise RuleTableError(f"complaints table: {exc!r}") from exc
         if any(Role.COMPLIANCE in m.roles or Role.HQ in m.roles for m in moves.values()):

@@ -38,6 +38,14 @@ class Level(StrEnum):
 
 
 _RANKS = {Level.WARNING: 1, Level.SUPERVISOR: 2, Level.HQ: 3}
+MAX_WARNING_HOURS = 72
+
+
+def whole_number(value: object) -> int:
+    """A count from a rule table: an integer, never a fraction silently cut down."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{value!r} is not a whole number")
+    return value
 
 
 def rank(level: Level | None) -> int:
@@ -55,17 +63,20 @@ class SlaRules:
     @classmethod
     def from_table(cls, table: Mapping[str, Any]) -> SlaRules:
         try:
+            warn_hours = table["escalation"]["warn_before_hours"]
+            if not 0 <= warn_hours <= MAX_WARNING_HOURS:
+                raise ValueError(f"warn_before_hours must be between 0 and {MAX_WARNING_HOURS}")
             rules = cls(
                 version=str(table["version"]),
                 working_hours=(
                     time.fromisoformat(table["working_hours"]["start"]),
                     time.fromisoformat(table["working_hours"]["end"]),
                 ),
-                working_days={ClockKind(k): int(v) for k, v in table["clocks"].items()},
-                warn_before=timedelta(hours=float(table["escalation"]["warn_before_hours"])),
-                hq_after_working_days=int(table["escalation"]["hq_after_working_days"]),
+                working_days={ClockKind(k): whole_number(v) for k, v in table["clocks"].items()},
+                warn_before=timedelta(hours=float(warn_hours)),
+                hq_after_working_days=whole_number(table["escalation"]["hq_after_working_days"]),
             )
-        except (KeyError, ValueError, TypeError) as exc:
+        except (KeyError, ValueError, TypeError, ArithmeticError) as exc:
             raise RuleTableError(f"sla table: {exc!r}") from exc
         if set(rules.working_days) != set(ClockKind):
             raise RuleTableError("sla table: every clock kind needs its working days")
