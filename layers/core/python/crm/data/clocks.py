@@ -17,8 +17,8 @@ from pynamodb.expressions.update import Action
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.transactions import TransactWrite
 
-from crm.data.base import connection, decode_cursor, encode_cursor
-from crm.data.service import ByBranch, ServiceItem, owner_pk
+from crm.data.base import connection
+from crm.data.service import ByBranch, ServiceItem, branch_page, owner_pk
 from crm.domain.sla import Breach, Clock, ClockKind, Escalation, Level, steps_to, who_must_act
 from crm.domain.time import iso, parse_iso
 
@@ -327,24 +327,17 @@ def reschedule(clock: Clock, rescheduled: Clock, *, parent_provisional: bool) ->
 
 def breaches(branch_id: str, *, limit: int, cursor: str | None) -> tuple[list[Breach], str | None]:
     """A branch's breach records, latest deadline first."""
-    pages = BreachItem.by_branch.query(
-        branch_id,
-        BreachItem.listed_at.startswith("BREACH#"),
-        scan_index_forward=False,
-        limit=limit,
-        last_evaluated_key=decode_cursor(cursor),
+    return branch_page(BreachItem, branch_id, "BREACH#", _breach, equal=(), limit=limit, cursor=cursor)
+
+
+def _breach(item: BreachItem) -> Breach:
+    return Breach(
+        owner_type=item.owner_type,
+        owner_id=item.owner_id,
+        kind=ClockKind(item.kind),
+        branch_id=item.branch_id,
+        due_at=parse_iso(item.due_at),
+        detected_at=parse_iso(item.detected_at),
+        met_at=parse_iso(item.met_at) if item.met_at else None,
+        assignee=item.assignee,
     )
-    found = [
-        Breach(
-            owner_type=item.owner_type,
-            owner_id=item.owner_id,
-            kind=ClockKind(item.kind),
-            branch_id=item.branch_id,
-            due_at=parse_iso(item.due_at),
-            detected_at=parse_iso(item.detected_at),
-            met_at=parse_iso(item.met_at) if item.met_at else None,
-            assignee=item.assignee,
-        )
-        for item in pages
-    ]
-    return found, encode_cursor(pages.last_evaluated_key)

@@ -21,8 +21,8 @@ from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from crm.data import clocks as clock_data
-from crm.data.base import connection, decode_cursor, encode_cursor
-from crm.data.service import ByBranch, ServiceItem, complaint_pk
+from crm.data.base import connection
+from crm.data.service import ByBranch, ServiceItem, branch_page, complaint_pk
 from crm.domain.access import Role
 from crm.domain.complaints import (
     CallbackResult,
@@ -257,17 +257,6 @@ def _write_move(complaint: Complaint, actions: list[Action], entry: Transition, 
 def for_branch(
     branch_id: str, *, status: str | None, client_id: str | None, limit: int, cursor: str | None
 ) -> tuple[list[Complaint], str | None]:
-    condition = None
-    for attribute, value in ((_ComplaintItem.status, status), (_ComplaintItem.client_id, client_id)):
-        if value is not None:
-            condition = (attribute == value) if condition is None else condition & (attribute == value)
-    pages = _ComplaintItem.by_branch.query(
-        branch_id,
-        _ComplaintItem.listed_at.startswith("COMPLAINT#"),
-        filter_condition=condition,
-        scan_index_forward=False,
-        limit=limit,
-        last_evaluated_key=decode_cursor(cursor),
-    )
-    found = [_complaint(item) for item in pages]
-    return found, encode_cursor(pages.last_evaluated_key)
+    """A branch's complaints, newest first, optionally of one status or client."""
+    equal = ((_ComplaintItem.status, status), (_ComplaintItem.client_id, client_id))
+    return branch_page(_ComplaintItem, branch_id, "COMPLAINT#", _complaint, equal=equal, limit=limit, cursor=cursor)

@@ -9,8 +9,8 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from crm.data import clocks as clock_data
-from crm.data.base import connection, decode_cursor, encode_cursor, set_or_remove
-from crm.data.service import ByBranch, ServiceItem, contact_pk
+from crm.data.base import connection, set_or_remove
+from crm.data.service import ByBranch, ServiceItem, branch_page, contact_pk
 from crm.domain.contacts import Contact, ContactChannel, ContactStatus
 from crm.domain.sla import Clock
 from crm.domain.time import iso, parse_iso
@@ -138,21 +138,5 @@ def for_branch(
     branch_id: str, *, client_id: str | None, status: str | None, owner: str | None, limit: int, cursor: str | None
 ) -> tuple[list[Contact], str | None]:
     """A branch's contacts, newest first, optionally of one client, status or owner."""
-    condition = None
-    for attribute, value in (
-        (_ContactItem.client_id, client_id),
-        (_ContactItem.status, status),
-        (_ContactItem.first_responder, owner),
-    ):
-        if value is not None:
-            condition = (attribute == value) if condition is None else condition & (attribute == value)
-    pages = _ContactItem.by_branch.query(
-        branch_id,
-        _ContactItem.listed_at.startswith("CONTACT#"),
-        filter_condition=condition,
-        scan_index_forward=False,
-        limit=limit,
-        last_evaluated_key=decode_cursor(cursor),
-    )
-    found = [_contact(item) for item in pages]
-    return found, encode_cursor(pages.last_evaluated_key)
+    equal = ((_ContactItem.client_id, client_id), (_ContactItem.status, status), (_ContactItem.first_responder, owner))
+    return branch_page(_ContactItem, branch_id, "CONTACT#", _contact, equal=equal, limit=limit, cursor=cursor)

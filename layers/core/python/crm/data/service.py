@@ -12,13 +12,14 @@ Sparse indexes: `by_branch` (records and breaches listed per branch, sort key `l
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from pynamodb.attributes import UnicodeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
-from crm.data.base import meta_for
+from crm.data.base import decode_cursor, encode_cursor, meta_for
 from crm.topology import SERVICE
 
 
@@ -47,3 +48,35 @@ def complaint_pk(complaint_no: str) -> str:
 
 def owner_pk(owner_type: str, owner_id: str) -> str:
     return contact_pk(owner_id) if owner_type == "contact" else complaint_pk(owner_id)
+
+
+_Item = TypeVar("_Item", bound=ServiceItem)
+_Value = TypeVar("_Value")
+
+
+def branch_page(
+    model: type[_Item],
+    branch_id: str,
+    prefix: str,
+    convert: Callable[[_Item], _Value],
+    *,
+    equal: tuple[tuple[Any, str | None], ...],
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[_Value], str | None]:
+    """One page of a branch's records of one kind (`listed_at` prefix), newest first, keeping
+    those whose attributes equal the given values (None: any)."""
+    condition = None
+    for attribute, value in equal:
+        if value is not None:
+            condition = (attribute == value) if condition is None else condition & (attribute == value)
+    pages = model.by_branch.query(  # type: ignore[attr-defined]
+        branch_id,
+        model.listed_at.startswith(prefix),  # type: ignore[attr-defined]
+        filter_condition=condition,
+        scan_index_forward=False,
+        limit=limit,
+        last_evaluated_key=decode_cursor(cursor),
+    )
+    found = [convert(item) for item in pages]
+    return found, encode_cursor(pages.last_evaluated_key)
