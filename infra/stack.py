@@ -13,8 +13,8 @@ from typing import Any
 
 from aws_cdk import Stack
 from constructs import Construct
-from crm import topology
 
+from crm import topology
 from infra.constructs.api import Api
 from infra.constructs.data import Data
 from infra.constructs.event_bus import EventBuses

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.logging import correlation_paths
+
 from crm.api.app import create_app, documented, grant, request_time
 from crm.api.calendar import YearCalendar, YearCalendarOut
 from crm.domain.calendar import MAX_YEAR, MIN_YEAR

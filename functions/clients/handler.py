@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
+
 from crm.api.app import create_app, documented, grant, request_time
 from crm.api.clients import (
     ClassChangeOut,
@@ -60,7 +61,7 @@ def register_client(body: NewClient) -> Response[ClientOut]:
     return Response(
         status_code=201,
         content_type=content_types.APPLICATION_JSON,
-        body=ClientOut.of(client, caller.identity.role),
+        body=ClientOut.of(client, caller.identity.role, request_time(app)),
     )
 
 
@@ -77,7 +78,8 @@ def list_clients(
 ) -> ClientPage:
     caller = grant(app)
     clients, next_cursor = service.listing(caller, branch_id=branch_id, limit=limit, cursor=cursor)
-    return ClientPage(items=[ClientOut.of(c, caller.identity.role) for c in clients], next_cursor=next_cursor)
+    now = request_time(app)
+    return ClientPage(items=[ClientOut.of(c, caller.identity.role, now) for c in clients], next_cursor=next_cursor)
 
 
 @app.get(
@@ -88,7 +90,7 @@ def list_clients(
 )
 def get_client(client_id: ClientId) -> ClientOut:
     caller = grant(app)
-    return ClientOut.of(service.find(caller, client_id), caller.identity.role)
+    return ClientOut.of(service.find(caller, client_id), caller.identity.role, request_time(app))
 
 
 @app.put(
@@ -99,8 +101,11 @@ def get_client(client_id: ClientId) -> ClientOut:
     responses=documented(200, MetricsOut, "The figures as stored", 404),
 )
 def put_metrics(client_id: ClientId, year: Year, body: YearFigures) -> MetricsOut:
-    figures = YearMetrics(year=year, **body.model_dump())
-    return MetricsOut.of(service.put_metrics(grant(app), client_id, figures, now=request_time(app)))
+    figures = YearMetrics(year=year, assets=body.assets, avg_assets=body.avg_assets, trade_volume=body.trade_volume)
+    record = service.put_metrics(
+        grant(app), client_id, figures, now=request_time(app), avg_holding_days=body.avg_holding_days
+    )
+    return MetricsOut.of(record)
 
 
 @app.get(
@@ -142,7 +147,7 @@ def vip_history(client_id: ClientId) -> VipHistory:
 def reassign_manager(client_id: ClientId, body: Reassignment) -> ClientOut:
     caller = grant(app)
     client = service.reassign_manager(caller, client_id, body.manager_id, body.reason, now=request_time(app))
-    return ClientOut.of(client, caller.identity.role)
+    return ClientOut.of(client, caller.identity.role, request_time(app))
 
 
 @app.get(
@@ -172,7 +177,7 @@ def change_contact_details(client_id: ClientId, body: ContactDetails) -> ClientO
         reason=body.reason,
         now=request_time(app),
     )
-    return ClientOut.of(client, caller.identity.role)
+    return ClientOut.of(client, caller.identity.role, request_time(app))
 
 
 @app.get(

@@ -11,6 +11,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
     IdempotencyValidationError,
 )
+
 from crm.api.app import create_app, documented, error_response, grant, request_time
 from crm.api.complaints import CallbackIn, ComplaintOut, ComplaintPage, NewComplaint, TransitionIn
 from crm.domain.complaints import Status

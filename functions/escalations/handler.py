@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
+
 from crm.api.app import create_app, documented, grant
 from crm.api.sla import BreachOut, BreachPage
 from crm.observability import observed

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.logging import correlation_paths
+
 from crm.api.app import create_app, documented, grant, request_id, request_time
 from crm.api.questionnaires import AssessmentOut, QuestionnaireHistory, Submission
 from crm.observability import observed

@@ -18,8 +18,8 @@ from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
-from crm import topology
 
+from crm import topology
 from infra.constructs.function import LOG_RETENTION
 from infra.constructs.nag import acknowledge
 

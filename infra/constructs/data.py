@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from constructs import Construct
+
 from crm import topology
 
 # Encryption at rest for every table, in this one place: AWS-managed KMS key (aws/dynamodb) for

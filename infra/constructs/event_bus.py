@@ -10,8 +10,8 @@ from collections.abc import Iterable
 
 from aws_cdk import aws_events as events
 from constructs import Construct
-from crm import topology
 
+from crm import topology
 from infra.constructs.data import pascal_case
 
 

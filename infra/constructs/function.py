@@ -18,8 +18,8 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
-from crm import topology
 
+from crm import topology
 from infra import REPO
 from infra.constructs.data import pascal_case, table_logical_id
 from infra.constructs.nag import acknowledge

@@ -11,6 +11,7 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
+
 from crm import topology
 
 RETRY_ATTEMPTS = 2

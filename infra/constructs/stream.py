@@ -13,8 +13,8 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
-from crm import topology
 
+from crm import topology
 from infra.constructs.nag import acknowledge
 
 FAILURE_RETENTION = Duration.days(14)  # the most SQS keeps a message

@@ -20,8 +20,8 @@ from infra import REPO  # first: points jsii at the venv's Node.js before aws_cd
 from aws_cdk import App, CfnElement, Stack
 from aws_cdk.assertions import Template
 from constructs import IConstruct
-from crm import topology
 
+from crm import topology
 from infra.app import build_app
 from infra.constructs import function as function_construct
 from infra.stack import BrokerageCrmStack

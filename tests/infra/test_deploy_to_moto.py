@@ -16,12 +16,12 @@ from pathlib import Path
 
 import boto3
 import pytest
-from crm import topology
 from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.events.models import EventBus
 from moto.ssm.models import Parameter, ssm_backends
 
+from crm import topology
 from infra.constructs.data import table_logical_id
 from infra.constructs.shared_layer import POWERTOOLS_LAYER_PARAMETER
 

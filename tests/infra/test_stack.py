@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 from aws_cdk.assertions import Match
-from crm import topology
 
+from crm import topology
 from infra.constructs.api import GATEWAY_ERRORS
 from infra.constructs.data import table_logical_id
 from infra.constructs.shared_layer import POWERTOOLS_LAYER_PARAMETER

@@ -13,8 +13,8 @@ import json
 import re
 
 import pytest
-from crm import topology
 
+from crm import topology
 from infra.constructs.data import table_logical_id
 
 

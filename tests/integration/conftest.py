@@ -7,6 +7,8 @@ from typing import Any
 
 import boto3
 import pytest
+from moto import mock_aws
+
 from crm import topology
 from crm.local import provision
 from crm.local.buslog import BusLog
@@ -14,8 +16,6 @@ from crm.local.front import Gateway
 from crm.local.invoke import Invoker
 from crm.local.pump import StreamPump
 from crm.local.tokens import TokenIssuer
-from moto import mock_aws
-
 from tests.integration.harness import Harness, new_client, stream_arn
 
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from crm import rules
 from crm.data import complaints as complaint_data
 from crm.domain.access import Identity, Role
 from crm.domain.complaints import Status, plan_transition
 from crm.domain.time import parse_iso
 from crm.errors import Conflict
-
 from tests.integration.harness import Harness
 
 MANAGER = ("manager", "mgr-1", "B1")

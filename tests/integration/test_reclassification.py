@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from crm import topology
 from crm.local.pump import StreamPump
-
 from tests.integration.harness import Harness, new_client, stream_arn
 
 # (assets, avg_assets, trade_volume) → class, with the initial threshold T = 3.

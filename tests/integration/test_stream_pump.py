@@ -8,7 +8,6 @@ from typing import Any
 from crm import topology
 from crm.local.invoke import Invoker
 from crm.local.pump import StreamPump
-
 from tests.integration.harness import Harness, new_client, stream_arn
 
 

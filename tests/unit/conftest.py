@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+
 from crm import rules
 from crm.errors import RuleTableError
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+
 from crm import rules
 from crm.domain.access import AccessPolicy, Identity, Role, Scope
 from crm.errors import Forbidden, Unauthenticated

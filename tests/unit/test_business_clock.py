@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+
 from crm.domain.time import BEIJING, beijing, beijing_date, from_epoch_ms, iso, parse_iso
 
 NEW_YEAR_UTC = datetime(2026, 1, 1, 0, 0, tzinfo=UTC)

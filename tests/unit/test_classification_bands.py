@@ -6,11 +6,12 @@ from collections.abc import Callable
 from decimal import Decimal as D
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
 from crm import rules
 from crm.domain.classification import ClassificationRules, YearMetrics, classify, latest
 from crm.errors import InvalidInput
-from hypothesis import given
-from hypothesis import strategies as st
 
 RULES = rules.classification()
 T = D(3)  # the seed's assumed threshold (DOMAIN.md §1)

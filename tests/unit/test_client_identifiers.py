@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from crm.domain.client import id_number_problem, mask_id_number, mask_phone, phone_problem
 
 # Check digit by hand: Σ digit_i × weight_i over the first 17 digits with weights

@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+
 from crm import rules
 from crm.domain.access import Identity, Role
 from crm.domain.complaints import (

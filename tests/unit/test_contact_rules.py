@@ -6,6 +6,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, tzinfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
 from crm import rules
 from crm.domain.access import Identity, Role
 from crm.domain.calendar import WorkingCalendar, library_schedule
@@ -21,8 +24,6 @@ from crm.domain.contacts import (
 from crm.domain.sla import ClockKind
 from crm.domain.time import BEIJING
 from crm.errors import Conflict, Forbidden
-from hypothesis import given
-from hypothesis import strategies as st
 
 SLA = rules.sla()
 CALENDAR = WorkingCalendar({year: schedule for year in (2026,) if (schedule := library_schedule(year))})

@@ -8,6 +8,7 @@ from typing import Any
 
 import jwt
 import pytest
+
 from crm.domain.access import Identity, Role
 from crm.errors import InvalidInput, Unauthenticated
 from crm.local.tokens import AUDIENCE, TokenIssuer

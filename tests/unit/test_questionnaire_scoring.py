@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
 from crm import rules
 from crm.domain.questionnaire import QuestionnaireRules, RiskLevel, assess
 from crm.errors import InvalidInput
-from hypothesis import given
-from hypothesis import strategies as st
 
 RULES = rules.questionnaire()
 

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal as D
 
 import pytest
+
 from crm import rules
 from crm.domain.classification import ClassCause, Threshold, YearMetrics
 from crm.domain.client import ClassBasis, Client
@@ -78,8 +79,7 @@ def test_first_metrics_give_a_class_with_no_previous_one() -> None:
     assert result is not None
     assert result.client_class == "B"
     assert result.basis == ClassBasis(
-        metrics_year=2025,
-        turnover=D(1),
+        metrics=metrics_for("B", year=2025),
         threshold=D(3),
         threshold_version="initial",
         rules_version=CLASSIFICATION.version,

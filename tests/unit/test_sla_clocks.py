@@ -9,12 +9,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal as D
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
 from crm import rules
 from crm.domain.calendar import WorkingCalendar, library_schedule
 from crm.domain.sla import Clock, ClockKind, Level, SlaRules, escalation_due, rank, start_clock, steps_to, who_must_act
 from crm.domain.time import BEIJING
-from hypothesis import given
-from hypothesis import strategies as st
 
 SLA = rules.sla()
 CALENDAR = WorkingCalendar({year: schedule for year in (2026,) if (schedule := library_schedule(year))})

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from crm.local.pump import matches, passes_filters
 from crm.topology import CLIENTS, StreamSource
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+
 from crm import rules
 from crm.domain.vip import VipRules
 
@@ -35,15 +36,15 @@ def test_vip_admission_is_the_classes_from_one_million_up(client_class: str | No
 @pytest.mark.parametrize(
     ("client_class", "segment", "target"),
     [
-        ("C", "明日之星", True),
-        ("D", "明日之星", True),
-        ("C", "黄金客户", False),
-        ("D", "自由型", False),
+        ("C", "rising_star", True),
+        ("D", "rising_star", True),
+        ("C", "gold", False),
+        ("D", "free", False),
         ("D", None, False),
-        ("C-", "明日之星", False),
-        ("B", "明日之星", False),
-        ("E", "明日之星", False),
-        (None, "明日之星", False),
+        ("C-", "rising_star", False),
+        ("B", "rising_star", False),
+        ("E", "rising_star", False),
+        (None, "rising_star", False),
     ],
 )
 def test_cultivation_targets_are_c_and_d_rising_stars(

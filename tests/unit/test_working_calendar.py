@@ -6,12 +6,13 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta, timezone
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
 from crm import rules
 from crm.domain.calendar import WorkingCalendar, YearSchedule, library_schedule
 from crm.domain.time import BEIJING
 from crm.errors import InvalidInput
-from hypothesis import given
-from hypothesis import strategies as st
 
 LIBRARY_YEARS = range(2004, 2027)
 LIBRARY_SCHEDULES = {year: schedule for year in LIBRARY_YEARS if (schedule := library_schedule(year))}

@@ -125,6 +125,8 @@ SK = Key("sk")
 
 # One item collection per client: PROFILE, METRICS#year, CLASS#…, VIP#…, QUESTIONNAIRE#…,
 # MANAGER#…; listings by branch and by manager through sparse indexes on the PROFILE item.
+# `by_turnover` holds only clients in bands where turnover decides the class, sharded and sorted
+# by turnover: the year-end recalibration reads the clients between the old and new T from it.
 CLIENTS = Table(
     name="clients",
     partition_key=PK,
@@ -132,6 +134,8 @@ CLIENTS = Table(
     indexes=(
         Index("by_branch", Key("branch_id"), Key("client_id")),
         Index("by_manager", Key("manager_id"), Key("client_id")),
+        Index("by_turnover", Key("turnover_shard"), Key("turnover", "N")),
+        Index("vip_targets", Key("vip_target_branch"), Key("client_id")),
     ),
     stream=True,
 )
@@ -202,10 +206,54 @@ FUNCTIONS: tuple[Function, ...] = (
     ),
     Function(
         name="reclassify",
-        description="Stream: recomputes a client's class and VIP status when its metrics change",
+        description="Stream: folds metrics into the company's yearly sums and reclassifies the client",
         reads=(CLIENTS, SETTINGS),
-        writes=(CLIENTS,),
+        writes=(CLIENTS, SETTINGS),
         stream=StreamSource(table=CLIENTS, filters=(_prefix_filter("METRICS#"),)),
+    ),
+    Function(
+        name="recalibration",
+        description="Schedule: the year-end reset of the turnover threshold T (第6条), moving only who crosses it",
+        reads=(CLIENTS, SETTINGS),
+        writes=(CLIENTS, SETTINGS),
+        # 16:05 UTC on 31 December is 00:05 on 1 January in Beijing: just after the year turns.
+        schedule=Schedule(job="turnover-recalibration", expression="cron(5 16 31 12 ? *)"),
+        memory_mb=1024,
+        timeout_s=900,
+    ),
+    Function(
+        name="settings",
+        description="The turnover threshold T in force and its history (hq)",
+        reads=(SETTINGS,),
+        routes=_routes("GET /settings/turnover-threshold"),
+    ),
+    Function(
+        name="suitability",
+        description="Product suitability, sales with acknowledgement, risk disclosures and high-risk businesses",
+        reads=(CLIENTS,),
+        writes=(CLIENTS,),
+        routes=_routes(
+            "GET /products",
+            "GET /clients/{client_id}/suitability",
+            "POST /clients/{client_id}/sales",
+            "GET /clients/{client_id}/sales",
+            "POST /clients/{client_id}/risk-disclosures",
+            "GET /clients/{client_id}/risk-disclosures",
+            "POST /clients/{client_id}/businesses",
+            "GET /clients/{client_id}/businesses",
+        ),
+    ),
+    Function(
+        name="profiles",
+        description="The manager's profile of a client (habit, value, decision style) and target VIPs",
+        reads=(CLIENTS,),
+        writes=(CLIENTS,),
+        routes=_routes(
+            "GET /clients/{client_id}/profile",
+            "PUT /clients/{client_id}/profile",
+            "GET /clients/{client_id}/profile-history",
+            "GET /vip/targets",
+        ),
     ),
     Function(
         name="calendar",

@@ -22,6 +22,7 @@ from crm.domain.client import (
     mask_phone,
     phone_problem,
 )
+from crm.domain.suitability import assessment_expiry
 
 Identifier = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
 
@@ -72,12 +73,17 @@ class ClientOut(BaseModel):
     risk_level: Literal["very_low", "low", "medium", "high"] | None
     risk_score: int | None
     risk_assessed_at: datetime | None
+    risk_assessment_expires_at: datetime | None = Field(
+        description="The assessment is valid until then; afterwards the client matches no product"
+    )
+    risk_assessment_expired: bool
     vip: bool
     created_at: datetime
 
     @classmethod
-    def of(cls, client: Client, role: Role) -> ClientOut:
+    def of(cls, client: Client, role: Role, now: datetime) -> ClientOut:
         full = rules.access().sees_pii(role)
+        expires = assessment_expiry(client.risk_assessed_at, rules.suitability()) if client.risk_assessed_at else None
         return cls(
             client_id=client.client_id,
             name=client.name,
@@ -92,6 +98,8 @@ class ClientOut(BaseModel):
             risk_level=client.risk_level.value if client.risk_level else None,
             risk_score=client.risk_score,
             risk_assessed_at=client.risk_assessed_at,
+            risk_assessment_expires_at=expires,
+            risk_assessment_expired=expires is not None and now >= expires,
             vip=client.vip,
             created_at=client.created_at,
         )
@@ -106,6 +114,9 @@ class YearFigures(Strict):
     assets: Money = Field(description="Assets at year end, or now for the current year (CNY)")
     avg_assets: Money = Field(description="Average assets over the year (CNY)")
     trade_volume: Money = Field(description="Trading volume over the year (CNY)")
+    avg_holding_days: Money | None = Field(
+        default=None, description="Average holding period in days, when known: suggests a trading habit (第9条)"
+    )
 
 
 class MetricsOut(BaseModel):
@@ -115,6 +126,7 @@ class MetricsOut(BaseModel):
     avg_assets: Money
     trade_volume: Money
     turnover: Number = Field(description="trade_volume ÷ avg_assets (0 when avg_assets is 0)")
+    avg_holding_days: Number | None
     updated_at: datetime
     updated_by: str
 
@@ -128,6 +140,7 @@ class MetricsOut(BaseModel):
             avg_assets=m.avg_assets,
             trade_volume=m.trade_volume,
             turnover=m.turnover,
+            avg_holding_days=record.avg_holding_days,
             updated_at=record.updated_at,
             updated_by=record.updated_by,
         )

@@ -6,6 +6,7 @@ import base64
 import binascii
 import json
 import os
+import zlib
 from decimal import Decimal
 from typing import Any
 
@@ -55,6 +56,11 @@ class DecimalAttribute(Attribute[Decimal]):
 
     def deserialize(self, value: str) -> Decimal:
         return Decimal(value)
+
+
+def shard_of(key: str, shards: int) -> int:
+    """A stable shard for a key (not Python's hash, which changes between processes)."""
+    return zlib.crc32(key.encode()) % shards
 
 
 def encode_cursor(last_key: dict[str, Any] | None) -> str | None:

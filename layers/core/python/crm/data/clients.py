@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from pynamodb.attributes import (
@@ -25,7 +26,15 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from crm.data.base import DecimalAttribute, connection, decode_cursor, encode_cursor, meta_for, set_or_remove
+from crm.data.base import (
+    DecimalAttribute,
+    connection,
+    decode_cursor,
+    encode_cursor,
+    meta_for,
+    set_or_remove,
+    shard_of,
+)
 from crm.domain.classification import ClassCause, YearMetrics
 from crm.domain.client import (
     ClassBasis,
@@ -37,6 +46,7 @@ from crm.domain.client import (
     QuestionnaireRecord,
     VipChange,
 )
+from crm.domain.profile import DecisionStyle, Profile, TradingHabit, ValueSegment
 from crm.domain.questionnaire import RiskLevel
 from crm.domain.reclassification import Reclassification
 from crm.domain.time import iso, parse_iso
@@ -54,7 +64,7 @@ def metrics_sk(year: int) -> str:
     return f"METRICS#{year:04d}"
 
 
-class _ClientsItem(Model):
+class ClientsItem(Model):
     Meta = meta_for(CLIENTS)
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
@@ -62,13 +72,16 @@ class _ClientsItem(Model):
 
 class _BasisAttribute(MapAttribute[str, Any]):
     metrics_year = NumberAttribute()
+    assets = DecimalAttribute()
+    avg_assets = DecimalAttribute()
+    trade_volume = DecimalAttribute()
     turnover = DecimalAttribute()
     threshold = DecimalAttribute()
     threshold_version = UnicodeAttribute()
     rules_version = UnicodeAttribute()
 
 
-class _ByBranch(GlobalSecondaryIndex["_ProfileItem"]):
+class _ByBranch(GlobalSecondaryIndex["ProfileItem"]):
     class Meta:
         index_name = "by_branch"
         projection = AllProjection()
@@ -77,7 +90,7 @@ class _ByBranch(GlobalSecondaryIndex["_ProfileItem"]):
     client_id = UnicodeAttribute(range_key=True)
 
 
-class _ByManager(GlobalSecondaryIndex["_ProfileItem"]):
+class _ByManager(GlobalSecondaryIndex["ProfileItem"]):
     class Meta:
         index_name = "by_manager"
         projection = AllProjection()
@@ -86,7 +99,28 @@ class _ByManager(GlobalSecondaryIndex["_ProfileItem"]):
     client_id = UnicodeAttribute(range_key=True)
 
 
-class _ProfileItem(_ClientsItem):
+class _ByTurnover(GlobalSecondaryIndex["ProfileItem"]):
+    class Meta:
+        index_name = "by_turnover"
+        projection = AllProjection()
+
+    turnover_shard = UnicodeAttribute(hash_key=True)
+    turnover = DecimalAttribute(range_key=True)
+
+
+TURNOVER_SHARDS = 8
+
+
+class _VipTargets(GlobalSecondaryIndex["ProfileItem"]):
+    class Meta:
+        index_name = "vip_targets"
+        projection = AllProjection()
+
+    vip_target_branch = UnicodeAttribute(hash_key=True)
+    client_id = UnicodeAttribute(range_key=True)
+
+
+class ProfileItem(ClientsItem):
     client_id = UnicodeAttribute()
     name = UnicodeAttribute()
     id_number = UnicodeAttribute()
@@ -104,22 +138,32 @@ class _ProfileItem(_ClientsItem):
     risk_level = UnicodeAttribute(null=True)
     risk_score = NumberAttribute(null=True)
     risk_assessed_at = UnicodeAttribute(null=True)
+    turnover_shard = UnicodeAttribute(null=True)
+    turnover = DecimalAttribute(null=True)
+    trading_habit = UnicodeAttribute(null=True)
+    value_segment = UnicodeAttribute(null=True)
+    decision_style = UnicodeAttribute(null=True)
+    profile_note = UnicodeAttribute(null=True)
+    vip_target_branch = UnicodeAttribute(null=True)  # set while the client is a target VIP (Part 4)
     version = VersionAttribute()
     by_branch = _ByBranch()
     by_manager = _ByManager()
+    by_turnover = _ByTurnover()
+    vip_targets = _VipTargets()
 
 
-class _MetricsItem(_ClientsItem):
+class _MetricsItem(ClientsItem):
     client_id = UnicodeAttribute()
     year = NumberAttribute()
     assets = DecimalAttribute()
     avg_assets = DecimalAttribute()
     trade_volume = DecimalAttribute()
+    avg_holding_days = DecimalAttribute(null=True)
     updated_at = UnicodeAttribute()
     updated_by = UnicodeAttribute()
 
 
-class _ClassHistoryItem(_ClientsItem):
+class _ClassHistoryItem(ClientsItem):
     client_id = UnicodeAttribute()
     client_class = UnicodeAttribute()
     previous_class = UnicodeAttribute(null=True)
@@ -128,7 +172,7 @@ class _ClassHistoryItem(_ClientsItem):
     basis = _BasisAttribute()
 
 
-class _VipHistoryItem(_ClientsItem):
+class _VipHistoryItem(ClientsItem):
     client_id = UnicodeAttribute()
     vip = BooleanAttribute()
     previous_vip = BooleanAttribute()
@@ -137,7 +181,7 @@ class _VipHistoryItem(_ClientsItem):
     at = UnicodeAttribute()
 
 
-class _ManagerHistoryItem(_ClientsItem):
+class _ManagerHistoryItem(ClientsItem):
     client_id = UnicodeAttribute()
     manager_id = UnicodeAttribute()
     previous_manager_id = UnicodeAttribute(null=True)
@@ -146,7 +190,7 @@ class _ManagerHistoryItem(_ClientsItem):
     at = UnicodeAttribute()
 
 
-class _ContactChangeItem(_ClientsItem):
+class _ContactChangeItem(ClientsItem):
     client_id = UnicodeAttribute()
     phone_before = UnicodeAttribute()
     phone_after = UnicodeAttribute()
@@ -158,7 +202,7 @@ class _ContactChangeItem(_ClientsItem):
     at = UnicodeAttribute()
 
 
-class _QuestionnaireItem(_ClientsItem):
+class _QuestionnaireItem(ClientsItem):
     client_id = UnicodeAttribute()
     questionnaire_id = UnicodeAttribute()
     score = NumberAttribute()
@@ -176,6 +220,9 @@ class _QuestionnaireItem(_ClientsItem):
 def _basis_attr(basis: ClassBasis) -> _BasisAttribute:
     return _BasisAttribute(
         metrics_year=basis.metrics_year,
+        assets=basis.metrics.assets,
+        avg_assets=basis.metrics.avg_assets,
+        trade_volume=basis.metrics.trade_volume,
         turnover=basis.turnover,
         threshold=basis.threshold,
         threshold_version=basis.threshold_version,
@@ -187,15 +234,19 @@ def _basis(attr: _BasisAttribute | None) -> ClassBasis | None:
     if attr is None:
         return None
     return ClassBasis(
-        metrics_year=int(attr.metrics_year),
-        turnover=attr.turnover,
+        metrics=YearMetrics(
+            year=int(attr.metrics_year),
+            assets=attr.assets,
+            avg_assets=attr.avg_assets,
+            trade_volume=attr.trade_volume,
+        ),
         threshold=attr.threshold,
         threshold_version=attr.threshold_version,
         rules_version=attr.rules_version,
     )
 
 
-def _client(item: _ProfileItem) -> Client:
+def client_from_item(item: ProfileItem) -> Client:
     return Client(
         client_id=item.client_id,
         name=item.name,
@@ -214,12 +265,18 @@ def _client(item: _ProfileItem) -> Client:
         risk_level=RiskLevel(item.risk_level) if item.risk_level else None,
         risk_score=int(item.risk_score) if item.risk_score is not None else None,
         risk_assessed_at=parse_iso(item.risk_assessed_at) if item.risk_assessed_at else None,
+        profile=Profile(
+            trading_habit=TradingHabit(item.trading_habit) if item.trading_habit else None,
+            value_segment=ValueSegment(item.value_segment) if item.value_segment else None,
+            decision_style=DecisionStyle(item.decision_style) if item.decision_style else None,
+            note=item.profile_note,
+        ),
         version=item.version,
     )
 
 
-def _profile_item(client: Client) -> _ProfileItem:
-    item = _ProfileItem(
+def profile_item(client: Client) -> ProfileItem:
+    item = ProfileItem(
         pk=client_pk(client.client_id),
         sk=PROFILE,
         client_id=client.client_id,
@@ -250,20 +307,20 @@ def _profile_item(client: Client) -> _ProfileItem:
 
 def create(client: Client) -> Client:
     """Store a new client; 409 when the client_id is taken."""
-    item = _profile_item(client)
+    item = profile_item(client)
     try:
-        item.save(condition=_ProfileItem.pk.does_not_exist())
+        item.save(condition=ProfileItem.pk.does_not_exist())
     except PutError as exc:
         if exc.cause_response_code == "ConditionalCheckFailedException":
             raise Conflict(f"client {client.client_id} already exists", field="client_id") from None
         raise
-    return _client(item)
+    return client_from_item(item)
 
 
 def get(client_id: str, *, consistent: bool = False) -> Client | None:
     try:
-        return _client(_ProfileItem.get(client_pk(client_id), PROFILE, consistent_read=consistent))
-    except _ProfileItem.DoesNotExist:
+        return client_from_item(ProfileItem.get(client_pk(client_id), PROFILE, consistent_read=consistent))
+    except ProfileItem.DoesNotExist:
         return None
 
 
@@ -273,15 +330,15 @@ def list_clients(
     """One page of a branch's clients, or of one manager's clients in that branch."""
     start = decode_cursor(cursor)
     if manager_id is not None:
-        pages = _ProfileItem.by_manager.query(
+        pages = ProfileItem.by_manager.query(
             manager_id,
-            filter_condition=_ProfileItem.branch_id == branch_id,
+            filter_condition=ProfileItem.branch_id == branch_id,
             limit=limit,
             last_evaluated_key=start,
         )
     else:
-        pages = _ProfileItem.by_branch.query(branch_id, limit=limit, last_evaluated_key=start)
-    clients = [_client(item) for item in pages]
+        pages = ProfileItem.by_branch.query(branch_id, limit=limit, last_evaluated_key=start)
+    clients = [client_from_item(item) for item in pages]
     return clients, encode_cursor(pages.last_evaluated_key)
 
 
@@ -296,6 +353,7 @@ def put_metrics(record: MetricsRecord) -> None:
         assets=m.assets,
         avg_assets=m.avg_assets,
         trade_volume=m.trade_volume,
+        avg_holding_days=record.avg_holding_days,
         updated_at=iso(record.updated_at),
         updated_by=record.updated_by,
     ).save()
@@ -306,14 +364,10 @@ def metrics(client_id: str, *, consistent: bool = False) -> list[MetricsRecord]:
     return [
         MetricsRecord(
             client_id=item.client_id,
-            metrics=YearMetrics(
-                year=int(item.year),
-                assets=item.assets,
-                avg_assets=item.avg_assets,
-                trade_volume=item.trade_volume,
-            ),
+            metrics=_year_metrics(item),
             updated_at=parse_iso(item.updated_at),
             updated_by=item.updated_by,
+            avg_holding_days=item.avg_holding_days,
         )
         for item in _MetricsItem.query(
             client_pk(client_id),
@@ -322,6 +376,21 @@ def metrics(client_id: str, *, consistent: bool = False) -> list[MetricsRecord]:
             consistent_read=consistent,
         )
     ]
+
+
+def year_metrics(client_id: str, year: int) -> YearMetrics | None:
+    """One year's figures as they now are (read consistently), or None."""
+    try:
+        item = _MetricsItem.get(client_pk(client_id), metrics_sk(year), consistent_read=True)
+    except _MetricsItem.DoesNotExist:
+        return None
+    return _year_metrics(item)
+
+
+def _year_metrics(item: _MetricsItem) -> YearMetrics:
+    return YearMetrics(
+        year=int(item.year), assets=item.assets, avg_assets=item.avg_assets, trade_volume=item.trade_volume
+    )
 
 
 def latest_metrics(client_id: str) -> YearMetrics | None:
@@ -333,12 +402,7 @@ def latest_metrics(client_id: str) -> YearMetrics | None:
         consistent_read=True,
         limit=1,
     ):
-        return YearMetrics(
-            year=int(item.year),
-            assets=item.assets,
-            avg_assets=item.avg_assets,
-            trade_volume=item.trade_volume,
-        )
+        return _year_metrics(item)
     return None
 
 
@@ -349,19 +413,27 @@ def apply_reclassification(client: Client, result: Reclassification) -> bool:
     there first, nothing is written and False is returned, so the caller recomputes from
     fresh state. History keys carry the change id, so a replay cannot append twice.
     """
-    profile = _profile_item(client)
+    profile = profile_item(client)
     actions: list[Action] = [
-        _ProfileItem.client_class.set(result.client_class),
-        _ProfileItem.vip.set(result.vip),
-        _ProfileItem.class_basis.set(_basis_attr(result.basis)),
+        ProfileItem.client_class.set(result.client_class),
+        ProfileItem.vip.set(result.vip),
+        ProfileItem.class_basis.set(_basis_attr(result.basis)),
     ]
+    actions.append(set_or_remove(ProfileItem.vip_target_branch, client.branch_id if result.vip_target else None))
+    if result.turnover_decides:
+        actions += [
+            ProfileItem.turnover_shard.set(str(shard_of(client.client_id, TURNOVER_SHARDS))),
+            ProfileItem.turnover.set(result.basis.turnover),
+        ]
+    else:
+        actions += [ProfileItem.turnover_shard.remove(), ProfileItem.turnover.remove()]
     try:
         with TransactWrite(connection=connection()) as transaction:
             transaction.update(profile, actions=actions)
             if result.class_change is not None:
-                transaction.save(_class_history_item(result.class_change), condition=_ClientsItem.sk.does_not_exist())
+                transaction.save(_class_history_item(result.class_change), condition=ClientsItem.sk.does_not_exist())
             if result.vip_change is not None:
-                transaction.save(_vip_history_item(result.vip_change), condition=_ClientsItem.sk.does_not_exist())
+                transaction.save(_vip_history_item(result.vip_change), condition=ClientsItem.sk.does_not_exist())
     except TransactWriteError as exc:
         if exc.cause_response_code == "TransactionCanceledException":
             return False
@@ -395,7 +467,7 @@ def _vip_history_item(change: VipChange) -> _VipHistoryItem:
     )
 
 
-_Item = TypeVar("_Item", bound=_ClientsItem)
+_Item = TypeVar("_Item", bound=ClientsItem)
 
 
 def _history(model: type[_Item], client_id: str, prefix: str) -> Iterator[_Item]:
@@ -437,7 +509,7 @@ def reassign_manager(client: Client, assignment: ManagerAssignment) -> None:
     """Change the one manager of a client and keep who, when and why (第50条 2)."""
     try:
         with TransactWrite(connection=connection()) as transaction:
-            transaction.update(_profile_item(client), actions=[_ProfileItem.manager_id.set(assignment.manager_id)])
+            transaction.update(profile_item(client), actions=[ProfileItem.manager_id.set(assignment.manager_id)])
             transaction.save(
                 _ManagerHistoryItem(
                     pk=client_pk(client.client_id),
@@ -449,7 +521,7 @@ def reassign_manager(client: Client, assignment: ManagerAssignment) -> None:
                     reason=assignment.reason,
                     at=iso(assignment.at),
                 ),
-                condition=_ClientsItem.sk.does_not_exist(),
+                condition=ClientsItem.sk.does_not_exist(),
             )
     except TransactWriteError as exc:
         if exc.cause_response_code == "TransactionCanceledException":
@@ -476,11 +548,11 @@ def record_questionnaire(client: Client, record: QuestionnaireRecord) -> None:
     try:
         with TransactWrite(connection=connection()) as transaction:
             transaction.update(
-                _profile_item(client),
+                profile_item(client),
                 actions=[
-                    _ProfileItem.risk_level.set(record.risk_level.value),
-                    _ProfileItem.risk_score.set(record.score),
-                    _ProfileItem.risk_assessed_at.set(iso(record.submitted_at)),
+                    ProfileItem.risk_level.set(record.risk_level.value),
+                    ProfileItem.risk_score.set(record.score),
+                    ProfileItem.risk_assessed_at.set(iso(record.submitted_at)),
                 ],
             )
             transaction.save(
@@ -497,7 +569,7 @@ def record_questionnaire(client: Client, record: QuestionnaireRecord) -> None:
                     submitted_by=record.submitted_by,
                     paper_ref=record.paper_ref,
                 ),
-                condition=_ClientsItem.sk.does_not_exist(),
+                condition=ClientsItem.sk.does_not_exist(),
             )
     except TransactWriteError as exc:
         if exc.cause_response_code == "TransactionCanceledException":
@@ -527,10 +599,10 @@ def change_contact_details(client: Client, change: ContactDetailsChange) -> None
     try:
         with TransactWrite(connection=connection()) as transaction:
             transaction.update(
-                _profile_item(client),
+                profile_item(client),
                 actions=[
-                    _ProfileItem.phone.set(change.phone_after),
-                    set_or_remove(_ProfileItem.email, change.email_after),
+                    ProfileItem.phone.set(change.phone_after),
+                    set_or_remove(ProfileItem.email, change.email_after),
                 ],
             )
             transaction.save(
@@ -547,7 +619,7 @@ def change_contact_details(client: Client, change: ContactDetailsChange) -> None
                     by=change.by,
                     at=iso(change.at),
                 ),
-                condition=_ClientsItem.sk.does_not_exist(),
+                condition=ClientsItem.sk.does_not_exist(),
             )
     except TransactWriteError as exc:
         if exc.cause_response_code == "TransactionCanceledException":
@@ -570,3 +642,11 @@ def contact_details_history(client_id: str) -> list[ContactDetailsChange]:
         )
         for item in _history(_ContactChangeItem, client_id, "CONTACT_CHANGE#")
     ]
+
+
+def turnover_between(low: Decimal, high: Decimal) -> Iterator[Client]:
+    """Clients whose band splits on T and whose turnover lies in [low, high], from the sparse
+    `by_turnover` index: never the whole table."""
+    for shard in range(TURNOVER_SHARDS):
+        for item in ProfileItem.by_turnover.query(str(shard), ProfileItem.turnover.between(low, high)):
+            yield client_from_item(item)

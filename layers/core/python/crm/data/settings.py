@@ -1,15 +1,24 @@
 """The settings table: company-wide values that change by decision, each with its history.
 
-Keys: pk = SETTING#<name>; sk = CURRENT for the value in force, HISTORY#<at> for each change.
+Keys: pk = SETTING#<name>; sk = CURRENT for the value in force. The turnover threshold keeps a
+RECALIBRATION#<year> item per year-end recalibration (第6条), with the figures it came from and
+whether the clients it moves have all been reclassified (`status`: started → done).
 """
 
 from __future__ import annotations
 
-from pynamodb.attributes import UnicodeAttribute
-from pynamodb.models import Model
+from datetime import datetime
+from decimal import Decimal
 
-from crm.data.base import DecimalAttribute, meta_for
+from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
+
+from crm.data.base import DecimalAttribute, connection, meta_for
 from crm.domain.classification import Threshold
+from crm.domain.recalibration import Recalibration, YearTurnover
+from crm.domain.time import iso, parse_iso
 from crm.topology import SETTINGS
 
 TURNOVER_THRESHOLD = "SETTING#turnover_threshold"
@@ -25,6 +34,20 @@ class SettingsItem(Model):
 class _ThresholdItem(SettingsItem):
     value = DecimalAttribute()
     threshold_version = UnicodeAttribute()
+    set_at = UnicodeAttribute(null=True)
+
+
+class _RecalibrationItem(SettingsItem):
+    year = NumberAttribute()
+    previous_value = DecimalAttribute()
+    previous_version = UnicodeAttribute()
+    value = DecimalAttribute()
+    threshold_version = UnicodeAttribute()
+    figures = JSONAttribute()
+    at = UnicodeAttribute()
+    status = UnicodeAttribute()  # started | done
+    moved = NumberAttribute(null=True)
+    finished_at = UnicodeAttribute(null=True)
 
 
 def turnover_threshold(initial: Threshold) -> Threshold:
@@ -34,3 +57,98 @@ def turnover_threshold(initial: Threshold) -> Threshold:
     except _ThresholdItem.DoesNotExist:
         return initial
     return Threshold(value=item.value, version=item.threshold_version)
+
+
+def threshold_set_at() -> datetime | None:
+    try:
+        item = _ThresholdItem.get(TURNOVER_THRESHOLD, CURRENT, consistent_read=True)
+    except _ThresholdItem.DoesNotExist:
+        return None
+    return parse_iso(item.set_at) if item.set_at else None
+
+
+def _recalibration_sk(year: int) -> str:
+    return f"RECALIBRATION#{year}"
+
+
+def _recalibration(item: _RecalibrationItem) -> tuple[Recalibration, str, int | None]:
+    recalibration = Recalibration(
+        year=int(item.year),
+        previous=Threshold(value=item.previous_value, version=item.previous_version),
+        new=Threshold(value=item.value, version=item.threshold_version),
+        figures=tuple(
+            YearTurnover(
+                year=int(f["year"]),
+                trade_volume=Decimal(f["trade_volume"]),
+                avg_assets=Decimal(f["avg_assets"]),
+                clients=int(f["clients"]),
+            )
+            for f in item.figures
+        ),
+        at=parse_iso(item.at),
+    )
+    return recalibration, item.status, int(item.moved) if item.moved is not None else None
+
+
+def recalibration(year: int) -> tuple[Recalibration, str, int | None] | None:
+    """The recalibration of `year`, its status and how many clients it moved, if it has run."""
+    try:
+        return _recalibration(_RecalibrationItem.get(TURNOVER_THRESHOLD, _recalibration_sk(year), consistent_read=True))
+    except _RecalibrationItem.DoesNotExist:
+        return None
+
+
+def recalibrations() -> list[tuple[Recalibration, str, int | None]]:
+    """Every recalibration, newest first: the history of `T`."""
+    items = _RecalibrationItem.query(
+        TURNOVER_THRESHOLD, _RecalibrationItem.sk.startswith("RECALIBRATION#"), scan_index_forward=False
+    )
+    return [_recalibration(item) for item in items]
+
+
+def start_recalibration(change: Recalibration) -> bool:
+    """Put the new `T` in force and keep the change with its figures, once per year.
+
+    False when the year's recalibration was already recorded (a rerun, or a race)."""
+    record = _RecalibrationItem(
+        pk=TURNOVER_THRESHOLD,
+        sk=_recalibration_sk(change.year),
+        year=change.year,
+        previous_value=change.previous.value,
+        previous_version=change.previous.version,
+        value=change.new.value,
+        threshold_version=change.new.version,
+        figures=[
+            {"year": f.year, "trade_volume": str(f.trade_volume), "avg_assets": str(f.avg_assets), "clients": f.clients}
+            for f in change.figures
+        ],
+        at=iso(change.at),
+        status="started",
+    )
+    current = _ThresholdItem(
+        pk=TURNOVER_THRESHOLD,
+        sk=CURRENT,
+        value=change.new.value,
+        threshold_version=change.new.version,
+        set_at=iso(change.at),
+    )
+    try:
+        with TransactWrite(connection=connection()) as transaction:
+            transaction.save(record, condition=_RecalibrationItem.sk.does_not_exist())
+            if change.changed:
+                transaction.save(current)
+    except TransactWriteError as exc:
+        if exc.cause_response_code == "TransactionCanceledException":
+            return False
+        raise
+    return True
+
+
+def finish_recalibration(year: int, moved: int, at: datetime) -> None:
+    _RecalibrationItem(pk=TURNOVER_THRESHOLD, sk=_recalibration_sk(year)).update(
+        actions=[
+            _RecalibrationItem.status.set("done"),
+            _RecalibrationItem.moved.set(moved),
+            _RecalibrationItem.finished_at.set(iso(at)),
+        ]
+    )

@@ -42,6 +42,8 @@ class ClassificationRules:
     bands: tuple[AssetBand, ...]  # highest lower bound first
     traded_below_bands: str
     dormant_below_bands: str
+    recalibration_years: int = 3
+    threshold_places: int = 4
 
     @classmethod
     def from_table(cls, table: Mapping[str, Any]) -> ClassificationRules:
@@ -61,6 +63,8 @@ class ClassificationRules:
                 bands=bands,
                 traded_below_bands=str(table["below_bands"]["traded"]),
                 dormant_below_bands=str(table["below_bands"]["dormant"]),
+                recalibration_years=int(table["recalibration"]["years"]),
+                threshold_places=int(table["recalibration"]["threshold_places"]),
             )
         except (KeyError, TypeError, ArithmeticError) as exc:
             raise RuleTableError(f"classification table: {exc!r}") from exc
@@ -76,6 +80,8 @@ class ClassificationRules:
             raise RuleTableError("classification table: bands must have strictly descending min_assets")
         if minima[-1] <= 0:
             raise RuleTableError("classification table: the lowest band needs a positive lower bound")
+        if self.recalibration_years < 1 or not 0 <= self.threshold_places <= 10:
+            raise RuleTableError("classification table: recalibration needs at least one year and 0–10 places")
         if self.initial_turnover_threshold <= 0:
             raise RuleTableError("classification table: the turnover threshold must be positive")
         used = {c for band in self.bands for c in (band.high_turnover, band.low_turnover)}

@@ -8,11 +8,12 @@ and masked on display for roles that do not need them.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
 from crm.domain.classification import ClassCause, YearMetrics
+from crm.domain.profile import Profile
 from crm.domain.questionnaire import RiskLevel
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -51,13 +52,21 @@ def mask_phone(phone: str) -> str:
 
 @dataclass(frozen=True)
 class ClassBasis:
-    """What a client's class was computed from, kept so a decision can be explained and replayed."""
+    """What a client's class was computed from, kept so a decision can be explained and replayed
+    (and so a recalibration of `T` can decide again from the client's record alone)."""
 
-    metrics_year: int
-    turnover: Decimal
+    metrics: YearMetrics
     threshold: Decimal
     threshold_version: str
     rules_version: str
+
+    @property
+    def metrics_year(self) -> int:
+        return self.metrics.year
+
+    @property
+    def turnover(self) -> Decimal:
+        return self.metrics.turnover
 
 
 @dataclass(frozen=True)
@@ -79,6 +88,7 @@ class Client:
     risk_level: RiskLevel | None = None
     risk_score: int | None = None
     risk_assessed_at: datetime | None = None
+    profile: Profile = field(default_factory=Profile)
     version: int | None = None
 
 
@@ -133,6 +143,7 @@ class MetricsRecord:
     metrics: YearMetrics
     updated_at: datetime
     updated_by: str
+    avg_holding_days: Decimal | None = None  # how long positions are held: suggests a habit (第9条)
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,8 @@ class Reclassification:
     basis: ClassBasis
     class_change: ClassChange | None
     vip_change: VipChange | None
+    turnover_decides: bool  # the client's band splits on T: a recalibration may move it
+    vip_target: bool  # on the branch's cultivation list (C/D rated 明日之星)
 
 
 def reclassify(
@@ -45,8 +47,7 @@ def reclassify(
         return None
     new_class = classify(metrics, threshold.value, rules)
     basis = ClassBasis(
-        metrics_year=metrics.year,
-        turnover=metrics.turnover,
+        metrics=metrics,
         threshold=threshold.value,
         threshold_version=threshold.version,
         rules_version=rules.version,
@@ -77,5 +78,11 @@ def reclassify(
             change_id=change_id,
         )
     return Reclassification(
-        client_class=new_class, vip=vip, basis=basis, class_change=class_change, vip_change=vip_change
+        client_class=new_class,
+        vip=vip,
+        basis=basis,
+        class_change=class_change,
+        vip_change=vip_change,
+        turnover_decides=rules.turnover_matters(metrics.assets),
+        vip_target=vip_rules.is_target(new_class, client.profile.value_segment),
     )

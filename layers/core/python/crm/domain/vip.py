@@ -41,4 +41,5 @@ class VipRules:
         return client_class in self.vip_classes
 
     def is_target(self, client_class: str | None, value_segment: str | None) -> bool:
+        """明日之星 in the classes to cultivate: the branch's target-VIP list."""
         return client_class in self.target_classes and value_segment == self.target_value_segment

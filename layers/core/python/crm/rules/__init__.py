@@ -17,8 +17,10 @@ from typing import Any
 from crm.domain.access import AccessPolicy
 from crm.domain.classification import ClassificationRules
 from crm.domain.complaints import ComplaintRules
+from crm.domain.profile import ProfileRules
 from crm.domain.questionnaire import QuestionnaireRules
 from crm.domain.sla import SlaRules
+from crm.domain.suitability import SuitabilityRules
 from crm.domain.vip import VipRules
 
 
@@ -56,3 +58,13 @@ def sla() -> SlaRules:
 @cache
 def complaints() -> ComplaintRules:
     return ComplaintRules.from_table(load_table("complaints"))
+
+
+@cache
+def suitability() -> SuitabilityRules:
+    return SuitabilityRules.from_table(load_table("suitability"))
+
+
+@cache
+def profile() -> ProfileRules:
+    return ProfileRules.from_table(load_table("profile"))

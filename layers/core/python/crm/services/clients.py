@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
+from decimal import Decimal
 
 from crm.data import clients as client_data
 from crm.domain.access import Grant
@@ -48,12 +49,20 @@ def listing(grant: Grant, *, branch_id: str | None, limit: int, cursor: str | No
     return client_data.list_clients(branch_id=branch, manager_id=grant.manager_filter(), limit=limit, cursor=cursor)
 
 
-def put_metrics(grant: Grant, client_id: str, metrics: YearMetrics, *, now: datetime) -> MetricsRecord:
+def put_metrics(
+    grant: Grant, client_id: str, metrics: YearMetrics, *, now: datetime, avg_holding_days: Decimal | None = None
+) -> MetricsRecord:
     """Store a year's figures; reclassification follows asynchronously through the stream."""
     if metrics.year > beijing(now).year:
         raise InvalidInput(f"{metrics.year} has not begun yet", field="year")
     find(grant, client_id)
-    record = MetricsRecord(client_id=client_id, metrics=metrics, updated_at=now, updated_by=grant.identity.user_id)
+    record = MetricsRecord(
+        client_id=client_id,
+        metrics=metrics,
+        updated_at=now,
+        updated_by=grant.identity.user_id,
+        avg_holding_days=avg_holding_days,
+    )
     client_data.put_metrics(record)
     return record
 

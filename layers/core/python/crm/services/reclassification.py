@@ -1,19 +1,30 @@
-"""Reclassifying one client from its stored state (第4–6条; VIP per Part 4).
+"""Reclassifying clients from their stored state (第4–6条; VIP per Part 4).
 
-Called by the stream handler when metrics change. Reads the profile, the latest metrics and
-`T`, decides, and writes under the profile's version; a concurrent writer makes the write
-fail, and the decision is simply taken again from fresh state.
+- `on_metrics_written`: a client's figures for a year changed (the stream): fold them into the
+  company's yearly sums, then bring the client's class and VIP flag up to date.
+- `recalibrate_turnover_threshold`: the year-end job (第6条). Sets the new `T` from the sums of
+  the previous three years, then reclassifies only the clients between the old and new `T`.
+
+Every decision is taken from stored state and written under the profile's version, so a
+redelivered record or a rerun job changes nothing, and a concurrent writer only makes us decide
+again from fresh state.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from crm import rules
+from crm.data import aggregates
 from crm.data import clients as client_data
 from crm.data import settings as settings_data
-from crm.domain.classification import ClassCause, Threshold
+from crm.domain.classification import ClassCause, Threshold, YearMetrics
+from crm.domain.client import Client
+from crm.domain.recalibration import recalibrate, years_to_average
 from crm.domain.reclassification import reclassify
+from crm.domain.time import beijing
 
 MAX_ATTEMPTS = 5
 
@@ -26,26 +37,89 @@ def initial_threshold() -> Threshold:
     return Threshold(value=rules.classification().initial_turnover_threshold, version="initial")
 
 
+def current_threshold() -> Threshold:
+    return settings_data.turnover_threshold(initial_threshold())
+
+
+def _decide_and_write(
+    client: Client,
+    metrics: YearMetrics | None,
+    threshold: Threshold,
+    *,
+    cause: ClassCause,
+    at: datetime,
+    change_id: str,
+) -> bool | None:
+    """True: written; False: nothing to change; None: the client changed meanwhile."""
+    result = reclassify(
+        client, metrics, threshold, rules.classification(), rules.vip(), cause=cause, at=at, change_id=change_id
+    )
+    if result is None:
+        return False
+    return True if client_data.apply_reclassification(client, result) else None
+
+
 def reclassify_client(client_id: str, *, cause: ClassCause, at: datetime, change_id: str) -> bool:
     """Bring the client's class and VIP flag up to date; True when something was written."""
-    classification, vip_rules = rules.classification(), rules.vip()
-    threshold = settings_data.turnover_threshold(initial_threshold())
+    threshold = current_threshold()
     for _ in range(MAX_ATTEMPTS):
         client = client_data.get(client_id, consistent=True)
         if client is None:
             return False  # metrics without a client record: nothing to classify
-        result = reclassify(
-            client,
-            client_data.latest_metrics(client_id),
-            threshold,
-            classification,
-            vip_rules,
-            cause=cause,
-            at=at,
-            change_id=change_id,
+        written = _decide_and_write(
+            client, client_data.latest_metrics(client_id), threshold, cause=cause, at=at, change_id=change_id
         )
-        if result is None:
-            return False
-        if client_data.apply_reclassification(client, result):
-            return True
+        if written is not None:
+            return written
     raise ConcurrentChange(f"client {client_id} changed {MAX_ATTEMPTS} times while being reclassified")
+
+
+def on_metrics_written(client_id: str, year: int, *, at: datetime, change_id: str) -> bool:
+    """A year's figures changed: keep the company sums right, then the client's class."""
+    aggregates.fold(client_id, year, client_data.year_metrics(client_id, year))
+    return reclassify_client(client_id, cause=ClassCause.METRICS, at=at, change_id=change_id)
+
+
+@dataclass(frozen=True)
+class RecalibrationReport:
+    year: int
+    previous: Decimal
+    new: Decimal
+    status: str  # done: this run finished it; already_done: an earlier run had
+    candidates: int  # clients read from the turnover index
+    moved: int  # clients whose class changed in this run
+
+
+def recalibrate_turnover_threshold(now: datetime) -> RecalibrationReport:
+    """The year-end recalibration for the year `now` falls in (Beijing), idempotently."""
+    year = beijing(now).year
+    recorded = settings_data.recalibration(year)
+    if recorded is None:
+        classification = rules.classification()
+        figures = aggregates.year_figures(years_to_average(year, classification))
+        settings_data.start_recalibration(recalibrate(year, current_threshold(), figures, classification, at=now))
+        recorded = settings_data.recalibration(year)  # ours, or a concurrent run's
+        if recorded is None:
+            raise RuntimeError(f"the recalibration of {year} was not recorded")
+    change, status, _ = recorded
+    if status == "done":
+        return RecalibrationReport(year, change.previous.value, change.new.value, "already_done", 0, 0)
+    candidates = moved = 0
+    if change.changed:
+        low, high = change.candidate_range()
+        for client in client_data.turnover_between(low, high):
+            candidates += 1
+            if _recalibrate_client(client, change.new, at=change.at, change_id=f"recalibration-{year}"):
+                moved += 1
+    settings_data.finish_recalibration(year, moved, now)
+    return RecalibrationReport(year, change.previous.value, change.new.value, "done", candidates, moved)
+
+
+def _recalibrate_client(client: Client, threshold: Threshold, *, at: datetime, change_id: str) -> bool:
+    """Decide from the figures the client's class was last computed from (on its record: no
+    further read); when the client changed meanwhile, decide again from fresh state."""
+    basis = client.class_basis.metrics if client.class_basis else None
+    written = _decide_and_write(client, basis, threshold, cause=ClassCause.RECALIBRATION, at=at, change_id=change_id)
+    if written is not None:
+        return written
+    return reclassify_client(client.client_id, cause=ClassCause.RECALIBRATION, at=at, change_id=change_id)

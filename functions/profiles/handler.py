@@ -1,0 +1,68 @@
+"""Profile routes (第9–11条): the manager's trading-habit, value and decision-style entries with
+their history, and the branch's target-VIP list (Part 4)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.logging import correlation_paths
+
+from crm.api.app import create_app, documented, grant, request_time
+from crm.api.profiles import ProfileChangeOut, ProfileHistory, ProfileIn, ProfileOut, VipTarget, VipTargets
+from crm.observability import observed
+from crm.services import profiles as service
+
+app = create_app()
+
+ClientId = Annotated[str, Path(min_length=1, max_length=64, description="The client's account number")]
+
+
+@app.get(
+    "/clients/<client_id>/profile",
+    summary="The manager's profile of the client, with the habit its holding period suggests",
+    tags=["profiles"],
+    responses=documented(200, ProfileOut, "The profile", 404),
+)
+def read_profile(client_id: ClientId) -> ProfileOut:
+    return ProfileOut.of_client(*service.read(grant(app), client_id))
+
+
+@app.put(
+    "/clients/<client_id>/profile",
+    summary="Update the profile (the client's manager); every change is kept",
+    description="Fields left out keep their value; a suggestion never replaces the manager's entry.",
+    tags=["profiles"],
+    responses=documented(200, ProfileOut, "The profile as now recorded", 400, 404, 409),
+)
+def update_profile(client_id: ClientId, body: ProfileIn) -> ProfileOut:
+    caller = grant(app)
+    client = service.update(caller, client_id, body.model_dump(exclude_unset=True), now=request_time(app))
+    return ProfileOut.of_client(client, service.read(caller, client_id)[1])
+
+
+@app.get(
+    "/clients/<client_id>/profile-history",
+    summary="Every profile change, newest first",
+    tags=["profiles"],
+    responses=documented(200, ProfileHistory, "The changes", 404),
+)
+def profile_history(client_id: ClientId) -> ProfileHistory:
+    return ProfileHistory(items=[ProfileChangeOut.of(c) for c in service.history(grant(app), client_id)])
+
+
+@app.get(
+    "/vip/targets",
+    summary="The branch's target VIPs: class C/D clients rated 明日之星",
+    tags=["profiles"],
+    responses=documented(200, VipTargets, "The cultivation list"),
+)
+def vip_targets(
+    branch_id: Annotated[str | None, Query(max_length=64, description="Required for hq and compliance")] = None,
+) -> VipTargets:
+    return VipTargets(items=[VipTarget.of(c) for c in service.vip_targets(grant(app), branch_id=branch_id)])
+
+
+@observed(correlation_paths.API_GATEWAY_REST)
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return app.resolve(event, context)

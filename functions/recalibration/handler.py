@@ -1,0 +1,27 @@
+"""Scheduled job `turnover-recalibration` (EventBridge, just after the year turns in Beijing):
+the year-end reset of the turnover threshold T (第6条). The business time is the event's `time`.
+
+Reads the company's yearly sums (a handful of items), puts the new T in force with the figures
+it came from, and reclassifies only the clients between the old and new T. Rerunning it for the
+same year changes nothing; after a crash half-way it finishes what is left.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+from crm.domain.time import beijing
+from crm.observability import logger, metrics, observed
+from crm.services.reclassification import recalibrate_turnover_threshold
+
+
+@observed()
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    now = beijing(datetime.fromisoformat(event["time"].replace("Z", "+00:00")))
+    report = recalibrate_turnover_threshold(now)
+    metrics.add_metric(name="ClientsRecalibrated", unit="Count", value=report.moved)
+    summary = {key: value if isinstance(value, int | str) else str(value) for key, value in asdict(report).items()}
+    logger.info("turnover recalibration", extra=summary)
+    return summary

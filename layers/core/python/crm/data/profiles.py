@@ -1,0 +1,99 @@
+"""The manager's profile of a client (第9–11条): current values on the client's record, every
+change kept as PROFILE_CHANGE#<at> in the client's collection, and the target-VIP list."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from pynamodb.attributes import JSONAttribute, UnicodeAttribute
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from crm.data.base import connection, set_or_remove
+from crm.data.clients import ClientsItem, ProfileItem, client_from_item, client_pk, profile_item
+from crm.domain.client import Client
+from crm.domain.profile import DecisionStyle, Profile, ProfileChange, TradingHabit, ValueSegment
+from crm.domain.time import iso, parse_iso
+from crm.errors import Conflict
+
+
+class _ProfileChangeItem(ClientsItem):
+    client_id = UnicodeAttribute()
+    before = JSONAttribute()
+    after = JSONAttribute()
+    by = UnicodeAttribute()
+    at = UnicodeAttribute()
+
+
+def _as_dict(profile: Profile) -> dict[str, Any]:
+    return {
+        "trading_habit": profile.trading_habit.value if profile.trading_habit else None,
+        "value_segment": profile.value_segment.value if profile.value_segment else None,
+        "decision_style": profile.decision_style.value if profile.decision_style else None,
+        "note": profile.note,
+    }
+
+
+def _profile(values: dict[str, Any]) -> Profile:
+    return Profile(
+        trading_habit=TradingHabit(values["trading_habit"]) if values.get("trading_habit") else None,
+        value_segment=ValueSegment(values["value_segment"]) if values.get("value_segment") else None,
+        decision_style=DecisionStyle(values["decision_style"]) if values.get("decision_style") else None,
+        note=values.get("note"),
+    )
+
+
+def change(client: Client, entry: ProfileChange, *, vip_target: bool) -> None:
+    """The new profile on the client's record and the change in its history, atomically."""
+    values = _as_dict(entry.after)
+    try:
+        with TransactWrite(connection=connection()) as transaction:
+            transaction.update(
+                profile_item(client),
+                actions=[
+                    set_or_remove(ProfileItem.trading_habit, values["trading_habit"]),
+                    set_or_remove(ProfileItem.value_segment, values["value_segment"]),
+                    set_or_remove(ProfileItem.decision_style, values["decision_style"]),
+                    set_or_remove(ProfileItem.profile_note, values["note"]),
+                    set_or_remove(ProfileItem.vip_target_branch, client.branch_id if vip_target else None),
+                ],
+            )
+            transaction.save(
+                _ProfileChangeItem(
+                    pk=client_pk(client.client_id),
+                    sk=f"PROFILE_CHANGE#{iso(entry.at)}",
+                    client_id=client.client_id,
+                    before=_as_dict(entry.before),
+                    after=values,
+                    by=entry.by,
+                    at=iso(entry.at),
+                ),
+                condition=ClientsItem.sk.does_not_exist(),
+            )
+    except TransactWriteError as exc:
+        if exc.cause_response_code == "TransactionCanceledException":
+            raise Conflict("the client changed meanwhile; reload and try again") from None
+        raise
+
+
+def history(client_id: str) -> list[ProfileChange]:
+    items = _ProfileChangeItem.query(
+        client_pk(client_id), _ProfileChangeItem.sk.startswith("PROFILE_CHANGE#"), scan_index_forward=False
+    )
+    return [
+        ProfileChange(
+            client_id=item.client_id,
+            before=_profile(item.before),
+            after=_profile(item.after),
+            by=item.by,
+            at=parse_iso(item.at),
+        )
+        for item in items
+    ]
+
+
+def vip_targets(branch_id: str) -> Iterator[Client]:
+    """The branch's cultivation list, from the sparse `vip_targets` index."""
+    for item in ProfileItem.vip_targets.query(branch_id):
+        yield client_from_item(item)

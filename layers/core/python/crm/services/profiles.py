@@ -1,0 +1,50 @@
+"""The manager's profile of a client (第9–11条) and the branch's target-VIP list (Part 4)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+from crm import rules
+from crm.data import clients as client_data
+from crm.data import profiles as profile_data
+from crm.domain.access import Grant
+from crm.domain.client import Client
+from crm.domain.profile import ProfileChange, TradingHabit, suggest_habit
+from crm.errors import InvalidInput
+from crm.services.clients import find as find_client
+
+
+def read(grant: Grant, client_id: str) -> tuple[Client, TradingHabit | None]:
+    """The client's profile and the habit its latest average holding period suggests."""
+    client = find_client(grant, client_id)
+    latest = next(iter(client_data.metrics(client_id)), None)
+    suggested = suggest_habit(latest.avg_holding_days if latest else None, rules.profile())
+    return client, suggested
+
+
+def update(grant: Grant, client_id: str, changes: dict[str, object], *, now: datetime) -> Client:
+    """The manager's entry: each field given replaces the current one; the change is kept."""
+    client = find_client(grant, client_id)
+    after = replace(client.profile, **changes)  # type: ignore[arg-type]
+    if after == client.profile:
+        raise InvalidInput("nothing in the profile changes", field="body")
+    vip_target = rules.vip().is_target(client.client_class, after.value_segment)
+    profile_data.change(
+        client,
+        ProfileChange(client_id=client_id, before=client.profile, after=after, by=grant.identity.user_id, at=now),
+        vip_target=vip_target,
+    )
+    return replace(client, profile=after, version=(client.version or 0) + 1)
+
+
+def history(grant: Grant, client_id: str) -> list[ProfileChange]:
+    find_client(grant, client_id)
+    return profile_data.history(client_id)
+
+
+def vip_targets(grant: Grant, *, branch_id: str | None) -> list[Client]:
+    """Class C/D clients rated 明日之星 in a branch (a manager sees its own)."""
+    targets = profile_data.vip_targets(grant.listing_branch(branch_id))
+    manager = grant.manager_filter()
+    return [c for c in targets if manager is None or c.manager_id == manager]
