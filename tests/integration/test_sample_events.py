@@ -33,6 +33,13 @@ API_SCENARIO = [
     ("api/calendar/read_year.json", 200),
     ("api/calendar/load_year.json", 200),
     ("api/escalations/list_breaches.json", 200),
+    ("api/suitability/check_product.json", 200),
+    ("api/suitability/record_disclosure.json", 201),
+    ("api/suitability/enable_business.json", 201),
+    ("api/suitability/record_sale.json", 201),
+    ("api/profiles/update_profile.json", 200),
+    ("api/profiles/vip_targets.json", 200),
+    ("api/settings/turnover_threshold.json", 200),
 ]
 
 
@@ -75,3 +82,7 @@ def test_api_stream_and_schedule_samples_replay_on_moto(aws: dict[str, Any]) -> 
     # 2026-05-08 09:00 Beijing: the e-mail (due 05-07) and both complaint deadlines are overdue
     sweep = invoke("sla_sweep", load("schedules/sla_sweep/every_15_minutes.json"))
     assert sweep == {"at": "2026-05-08T09:00:00+08:00", "examined": 3, "escalated": 3}
+
+    # the 2025 figures of the stream sample (turnover 3.5) are the only year on record: T = 3.5
+    recalibrated = invoke("recalibration", load("schedules/recalibration/year_end.json"))
+    assert (recalibrated["year"], recalibrated["new"], recalibrated["status"]) == (2027, "3.5000", "done")
