@@ -94,7 +94,7 @@ def test_a_missing_or_expired_assessment_matches_nothing(harness: Harness) -> No
     assert not any(allowed(harness, "seed", at="2028-06-01T10:00:00+08:00").values())
     client = harness.call("GET", "/clients/C001", at="2028-06-01T10:00:00+08:00").json()
     assert (client["risk_assessment_expires_at"], client["risk_assessment_expired"]) == (
-        "2028-06-01T10:00:00+08:00",
+        "2028-06-01T00:00:00+08:00",
         True,
     )
     assert harness.call("GET", "/clients/C001", at=CHECKED).json()["risk_assessment_expired"] is False

@@ -15,7 +15,8 @@ from enum import StrEnum
 from typing import Any
 
 from crm.domain.access import Identity, Role
-from crm.domain.sla import ClockKind, whole_number
+from crm.domain.rule_values import whole_number
+from crm.domain.sla import ClockKind
 from crm.domain.time import beijing
 from crm.errors import Conflict, Forbidden, InvalidInput, RuleTableError
 

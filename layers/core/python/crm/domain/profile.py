@@ -15,6 +15,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from crm.domain.rule_values import whole_number
 from crm.errors import RuleTableError
 
 
@@ -49,8 +50,8 @@ class ProfileRules:
         try:
             rules = cls(
                 version=str(table["version"]),
-                swing_from_days=int(table["habit_by_holding_days"]["swing_from"]),
-                value_from_days=int(table["habit_by_holding_days"]["value_from"]),
+                swing_from_days=whole_number(table["habit_by_holding_days"]["swing_from"]),
+                value_from_days=whole_number(table["habit_by_holding_days"]["value_from"]),
             )
         except (KeyError, ValueError, TypeError) as exc:
             raise RuleTableError(f"profile table: {exc!r}") from exc

@@ -17,6 +17,7 @@ from enum import StrEnum
 from typing import Any
 
 from crm.domain.calendar import WorkingCalendar
+from crm.domain.rule_values import whole_number
 from crm.errors import RuleTableError
 
 
@@ -39,13 +40,6 @@ class Level(StrEnum):
 
 _RANKS = {Level.WARNING: 1, Level.SUPERVISOR: 2, Level.HQ: 3}
 MAX_WARNING_HOURS = 72
-
-
-def whole_number(value: object) -> int:
-    """A count from a rule table: an integer, never a fraction silently cut down."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"{value!r} is not a whole number")
-    return value
 
 
 def rank(level: Level | None) -> int:

@@ -11,16 +11,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
 from crm.domain.questionnaire import RiskLevel
-from crm.domain.time import beijing
+from crm.domain.rule_values import whole_number
+from crm.domain.time import BEIJING, beijing
 from crm.errors import InvalidInput, RuleTableError
 
 TIERS = ("low", "medium", "high")
 RISK_CLASSES = ("R1", "R2", "R3", "R4", "R5")
+CATEGORIES = ("C1", "C2", "C3", "C4", "C5")
 
 
 @dataclass(frozen=True)
@@ -82,7 +84,7 @@ class SuitabilityRules:
             rules = cls(
                 version=str(table["version"]),
                 active=str(table["active"]),
-                assessment_valid_years=int(table["assessment_valid_years"]),
+                assessment_valid_years=whole_number(table["assessment_valid_years"]),
                 rule_sets=rule_sets,
                 products=products,
                 businesses=businesses,
@@ -124,23 +126,28 @@ def _rule_set(name: str, spec: Mapping[str, Any]) -> RuleSet:
             raise ValueError(f"rule set {name}: every risk level needs its tiers")
         return RuleSet(name, kind, str(spec["label"]), allowed, (), frozenset())
     if kind == "categories":
-        categories = tuple((int(row["min_score"]), str(row["category"])) for row in spec["categories"])
+        categories = tuple((whole_number(row["min_score"]), str(row["category"])) for row in spec["categories"])
         minima = [m for m, _ in categories]
-        if minima != sorted(minima, reverse=True) or not minima or minima[-1] > 0:
-            raise ValueError(f"rule set {name}: categories need descending minimum scores down to 0")
-        if any(c not in {f"C{n}" for n in range(1, 6)} for _, c in categories):
-            raise ValueError(f"rule set {name}: categories are C1–C5")
-        return RuleSet(name, kind, str(spec["label"]), {}, categories, frozenset(spec.get("never_overridden", ())))
+        if not minima or minima != sorted(set(minima), reverse=True) or minima[-1] > 0:
+            raise ValueError(f"rule set {name}: categories need strictly descending minimum scores down to 0")
+        if [c for _, c in categories] != list(CATEGORIES[::-1][: len(categories)]) or len(categories) != 5:
+            raise ValueError(f"rule set {name}: categories are C5, C4, C3, C2, C1 from the highest score down")
+        protected = spec.get("never_overridden", [])
+        if not isinstance(protected, list) or not set(protected) <= set(CATEGORIES):
+            raise ValueError(f"rule set {name}: never_overridden lists categories among C1–C5")
+        return RuleSet(name, kind, str(spec["label"]), {}, categories, frozenset(protected))
     raise ValueError(f"rule set {name}: unknown kind {kind!r}")
 
 
 def assessment_expiry(assessed_at: datetime, rules: SuitabilityRules) -> datetime:
-    """An assessment is valid for `assessment_valid_years` (DEFAULT 2) from its day."""
-    local = beijing(assessed_at)
+    """An assessment is valid for `assessment_valid_years` (DEFAULT 2): it expires at the start
+    (00:00 Beijing) of that anniversary of its day."""
+    day = beijing(assessed_at).date()
     try:
-        return local.replace(year=local.year + rules.assessment_valid_years)
-    except ValueError:  # 29 February
-        return local.replace(year=local.year + rules.assessment_valid_years, day=28)
+        anniversary = day.replace(year=day.year + rules.assessment_valid_years)
+    except ValueError:  # assessed on 29 February
+        anniversary = day.replace(year=day.year + rules.assessment_valid_years, day=28)
+    return datetime.combine(anniversary, time(0), tzinfo=BEIJING)
 
 
 @dataclass(frozen=True)
