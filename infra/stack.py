@@ -58,12 +58,12 @@ class BrokerageCrmStack(Stack):
             authorizer=self.identity.authorizer,
         )
         for built in self.functions.values():
-            if built.spec.stream is not None:
+            for source in built.spec.streams:
                 StreamSubscription(
                     built,
-                    "Stream",
-                    source=built.spec.stream,
-                    table=self.data.tables[built.spec.stream.table.name],
+                    "Stream" if len(built.spec.streams) == 1 else f"Stream{source.table.name.title()}",
+                    source=source,
+                    table=self.data.tables[source.table.name],
                     function=built.function,
                 )
             if built.spec.schedule is not None:

@@ -87,7 +87,7 @@ class CrmFunction(Construct):
             "AwsSolutions-IAM5[Resource::*]",
             "X-Ray PutTraceSegments/PutTelemetryRecords (active tracing) support no resource-level "
             "permissions"
-            + ("; nor does DynamoDB ListStreams, which the stream event source needs." if spec.stream else "."),
+            + ("; nor does DynamoDB ListStreams, which the stream event source needs." if spec.streams else "."),
         )
 
     def _grant_tables(self, tables: Mapping[str, dynamodb.ITable]) -> None:

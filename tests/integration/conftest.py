@@ -22,8 +22,9 @@ from tests.integration.harness import Harness, new_client, stream_arn
 @pytest.fixture
 def aws() -> Iterator[dict[str, Any]]:
     with mock_aws():
-        clients = {name: boto3.client(name) for name in ("dynamodb", "dynamodbstreams", "sqs", "events")}
+        clients = {name: boto3.client(name) for name in ("dynamodb", "dynamodbstreams", "sqs", "events", "s3")}
         provision.create_tables(clients["dynamodb"])
+        provision.create_buckets(clients["s3"])
         yield clients
 
 
@@ -33,16 +34,17 @@ def harness(aws: dict[str, Any]) -> Harness:
     invoker = Invoker()
     queues = provision.create_queues(aws["sqs"])
     pumps = {
-        fn.name: StreamPump(
+        f"{fn.name}:{source.table.name}": StreamPump(
             fn,
+            source,
             streams=aws["dynamodbstreams"],
             sqs=aws["sqs"],
-            stream_arn=stream_arn(aws["dynamodb"], fn.stream.table),
+            stream_arn=stream_arn(aws["dynamodb"], source.table),
             failure_queue_url=queues[fn.name],
             invoker=invoker,
         )
         for fn in topology.FUNCTIONS
-        if fn.stream is not None
+        for source in fn.streams
     }
     bus_log = BusLog(aws["sqs"], provision.create_bus(aws["events"], aws["sqs"]))
     return Harness(

@@ -113,6 +113,7 @@ def test_redelivered_records_change_nothing(harness: Harness, client: dict[str, 
     function = topology.function("reclassify")
     replay = StreamPump(
         function,
+        function.streams[0],
         streams=harness.clients["dynamodbstreams"],
         sqs=harness.clients["sqs"],
         stream_arn=stream_arn(harness.clients["dynamodb"], topology.CLIENTS),

@@ -40,6 +40,7 @@ API_SCENARIO = [
     ("api/profiles/update_profile.json", 200),
     ("api/profiles/vip_targets.json", 200),
     ("api/settings/turnover_threshold.json", 200),
+    ("api/audit_trail/client_trail.json", 200),
 ]
 
 
@@ -64,6 +65,7 @@ def test_every_api_sample_is_replayed() -> None:
 
 def test_api_stream_and_schedule_samples_replay_on_moto(aws: dict[str, Any]) -> None:
     provision.create_bus(aws["events"], aws["sqs"])
+    provision.create_buckets(aws["s3"])
     for relative, status in API_SCENARIO:
         response = invoke(Path(relative).parent.name, load(relative))
         assert response["statusCode"] == status, (relative, response["body"])
@@ -82,6 +84,13 @@ def test_api_stream_and_schedule_samples_replay_on_moto(aws: dict[str, Any]) -> 
     # 2026-05-08 09:00 Beijing: the e-mail (due 05-07) and both complaint deadlines are overdue
     sweep = invoke("sla_sweep", load("schedules/sla_sweep/every_15_minutes.json"))
     assert sweep == {"at": "2026-05-08T09:00:00+08:00", "examined": 3, "escalated": 3}
+
+    # a phone change leaves its trace: who, why, on what evidence, before and after
+    assert invoke("audit", load("streams/audit/profile_phone_changed.json")) == {"batchItemFailures": []}
+    trail = json.loads(invoke("audit_trail", load("api/audit_trail/client_trail.json"))["body"])["items"]
+    change = next(e for e in trail if e["after"].get("phone"))
+    assert (change["by"], change["reason"], change["evidence_ref"]) == ("mgr-1", "换号", "REC-20260506-0042")
+    assert (change["before"]["phone"], change["after"]["phone"]) == ("138****8000", "139****2222")
 
     # the 2025 figures of the stream sample (turnover 3.5) are the only year on record: T = 3.5
     recalibrated = invoke("recalibration", load("schedules/recalibration/year_end.json"))

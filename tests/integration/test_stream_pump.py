@@ -48,9 +48,8 @@ def test_a_poison_record_goes_to_the_failure_queue_and_the_rest_is_processed(har
 
     harness.drain()
 
-    pump = harness.pumps["reclassify"]
-    source = topology.function("reclassify").stream
-    assert source is not None
+    pump = harness.pumps["reclassify:clients"]
+    source = topology.function("reclassify").streams[0]
     assert pump.stats.dead_lettered == 1
     assert pump.stats.delivered == 2
     assert (class_of(harness, "OK1"), class_of(harness, "OK2"), class_of(harness, "BAD")) == ("A+", "A+", None)
@@ -81,6 +80,7 @@ def test_a_crashed_batch_is_retried_and_applied_once(harness: Harness) -> None:
     invoker = CrashingOnce()
     pump = StreamPump(
         topology.function("reclassify"),
+        topology.function("reclassify").streams[0],
         streams=harness.clients["dynamodbstreams"],
         sqs=harness.clients["sqs"],
         stream_arn=stream_arn(harness.clients["dynamodb"], topology.CLIENTS),

@@ -70,6 +70,11 @@ class StreamSource:
     bisect_batch_on_error: bool = True
     parallelization_factor: int = 1
 
+    @property
+    def env_var(self) -> str:
+        """Names the source table's physical name for the consumer (e.g. to label its records)."""
+        return f"STREAM_TABLE_{self.table.name.upper()}"
+
 
 @dataclass(frozen=True)
 class Schedule:
@@ -93,13 +98,32 @@ class EventBus:
 
 
 @dataclass(frozen=True)
+class Bucket:
+    """An S3 bucket; `object_lock` makes what is written there undeletable for `retention_days`."""
+
+    name: str
+    object_lock: bool = False
+    retention_days: int = 0
+
+    @property
+    def env_var(self) -> str:
+        return f"BUCKET_{self.name.upper().replace('-', '_')}"
+
+    @property
+    def local_name(self) -> str:
+        return f"crm-{self.name}"
+
+
+@dataclass(frozen=True)
 class Function:
     name: str  # also its folder under functions/
     description: str
     reads: tuple[Table, ...] = ()
     writes: tuple[Table, ...] = ()
+    appends: tuple[Table, ...] = ()  # PutItem only: never update or delete (append-only stores)
+    archives: tuple[Bucket, ...] = ()  # PutObject only
     routes: tuple[Route, ...] = ()
-    stream: StreamSource | None = None
+    streams: tuple[StreamSource, ...] = ()
     schedule: Schedule | None = None
     publishes: tuple[EventBus, ...] = ()
     memory_mb: int = 512
@@ -113,7 +137,7 @@ class Function:
 
     @property
     def tables(self) -> tuple[Table, ...]:
-        return tuple(dict.fromkeys(self.reads + self.writes))
+        return tuple(dict.fromkeys(self.reads + self.writes + self.appends))
 
 
 def _prefix_filter(prefix: str) -> dict:
@@ -161,9 +185,18 @@ SERVICE = Table(
 # Powertools Idempotency records (POST /complaints with an Idempotency-Key), expiring by TTL.
 IDEMPOTENCY = Table(name="idempotency", partition_key=Key("id"), ttl_attribute="expiration")
 
-TABLES: tuple[Table, ...] = (CLIENTS, SETTINGS, SERVICE, IDEMPOTENCY)
+# The audit trail (留痕): one entry per change of any record, appended by the audit stream
+# consumer and never updated or deleted by anyone (no function is granted more than PutItem).
+AUDIT = Table(name="audit", partition_key=Key("subject"), sort_key=Key("entry"))
+
+TABLES: tuple[Table, ...] = (CLIENTS, SETTINGS, SERVICE, IDEMPOTENCY, AUDIT)
 
 BUS = EventBus(name="events")
+
+# In AWS every audit batch is also archived to S3 under object lock (compliance mode): not even
+# the account's administrators can delete or overwrite it before the retention ends.
+AUDIT_ARCHIVE = Bucket(name="audit-archive", object_lock=True, retention_days=7 * 365)
+BUCKETS: tuple[Bucket, ...] = (AUDIT_ARCHIVE,)
 
 
 def _routes(*pairs: str) -> tuple[Route, ...]:
@@ -209,7 +242,22 @@ FUNCTIONS: tuple[Function, ...] = (
         description="Stream: folds metrics into the company's yearly sums and reclassifies the client",
         reads=(CLIENTS, SETTINGS),
         writes=(CLIENTS, SETTINGS),
-        stream=StreamSource(table=CLIENTS, filters=(_prefix_filter("METRICS#"),)),
+        streams=(StreamSource(table=CLIENTS, filters=(_prefix_filter("METRICS#"),)),),
+    ),
+    Function(
+        name="audit",
+        description="Stream: appends every change of every record to the audit trail (留痕) and its archive",
+        reads=(),
+        appends=(AUDIT,),
+        archives=(AUDIT_ARCHIVE,),
+        streams=(StreamSource(table=CLIENTS), StreamSource(table=SERVICE), StreamSource(table=SETTINGS)),
+        timeout_s=60,
+    ),
+    Function(
+        name="audit_trail",
+        description="The audit trail of a client, for compliance",
+        reads=(AUDIT,),
+        routes=_routes("GET /audit/clients/{client_id}"),
     ),
     Function(
         name="recalibration",
@@ -298,7 +346,7 @@ FUNCTIONS: tuple[Function, ...] = (
         description="Stream: records late breaches, alerts on provisional deadlines, publishes escalations",
         reads=(SERVICE,),
         writes=(SERVICE,),
-        stream=StreamSource(table=SERVICE, filters=(_prefix_filter("CLOCK#"), _prefix_filter("ESCALATION#"))),
+        streams=(StreamSource(table=SERVICE, filters=(_prefix_filter("CLOCK#"), _prefix_filter("ESCALATION#"))),),
         publishes=(BUS,),
     ),
     Function(
@@ -306,10 +354,12 @@ FUNCTIONS: tuple[Function, ...] = (
         description="Stream: recomputes provisional deadlines when HQ loads a year's calendar",
         reads=(SETTINGS, SERVICE),
         writes=(SERVICE,),
-        stream=StreamSource(
-            table=SETTINGS,
-            filters=({"dynamodb": {"Keys": {"pk": {"S": [{"prefix": "CALENDAR#"}]}, "sk": {"S": ["CURRENT"]}}}},),
-            batch_size=10,
+        streams=(
+            StreamSource(
+                table=SETTINGS,
+                filters=({"dynamodb": {"Keys": {"pk": {"S": [{"prefix": "CALENDAR#"}]}, "sk": {"S": ["CURRENT"]}}}},),
+                batch_size=10,
+            ),
         ),
         timeout_s=300,
     ),
@@ -340,5 +390,10 @@ def schedules() -> tuple[tuple[Schedule, Function], ...]:
 
 
 def local_environment() -> dict[str, str]:
-    """Environment the handlers see locally: every table and the bus under their local names."""
-    return {**{table.env_var: table.local_name for table in TABLES}, BUS.env_var: BUS.local_name}
+    """Environment the handlers see locally: every table, bus and bucket under its local name."""
+    return {
+        **{table.env_var: table.local_name for table in TABLES},
+        **{source.env_var: source.table.local_name for fn in FUNCTIONS for source in fn.streams},
+        BUS.env_var: BUS.local_name,
+        **{bucket.env_var: bucket.local_name for bucket in BUCKETS},
+    }

@@ -10,11 +10,12 @@ import zlib
 from decimal import Decimal
 from typing import Any
 
-from pynamodb.attributes import Attribute
+from pynamodb.attributes import Attribute, UnicodeAttribute
 from pynamodb.connection import Connection
 from pynamodb.constants import NUMBER
 from pynamodb.expressions.update import Action
 
+from crm.domain.audit import Stamp
 from crm.errors import InvalidInput
 from crm.topology import Table
 
@@ -84,3 +85,26 @@ def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
 def set_or_remove(attribute: Attribute[Any], value: Any) -> Action:
     """An update action that stores `value`, or removes the attribute when there is none."""
     return attribute.remove() if value is None else attribute.set(value)
+
+
+class Stamped:
+    """The stamp of a record's last change (see crm.domain.audit.Stamp), on every table's items."""
+
+    changed_by = UnicodeAttribute(null=True)
+    change_reason = UnicodeAttribute(null=True)
+    evidence_ref = UnicodeAttribute(null=True)
+
+
+def stamp_actions(model: Any, stamp: Stamp) -> list[Action]:
+    """Update actions that sign the change (every field set, or cleared when the stamp has none)."""
+    return [
+        model.changed_by.set(stamp.by),
+        set_or_remove(model.change_reason, stamp.reason),
+        set_or_remove(model.evidence_ref, stamp.evidence_ref),
+    ]
+
+
+def stamped(item: Any, stamp: Stamp) -> Any:
+    """A new item signed with its stamp, before it is saved."""
+    item.changed_by, item.change_reason, item.evidence_ref = stamp.by, stamp.reason, stamp.evidence_ref
+    return item

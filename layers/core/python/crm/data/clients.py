@@ -28,13 +28,17 @@ from pynamodb.transactions import TransactWrite
 
 from crm.data.base import (
     DecimalAttribute,
+    Stamped,
     connection,
     decode_cursor,
     encode_cursor,
     meta_for,
     set_or_remove,
     shard_of,
+    stamp_actions,
+    stamped,
 )
+from crm.domain.audit import Stamp
 from crm.domain.classification import ClassCause, YearMetrics
 from crm.domain.client import (
     ClassBasis,
@@ -54,6 +58,7 @@ from crm.errors import Conflict
 from crm.topology import CLIENTS
 
 PROFILE = "PROFILE"
+SYSTEM_RECLASSIFY = "system:reclassify"
 
 
 def client_pk(client_id: str) -> str:
@@ -64,7 +69,7 @@ def metrics_sk(year: int) -> str:
     return f"METRICS#{year:04d}"
 
 
-class ClientsItem(Model):
+class ClientsItem(Stamped, Model):
     Meta = meta_for(CLIENTS)
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
@@ -307,7 +312,7 @@ def profile_item(client: Client) -> ProfileItem:
 
 def create(client: Client) -> Client:
     """Store a new client; 409 when the client_id is taken."""
-    item = profile_item(client)
+    item = stamped(profile_item(client), Stamp(by=client.created_by, reason="client registered"))
     try:
         item.save(condition=ProfileItem.pk.does_not_exist())
     except PutError as exc:
@@ -420,6 +425,8 @@ def apply_reclassification(client: Client, result: Reclassification) -> bool:
         ProfileItem.class_basis.set(_basis_attr(result.basis)),
     ]
     actions.append(set_or_remove(ProfileItem.vip_target_branch, client.branch_id if result.vip_target else None))
+    cause = result.class_change.cause if result.class_change else None
+    actions += stamp_actions(ProfileItem, Stamp(by=SYSTEM_RECLASSIFY, reason=f"reclassified ({cause or 'basis'})"))
     if result.turnover_decides:
         actions += [
             ProfileItem.turnover_shard.set(str(shard_of(client.client_id, TURNOVER_SHARDS))),
@@ -509,7 +516,13 @@ def reassign_manager(client: Client, assignment: ManagerAssignment) -> None:
     """Change the one manager of a client and keep who, when and why (第50条 2)."""
     try:
         with TransactWrite(connection=connection()) as transaction:
-            transaction.update(profile_item(client), actions=[ProfileItem.manager_id.set(assignment.manager_id)])
+            transaction.update(
+                profile_item(client),
+                actions=[
+                    ProfileItem.manager_id.set(assignment.manager_id),
+                    *stamp_actions(ProfileItem, Stamp(by=assignment.by, reason=assignment.reason)),
+                ],
+            )
             transaction.save(
                 _ManagerHistoryItem(
                     pk=client_pk(client.client_id),
@@ -553,6 +566,10 @@ def record_questionnaire(client: Client, record: QuestionnaireRecord) -> None:
                     ProfileItem.risk_level.set(record.risk_level.value),
                     ProfileItem.risk_score.set(record.score),
                     ProfileItem.risk_assessed_at.set(iso(record.submitted_at)),
+                    *stamp_actions(
+                        ProfileItem,
+                        Stamp(by=record.submitted_by, reason="risk questionnaire", evidence_ref=record.paper_ref),
+                    ),
                 ],
             )
             transaction.save(
@@ -603,6 +620,9 @@ def change_contact_details(client: Client, change: ContactDetailsChange) -> None
                 actions=[
                     ProfileItem.phone.set(change.phone_after),
                     set_or_remove(ProfileItem.email, change.email_after),
+                    *stamp_actions(
+                        ProfileItem, Stamp(by=change.by, reason=change.reason, evidence_ref=change.evidence_ref)
+                    ),
                 ],
             )
             transaction.save(

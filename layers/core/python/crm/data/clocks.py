@@ -17,12 +17,15 @@ from pynamodb.expressions.update import Action
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.transactions import TransactWrite
 
-from crm.data.base import connection
+from crm.data.base import connection, stamp_actions, stamped
 from crm.data.service import ByBranch, ServiceItem, branch_page, owner_pk
+from crm.domain.audit import Stamp
 from crm.domain.sla import Breach, Clock, ClockKind, Escalation, Level, steps_to, who_must_act
 from crm.domain.time import iso, parse_iso
 
 OPEN = "OPEN"
+SYSTEM_SWEEP = "system:sla-sweep"
+SYSTEM_DEADLINES = "system:deadlines"
 
 
 class _OpenClocks(GlobalSecondaryIndex["ClockItem"]):
@@ -97,9 +100,9 @@ def _due_key(clock: Clock) -> str:
     return f"{iso(clock.due_at)}#{clock.owner_type}#{clock.owner_id}#{clock.kind.value}"
 
 
-def clock_item(clock: Clock) -> ClockItem:
+def clock_item(clock: Clock, stamp: Stamp) -> ClockItem:
     """The item of a newly started clock: open, and provisional when its calendar is unknown."""
-    return ClockItem(
+    item = ClockItem(
         pk=owner_pk(clock.owner_type, clock.owner_id),
         sk=clock_sk(clock.kind),
         owner_type=clock.owner_type,
@@ -115,6 +118,7 @@ def clock_item(clock: Clock) -> ClockItem:
         due_key=_due_key(clock),
         provisional_year=str(min(clock.unknown_years)) if clock.unknown_years else None,
     )
+    return stamped(item, stamp)
 
 
 def clock_from_image(image: dict[str, Any]) -> Clock:
@@ -165,7 +169,7 @@ def _existing(clock: Clock) -> ClockItem:
     return item
 
 
-def stop(transaction: TransactWrite, clock: Clock, met_at: datetime) -> None:
+def stop(transaction: TransactWrite, clock: Clock, met_at: datetime, stamp: Stamp) -> None:
     """Stop an open clock inside the caller's transaction (the work it measured is done)."""
     transaction.update(
         _existing(clock),
@@ -173,6 +177,7 @@ def stop(transaction: TransactWrite, clock: Clock, met_at: datetime) -> None:
             ClockItem.met_at.set(iso(met_at)),
             ClockItem.open_clock.remove(),
             ClockItem.due_key.remove(),
+            *stamp_actions(ClockItem, stamp),
         ],
         condition=ClockItem.met_at.does_not_exist(),
     )
@@ -205,7 +210,10 @@ def escalate(clock: Clock, level: Level, at: datetime) -> bool:
     Conditioned on the level the decision was made from: a second sweep, or one running at the
     same time, writes nothing. Returns True when this call escalated.
     """
-    actions: list[Action] = [ClockItem.escalation.set(level.value)]
+    actions: list[Action] = [
+        ClockItem.escalation.set(level.value),
+        *stamp_actions(ClockItem, Stamp(by=SYSTEM_SWEEP, reason=f"escalated to {level.value}")),
+    ]
     if level is Level.HQ:  # nothing left to escalate: leave the sweep's index
         actions += [ClockItem.open_clock.remove(), ClockItem.due_key.remove()]
     current = (
@@ -299,6 +307,7 @@ def reschedule(clock: Clock, rescheduled: Clock, *, parent_provisional: bool) ->
         ClockItem.due_at.set(iso(rescheduled.due_at)),
         ClockItem.provisional.set(rescheduled.provisional),
         ClockItem.unknown_years.set(sorted(rescheduled.unknown_years)),
+        *stamp_actions(ClockItem, Stamp(by=SYSTEM_DEADLINES, reason="deadline recomputed on a loaded calendar")),
     ]
     if rescheduled.unknown_years:
         actions.append(ClockItem.provisional_year.set(str(min(rescheduled.unknown_years))))
@@ -315,6 +324,9 @@ def reschedule(clock: Clock, rescheduled: Clock, *, parent_provisional: bool) ->
                 actions=[
                     _PARENT_FIELD[clock.kind].set(iso(rescheduled.due_at)),
                     _ParentDeadlines.deadline_provisional.set(parent_provisional),
+                    *stamp_actions(
+                        _ParentDeadlines, Stamp(by=SYSTEM_DEADLINES, reason="deadline recomputed on a loaded calendar")
+                    ),
                 ],
                 condition=ServiceItem.pk.exists(),
             )

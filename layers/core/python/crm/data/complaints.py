@@ -21,9 +21,10 @@ from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from crm.data import clocks as clock_data
-from crm.data.base import connection
+from crm.data.base import connection, stamp_actions
 from crm.data.service import ByBranch, ServiceItem, branch_page, complaint_pk
 from crm.domain.access import Role
+from crm.domain.audit import Stamp
 from crm.domain.complaints import (
     CallbackResult,
     Category,
@@ -199,8 +200,9 @@ def create_numbered(month: str, build: Callable[[int], tuple[Complaint, list[Clo
                 transaction.update(counter, actions=[_CounterItem.serial.set(current + 1)], condition=taken)
                 transaction.save(_item(complaint), condition=ServiceItem.pk.does_not_exist())
                 transaction.save(_transition_item(first, 1), condition=ServiceItem.pk.does_not_exist())
+                stamp = Stamp(by=complaint.recorded_by, reason="complaint received")
                 for clock in clocks:
-                    transaction.save(clock_data.clock_item(clock), condition=ServiceItem.pk.does_not_exist())
+                    transaction.save(clock_data.clock_item(clock, stamp), condition=ServiceItem.pk.does_not_exist())
         except TransactWriteError as exc:
             if exc.cause_response_code == "TransactionCanceledException":
                 continue
@@ -238,14 +240,15 @@ def record_failed_callback(complaint: Complaint, attempt: Transition, count: int
 
 
 def _write_move(complaint: Complaint, actions: list[Action], entry: Transition, clocks: list[Clock]) -> None:
+    stamp = Stamp(by=entry.by, reason=entry.note)
     try:
         with TransactWrite(connection=connection()) as transaction:
-            transaction.update(_item(complaint), actions=actions)
+            transaction.update(_item(complaint), actions=[*actions, *stamp_actions(_ComplaintItem, stamp)])
             transaction.save(
                 _transition_item(entry, (complaint.version or 1) + 1), condition=ServiceItem.pk.does_not_exist()
             )
             for clock in clocks:
-                clock_data.stop(transaction, clock, entry.at)
+                clock_data.stop(transaction, clock, entry.at, stamp)
     except TransactWriteError as exc:
         if exc.cause_response_code == "TransactionCanceledException":
             raise Conflict(

@@ -9,8 +9,9 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from crm.data import clocks as clock_data
-from crm.data.base import connection, set_or_remove
+from crm.data.base import connection, set_or_remove, stamp_actions
 from crm.data.service import ByBranch, ServiceItem, branch_page, contact_pk
+from crm.domain.audit import Stamp
 from crm.domain.contacts import Contact, ContactChannel, ContactStatus
 from crm.domain.sla import Clock
 from crm.domain.time import iso, parse_iso
@@ -101,8 +102,9 @@ def create(contact: Contact, clocks: list[Clock]) -> None:
     """Log the inquiry and start its clocks in one write."""
     with TransactWrite(connection=connection()) as transaction:
         transaction.save(_item(contact), condition=ServiceItem.pk.does_not_exist())
+        stamp = Stamp(by=contact.recorded_by, reason="inquiry logged")
         for clock in clocks:
-            transaction.save(clock_data.clock_item(clock), condition=ServiceItem.pk.does_not_exist())
+            transaction.save(clock_data.clock_item(clock, stamp), condition=ServiceItem.pk.does_not_exist())
 
 
 def get(contact_id: str) -> Contact | None:
@@ -114,6 +116,7 @@ def get(contact_id: str) -> Contact | None:
 
 def answer(contact: Contact, answered: Contact, open_clocks: list[Clock], at: datetime) -> None:
     """Record the answer and stop the inquiry's clocks, or 409 when it changed meanwhile."""
+    stamp = Stamp(by=answered.replied_by or "", reason="answered")
     try:
         with TransactWrite(connection=connection()) as transaction:
             transaction.update(
@@ -124,10 +127,11 @@ def answer(contact: Contact, answered: Contact, open_clocks: list[Clock], at: da
                     set_or_remove(_ContactItem.replied_at, _optional_iso(answered.replied_at)),
                     set_or_remove(_ContactItem.replied_by, answered.replied_by),
                     set_or_remove(_ContactItem.replied_same_day, answered.replied_same_day),
+                    *stamp_actions(_ContactItem, stamp),
                 ],
             )
             for clock in open_clocks:
-                clock_data.stop(transaction, clock, at)
+                clock_data.stop(transaction, clock, at, stamp)
     except TransactWriteError as exc:
         if exc.cause_response_code == "TransactionCanceledException":
             raise Conflict(f"inquiry {contact.contact_id} changed meanwhile; reload it") from None

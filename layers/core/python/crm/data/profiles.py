@@ -10,8 +10,9 @@ from pynamodb.attributes import JSONAttribute, UnicodeAttribute
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from crm.data.base import connection, set_or_remove
+from crm.data.base import connection, set_or_remove, stamp_actions
 from crm.data.clients import ClientsItem, ProfileItem, client_from_item, client_pk, profile_item
+from crm.domain.audit import Stamp
 from crm.domain.client import Client
 from crm.domain.profile import DecisionStyle, Profile, ProfileChange, TradingHabit, ValueSegment
 from crm.domain.time import iso, parse_iso
@@ -57,6 +58,7 @@ def change(client: Client, entry: ProfileChange, *, vip_target: bool) -> None:
                     set_or_remove(ProfileItem.decision_style, values["decision_style"]),
                     set_or_remove(ProfileItem.profile_note, values["note"]),
                     set_or_remove(ProfileItem.vip_target_branch, client.branch_id if vip_target else None),
+                    *stamp_actions(ProfileItem, Stamp(by=entry.by, reason="profile updated")),
                 ],
             )
             transaction.save(

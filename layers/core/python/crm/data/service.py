@@ -19,11 +19,11 @@ from pynamodb.attributes import UnicodeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
-from crm.data.base import decode_cursor, encode_cursor, meta_for
+from crm.data.base import Stamped, decode_cursor, encode_cursor, meta_for
 from crm.topology import SERVICE
 
 
-class ServiceItem(Model):
+class ServiceItem(Stamped, Model):
     Meta = meta_for(SERVICE)
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)

@@ -15,17 +15,19 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from crm.data.base import DecimalAttribute, connection, meta_for
+from crm.data.base import DecimalAttribute, Stamped, connection, meta_for, stamp_actions, stamped
+from crm.domain.audit import Stamp
 from crm.domain.classification import Threshold
 from crm.domain.recalibration import Recalibration, YearTurnover
 from crm.domain.time import iso, parse_iso
 from crm.topology import SETTINGS
 
 TURNOVER_THRESHOLD = "SETTING#turnover_threshold"
+SYSTEM_RECALIBRATION = "system:recalibration"
 CURRENT = "CURRENT"
 
 
-class SettingsItem(Model):
+class SettingsItem(Stamped, Model):
     Meta = meta_for(SETTINGS)
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
@@ -125,13 +127,18 @@ def start_recalibration(change: Recalibration) -> bool:
         at=iso(change.at),
         status="started",
     )
-    current = _ThresholdItem(
-        pk=TURNOVER_THRESHOLD,
-        sk=CURRENT,
-        value=change.new.value,
-        threshold_version=change.new.version,
-        set_at=iso(change.at),
+    stamp = Stamp(by=SYSTEM_RECALIBRATION, reason=f"year-end recalibration for {change.year} (第6条)")
+    current = stamped(
+        _ThresholdItem(
+            pk=TURNOVER_THRESHOLD,
+            sk=CURRENT,
+            value=change.new.value,
+            threshold_version=change.new.version,
+            set_at=iso(change.at),
+        ),
+        stamp,
     )
+    record = stamped(record, stamp)
     try:
         with TransactWrite(connection=connection()) as transaction:
             transaction.save(record, condition=_RecalibrationItem.sk.does_not_exist())
@@ -150,5 +157,6 @@ def finish_recalibration(year: int, moved: int, at: datetime) -> None:
             _RecalibrationItem.status.set("done"),
             _RecalibrationItem.moved.set(moved),
             _RecalibrationItem.finished_at.set(iso(at)),
+            *stamp_actions(_RecalibrationItem, Stamp(by=SYSTEM_RECALIBRATION, reason=f"{moved} clients moved")),
         ]
     )

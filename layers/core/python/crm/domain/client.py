@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from crm.domain.classification import ClassCause, YearMetrics
 from crm.domain.profile import Profile
@@ -48,6 +49,14 @@ def mask_id_number(id_number: str) -> str:
 def mask_phone(phone: str) -> str:
     """13800138000 → 138****8000."""
     return phone[:3] + "*" * (len(phone) - 7) + phone[-4:] if len(phone) > 7 else "****"
+
+
+PII_MASKS = {"id_number": mask_id_number, "phone": mask_phone, "phone_before": mask_phone, "phone_after": mask_phone}
+
+
+def mask_pii(values: dict[str, Any]) -> dict[str, Any]:
+    """The same fields with ID and phone numbers masked, for roles that do not need them."""
+    return {k: PII_MASKS[k](v) if k in PII_MASKS and isinstance(v, str) else v for k, v in values.items()}
 
 
 @dataclass(frozen=True)

@@ -70,7 +70,7 @@ def create_queues(sqs: Any) -> dict[str, str]:
     return {
         fn.name: sqs.create_queue(QueueName=failure_queue_name(fn))["QueueUrl"]
         for fn in topology.FUNCTIONS
-        if fn.stream is not None
+        if fn.streams
     }
 
 
@@ -88,3 +88,20 @@ def create_bus(events: Any, sqs: Any) -> str:
     events.put_rule(Name="crm-bus-log", EventBusName=bus, EventPattern='{"source": [{"prefix": ""}]}')
     events.put_targets(Rule="crm-bus-log", EventBusName=bus, Targets=[{"Id": "bus-log", "Arn": queue_arn}])
     return queue_url
+
+
+def create_buckets(s3: Any) -> None:
+    """Every bucket of the topology; object lock with its default retention where it asks for it."""
+    existing = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
+    for bucket in topology.BUCKETS:
+        if bucket.local_name in existing:
+            continue
+        s3.create_bucket(Bucket=bucket.local_name, ObjectLockEnabledForBucket=bucket.object_lock)
+        if bucket.object_lock:
+            s3.put_object_lock_configuration(
+                Bucket=bucket.local_name,
+                ObjectLockConfiguration={
+                    "ObjectLockEnabled": "Enabled",
+                    "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": bucket.retention_days}},
+                },
+            )

@@ -88,6 +88,7 @@ class StreamPump:
     def __init__(
         self,
         function: Function,
+        source: StreamSource,
         *,
         streams: Any,
         sqs: Any,
@@ -96,10 +97,11 @@ class StreamPump:
         invoker: Invoker,
         from_latest: bool = False,
     ) -> None:
-        if function.stream is None:
-            raise ValueError(f"{function.name} has no stream source")
+        if source not in function.streams:
+            raise ValueError(f"{function.name} has no stream source on {source.table.name}")
         self.function = function
-        self.source: StreamSource = function.stream
+        self.source = source
+        self.name = f"{function.name}:{source.table.name}"
         self._streams = streams
         self._sqs = sqs
         self._stream_arn = stream_arn
@@ -108,7 +110,7 @@ class StreamPump:
         self._iterator_type = "LATEST" if from_latest else "TRIM_HORIZON"
         self._iterators: dict[str, str | None] = {}
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"pump-{function.name}", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=f"pump-{self.name}", daemon=True)
         self.stats = PumpStats()
         self.idle = threading.Event()
 

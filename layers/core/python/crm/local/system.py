@@ -68,8 +68,9 @@ class LocalSystem:
         import boto3
 
         session = boto3.session.Session()
-        self._clients = {name: session.client(name) for name in ("dynamodb", "dynamodbstreams", "sqs", "events")}
+        self._clients = {name: session.client(name) for name in ("dynamodb", "dynamodbstreams", "sqs", "events", "s3")}
         provision.create_tables(self._clients["dynamodb"])
+        provision.create_buckets(self._clients["s3"])
         queues = provision.create_queues(self._clients["sqs"])
         self.bus_log = BusLog(self._clients["sqs"], provision.create_bus(self._clients["events"], self._clients["sqs"]))
         restored = 0
@@ -106,21 +107,20 @@ class LocalSystem:
     def _start_pumps(self, queues: dict[str, str], *, from_latest: bool) -> None:
         dynamodb = self._clients["dynamodb"]
         for function in topology.FUNCTIONS:
-            if function.stream is None:
-                continue
-            table = function.stream.table
-            stream_arn = dynamodb.describe_table(TableName=table.local_name)["Table"]["LatestStreamArn"]
-            pump = StreamPump(
-                function,
-                streams=self._clients["dynamodbstreams"],
-                sqs=self._clients["sqs"],
-                stream_arn=stream_arn,
-                failure_queue_url=queues[function.name],
-                invoker=self.invoker,
-                from_latest=from_latest,
-            )
-            pump.start()
-            self.pumps.append(pump)
+            for source in function.streams:
+                table = source.table.local_name
+                pump = StreamPump(
+                    function,
+                    source,
+                    streams=self._clients["dynamodbstreams"],
+                    sqs=self._clients["sqs"],
+                    stream_arn=dynamodb.describe_table(TableName=table)["Table"]["LatestStreamArn"],
+                    failure_queue_url=queues[function.name],
+                    invoker=self.invoker,
+                    from_latest=from_latest,
+                )
+                pump.start()
+                self.pumps.append(pump)
 
     def _snapshots(self) -> None:
         while not self._stop_snapshots.wait(SNAPSHOT_EVERY_S):
@@ -139,7 +139,7 @@ class LocalSystem:
     def status(self) -> dict[str, Any]:
         return {
             "base_url": self.base_url,
-            "streams": {pump.function.name: pump.stats.as_dict() for pump in self.pumps},
+            "streams": {pump.name: pump.stats.as_dict() for pump in self.pumps},
         }
 
     def stop(self) -> None:
