@@ -1,9 +1,10 @@
 """The one stack: composes a construct per capability, every piece derived from `crm.topology`.
 
-A table, function, route, stream source, schedule or event bus added to the topology appears here
-with no edit: tables become `Data`, the buses functions publish on `EventBuses`, functions
-`CrmFunction`s, their routes the `Api`, their stream sources `StreamSubscription`s and their
-schedules `ScheduledInvocation`s.
+A table, bucket, function, route, stream source, schedule or event bus added to the topology appears
+here with no edit: tables become `Data`, buckets `Buckets`, the buses functions publish on
+`EventBuses`, functions `CrmFunction`s, their routes the `Api`, their stream sources
+`StreamSubscription`s and their schedules `ScheduledInvocation`s. One customer-managed key
+(`Encryption`) encrypts the tables, the buckets and the log groups.
 """
 
 from __future__ import annotations
@@ -16,13 +17,23 @@ from constructs import Construct
 
 from crm import topology
 from infra.constructs.api import Api
+from infra.constructs.archive import Buckets
 from infra.constructs.data import Data
+from infra.constructs.encryption import Encryption
 from infra.constructs.event_bus import EventBuses
 from infra.constructs.function import CrmFunction
 from infra.constructs.identity import Identity
 from infra.constructs.schedule import ScheduledInvocation
 from infra.constructs.shared_layer import SharedLayers
 from infra.constructs.stream import StreamSubscription
+
+# Feature flags this stack is written for, set on the stack itself so that every app building it
+# (the CDK CLI through cdk.json, `python infra/app.py`, the tests) gets the same template.
+FEATURE_FLAGS = {
+    # S3 server access logs delivered under a bucket policy for `logging.s3.amazonaws.com`, scoped to
+    # the source bucket and account, instead of through the legacy LogDeliveryWrite ACL.
+    "@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy": True,
+}
 
 
 class BrokerageCrmStack(Stack):
@@ -32,6 +43,7 @@ class BrokerageCrmStack(Stack):
         construct_id: str,
         *,
         tables: Sequence[topology.Table] = topology.TABLES,
+        buckets: Sequence[topology.Bucket] = topology.BUCKETS,
         functions: Sequence[topology.Function] = topology.FUNCTIONS,
         **kwargs: Any,
     ) -> None:
@@ -41,13 +53,25 @@ class BrokerageCrmStack(Stack):
             description="Brokerage CRM back end: API, functions, tables and streams (crm.topology)",
             **kwargs,
         )
-        self.data = Data(self, "Data", tables)
+        for flag, value in FEATURE_FLAGS.items():
+            self.node.set_context(flag, value)
+        self.encryption = Encryption(self, "Encryption")
+        self.data = Data(self, "Data", tables, key=self.encryption.key)
+        self.buckets = Buckets(self, "Archive", buckets, key=self.encryption.key)
         buses = dict.fromkeys(bus for spec in functions for bus in spec.publishes)  # unique, in order
         self.event_buses = EventBuses(self, "Events", buses)
         self.identity = Identity(self, "Identity")
         layers = SharedLayers(self, "Layers")
         self.functions = {
-            spec.name: CrmFunction(self, spec, tables=self.data.tables, buses=self.event_buses.buses, layers=layers.all)
+            spec.name: CrmFunction(
+                self,
+                spec,
+                tables=self.data.tables,
+                buckets=self.buckets.buckets,
+                buses=self.event_buses.buses,
+                layers=layers.all,
+                key=self.encryption.key,
+            )
             for spec in functions
         }
         self.api = Api(
@@ -56,6 +80,7 @@ class BrokerageCrmStack(Stack):
             routes=[(route, spec) for spec in functions for route in spec.routes],
             functions={name: built.function for name, built in self.functions.items()},
             authorizer=self.identity.authorizer,
+            key=self.encryption.key,
         )
         for built in self.functions.values():
             for source in built.spec.streams:

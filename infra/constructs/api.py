@@ -1,6 +1,7 @@
 """The REST API: every topology route as a method proxied to its function, all behind Cognito.
 
-The stage is throttled, traced with X-Ray and access-logged (JSON, one year). Errors API Gateway
+The stage is throttled, traced with X-Ray and access-logged (JSON, one year, encrypted with the
+stack's customer-managed key). Errors API Gateway
 answers itself (no token, throttled, unknown route, integration failure) use the API's error body
 `{"error": {"code", "message", "field"}}`, and an unknown route is a 404 as the handlers' own
 router answers it, not API Gateway's 403 "Missing Authentication Token".
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
@@ -94,9 +96,12 @@ class Api(Construct):
         routes: Iterable[tuple[topology.Route, topology.Function]],
         functions: Mapping[str, lambda_.IFunction],
         authorizer: apigw.IAuthorizer,
+        key: kms.IKey,
     ) -> None:
         super().__init__(scope, construct_id)
-        access_logs = logs.LogGroup(self, "AccessLogs", retention=LOG_RETENTION, removal_policy=RemovalPolicy.RETAIN)
+        access_logs = logs.LogGroup(
+            self, "AccessLogs", retention=LOG_RETENTION, encryption_key=key, removal_policy=RemovalPolicy.RETAIN
+        )
         self.rest_api = apigw.RestApi(
             self,
             "RestApi",
@@ -121,6 +126,7 @@ class Api(Construct):
             "ExecutionLogs",
             log_group_name=f"API-Gateway-Execution-Logs_{self.rest_api.rest_api_id}/{STAGE}",
             retention=LOG_RETENTION,
+            encryption_key=key,
             removal_policy=RemovalPolicy.RETAIN,
         )
         self.rest_api.deployment_stage.node.add_dependency(execution_logs)

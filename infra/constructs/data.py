@@ -1,8 +1,9 @@
 """The DynamoDB tables of `crm.topology`: keys, indexes, streams and TTL exactly as declared there.
 
-Every table is on-demand, has point-in-time recovery, is encrypted, is protected against deletion
-and is retained when the stack goes. Each keeps a fixed logical id derived from its topology name,
-so refactoring the construct tree can never make CloudFormation replace (and orphan) a table.
+Every table is on-demand, has point-in-time recovery, is encrypted with the stack's customer-managed
+KMS key (its stream too), is protected against deletion and is retained when the stack goes. Each
+keeps a fixed logical id derived from its topology name, so refactoring the construct tree can never
+make CloudFormation replace (and orphan) a table.
 """
 
 from __future__ import annotations
@@ -11,13 +12,15 @@ from collections.abc import Iterable
 
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from crm import topology
 
-# Encryption at rest for every table, in this one place: AWS-managed KMS key (aws/dynamodb) for
-# now; a customer-managed key replaces it later (then grants must add the key as well).
-TABLE_ENCRYPTION = dynamodb.TableEncryption.AWS_MANAGED
+# Encryption at rest for every table, in this one place: the customer-managed key of
+# `infra.constructs.encryption`. CDK's table grants (read, read-write, stream read) add the key
+# actions they need to the grantee; a grant made by hand (`appends`) must add them itself.
+TABLE_ENCRYPTION = dynamodb.TableEncryption.CUSTOMER_MANAGED
 
 _ATTRIBUTE_TYPES = {"S": dynamodb.AttributeType.STRING, "N": dynamodb.AttributeType.NUMBER}
 
@@ -42,8 +45,9 @@ def _optional_attribute(key: topology.Key | None) -> dynamodb.Attribute | None:
 class Data(Construct):
     """One `dynamodb.Table` per topology table; `tables` maps topology name → table."""
 
-    def __init__(self, scope: Construct, construct_id: str, tables: Iterable[topology.Table]) -> None:
+    def __init__(self, scope: Construct, construct_id: str, tables: Iterable[topology.Table], *, key: kms.IKey) -> None:
         super().__init__(scope, construct_id)
+        self.key = key
         self.tables: dict[str, dynamodb.Table] = {spec.name: self._table(spec) for spec in tables}
 
     def _table(self, spec: topology.Table) -> dynamodb.Table:
@@ -57,6 +61,7 @@ class Data(Construct):
                 point_in_time_recovery_enabled=True
             ),
             encryption=TABLE_ENCRYPTION,
+            encryption_key=self.key,
             stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES if spec.stream else None,
             time_to_live_attribute=spec.ttl_attribute,
             deletion_protection=True,

@@ -1,10 +1,13 @@
 """One Lambda function of `crm.topology`, built the same way for every capability.
 
-Each gets its own role with exactly the grants its topology entry declares (read for `reads`,
-read-write for `writes`, put-events for `publishes`), its own log group with a retention
-regulators can rely on, active tracing, our shared layer and the Powertools layer, and every
-table and bus it uses as an environment variable (`TABLE_<NAME>`, `EVENT_BUS_NAME` → physical
-name), the same variables `crm.local` sets.
+Each gets its own role with exactly the grants its topology entry declares — read for `reads`,
+read-write for `writes`, `dynamodb:PutItem` alone for `appends` (append-only stores: never update,
+delete or batch-write), `s3:PutObject` alone for `archives`, put-events for `publishes` — and with
+each the least it needs on the customer-managed key those tables and buckets are encrypted with.
+It gets its own log group (encrypted with that key, with a retention regulators can rely on),
+active tracing, our shared layer and the Powertools layer, and as environment variables the
+physical name of every table, stream source, bucket and bus it uses (`TABLE_<NAME>`,
+`STREAM_TABLE_<NAME>`, `BUCKET_<NAME>`, `EVENT_BUS_NAME`), the same variables `crm.local` sets.
 """
 
 from __future__ import annotations
@@ -15,12 +18,15 @@ from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from crm import topology
 from infra import REPO
+from infra.constructs.archive import bucket_logical_id
 from infra.constructs.data import pascal_case, table_logical_id
 from infra.constructs.nag import acknowledge
 
@@ -33,6 +39,15 @@ METRICS_NAMESPACE = "BrokerageCrm"
 LOG_LEVEL = "INFO"
 FUNCTIONS_DIR = REPO / "functions"
 
+# `appends`: put a new item (conditionally, so a redelivery appends nothing) and nothing else; on the
+# table's key what DynamoDB needs to encrypt it (CDK's write grant without `kms:ReEncrypt*`).
+APPEND_ACTIONS = ("dynamodb:PutItem",)
+APPEND_KEY_ACTIONS = ("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*")
+# `archives`: write new objects (a new version where the key exists; Object Lock keeps the old);
+# never delete, never touch retention or legal holds. SSE-KMS on a single PutObject needs only this.
+ARCHIVE_ACTIONS = ("s3:PutObject",)
+ARCHIVE_KEY_ACTIONS = ("kms:GenerateDataKey",)
+
 
 class CrmFunction(Construct):
     """The Lambda function for `spec`, with its role, log group, environment and table grants."""
@@ -43,12 +58,16 @@ class CrmFunction(Construct):
         spec: topology.Function,
         *,
         tables: Mapping[str, dynamodb.ITable],
+        buckets: Mapping[str, s3.IBucket],
         buses: Mapping[str, events.IEventBus],
         layers: Sequence[lambda_.ILayerVersion],
+        key: kms.IKey,
     ) -> None:
         super().__init__(scope, pascal_case(spec.name))
         self.spec = spec
-        self.log_group = logs.LogGroup(self, "Logs", retention=LOG_RETENTION, removal_policy=RemovalPolicy.RETAIN)
+        self.log_group = logs.LogGroup(
+            self, "Logs", retention=LOG_RETENTION, encryption_key=key, removal_policy=RemovalPolicy.RETAIN
+        )
         self.role = iam.Role(
             self,
             "Role",
@@ -69,6 +88,8 @@ class CrmFunction(Construct):
             timeout=Duration.seconds(spec.timeout_s),
             environment={
                 **{table.env_var: tables[table.name].table_name for table in spec.tables},
+                **{source.env_var: tables[source.table.name].table_name for source in spec.streams},
+                **{bucket.env_var: buckets[bucket.name].bucket_name for bucket in spec.archives},
                 **{bus.env_var: buses[bus.name].event_bus_name for bus in spec.publishes},
                 "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
                 "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
@@ -80,6 +101,7 @@ class CrmFunction(Construct):
             role=self.role,
         )
         self._grant_tables(tables)
+        self._grant_archives(buckets)
         for bus in spec.publishes:
             buses[bus.name].grant_put_events_to(self.role)
         acknowledge(
@@ -91,14 +113,19 @@ class CrmFunction(Construct):
         )
 
     def _grant_tables(self, tables: Mapping[str, dynamodb.ITable]) -> None:
-        written = {table.name for table in self.spec.writes}
         for spec in self.spec.tables:
             table = tables[spec.name]
-            if spec.name in written:
+            if spec in self.spec.writes:
+                if spec in self.spec.appends:
+                    raise ValueError(f"{self.spec.name}: {spec.name} cannot be both written and append-only")
                 table.grant_read_write_data(self.role)
-            else:
+            elif spec in self.spec.reads:
                 table.grant_read_data(self.role)
-            if spec.indexes:
+            if spec in self.spec.appends:
+                table.grant(self.role, *APPEND_ACTIONS)
+                if table.encryption_key is not None:
+                    table.encryption_key.grant(self.role, *APPEND_KEY_ACTIONS)
+            if spec.indexes and spec in self.spec.reads + self.spec.writes:
                 acknowledge(
                     self.role,
                     f"AwsSolutions-IAM5[Resource::<{table_logical_id(spec)}.Arn>/index/*]",
@@ -106,3 +133,34 @@ class CrmFunction(Construct):
                     f"({', '.join(index.name for index in spec.indexes)}); the wildcard is scoped "
                     "to that one table's indexes.",
                 )
+        if self.spec.writes or self.spec.appends:
+            acknowledge(
+                self.role,
+                "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
+                "DynamoDB encrypts what this function writes under the tables' customer-managed key "
+                "and may ask for a data key with or without plaintext; the grant (CDK's table write "
+                "grant) names that one key as its resource.",
+            )
+        if self.spec.writes:
+            acknowledge(
+                self.role,
+                "AwsSolutions-IAM5[Action::kms:ReEncrypt*]",
+                "Part of CDK's standard table write grant; the statement's only resource is the tables' "
+                "one customer-managed key, so it can re-encrypt nothing into or out of any other key.",
+            )
+
+    def _grant_archives(self, buckets: Mapping[str, s3.IBucket]) -> None:
+        for spec in self.spec.archives:
+            bucket = buckets[spec.name]
+            iam.Grant.add_to_principal(
+                grantee=self.role, actions=list(ARCHIVE_ACTIONS), resource_arns=[bucket.arn_for_objects("*")]
+            )
+            if bucket.encryption_key is not None:
+                bucket.encryption_key.grant(self.role, *ARCHIVE_KEY_ACTIONS)
+            acknowledge(
+                self.role,
+                f"AwsSolutions-IAM5[Resource::<{bucket_logical_id(spec)}.Arn>/*]",
+                f"Each batch is a new object under a key of its own, so PutObject needs the objects "
+                f"of the {spec.name} bucket; it is the only action granted there (no read, delete, "
+                "retention or legal hold), and Object Lock keeps every earlier version.",
+            )

@@ -3,6 +3,12 @@
 The mapping reports partial batch failures, bisects a failing batch, retries a bounded number
 of times within a bounded record age, and sends what still fails to an encrypted SQS queue
 (14 days to look at it and replay it) instead of blocking the shard or dropping the record.
+
+The queue is encrypted with an SQS-managed key, deliberately not with the stack's customer-managed
+key: Lambda puts there only where the failed batch lies (stream ARN, shard, first and last sequence
+number, times), never the records' data, so there is no personal data to protect with it, and
+keeping the key out of it spares every stream consumer and every operator replaying a failure a
+grant on the key that guards the tables.
 """
 
 from __future__ import annotations
@@ -57,7 +63,8 @@ class StreamSubscription(Construct):
                 bisect_batch_on_error=source.bisect_batch_on_error,
                 report_batch_item_failures=True,
                 parallelization_factor=source.parallelization_factor,
-                filters=[lambda_.FilterCriteria.filter(pattern) for pattern in source.filters],
+                # None rather than []: an empty filter list is invalid CloudFormation (E3032).
+                filters=[lambda_.FilterCriteria.filter(pattern) for pattern in source.filters] or None,
                 on_failure=sources.SqsDlq(self.failures),
             )
         )

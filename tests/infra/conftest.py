@@ -34,7 +34,9 @@ class Synthesised:
     stack: BrokerageCrmStack
     template: dict[str, Any]
     assembly_dir: Path
+    template_path: Path
     tables: tuple[topology.Table, ...]  # the topology the stack was built from
+    buckets: tuple[topology.Bucket, ...]
     functions: tuple[topology.Function, ...]
 
     def resources(self, resource_type: str) -> dict[str, dict[str, Any]]:
@@ -66,6 +68,23 @@ class Synthesised:
         return self.logical_id(self.stack.event_buses.buses[name])
 
     @property
+    def key_id(self) -> str:
+        """The logical id of the customer-managed KMS key."""
+        return self.logical_id(self.stack.encryption.key)
+
+    def statements(self, role_id: str) -> Iterator[dict[str, Any]]:
+        """Every statement of every identity policy attached to a role (inline or separate)."""
+        role = self.template["Resources"][role_id]
+        for policy in role["Properties"].get("Policies", []):
+            yield from policy["PolicyDocument"]["Statement"]
+        for policy in self.properties("AWS::IAM::Policy").values():
+            if {"Ref": role_id} in policy.get("Roles", []):
+                yield from policy["PolicyDocument"]["Statement"]
+        for policy in self.properties("AWS::IAM::ManagedPolicy").values():
+            if {"Ref": role_id} in policy.get("Roles", []):
+                yield from policy["PolicyDocument"]["Statement"]
+
+    @property
     def buses(self) -> tuple[topology.EventBus, ...]:
         """The buses of the topology: those its functions publish on."""
         return tuple(dict.fromkeys(bus for spec in self.functions for bus in spec.publishes))
@@ -91,14 +110,21 @@ class Synthesised:
 
 
 def _synthesise(
-    app: App, stack: BrokerageCrmStack, tables: tuple[topology.Table, ...], functions: tuple[topology.Function, ...]
+    app: App,
+    stack: BrokerageCrmStack,
+    tables: tuple[topology.Table, ...],
+    buckets: tuple[topology.Bucket, ...],
+    functions: tuple[topology.Function, ...],
 ) -> Synthesised:
     assembly = app.synth()
+    artifact = assembly.get_stack_by_name(stack.stack_name)
     return Synthesised(
         stack=stack,
-        template=assembly.get_stack_by_name(stack.stack_name).template,
+        template=artifact.template,
         assembly_dir=Path(assembly.directory),
+        template_path=Path(artifact.template_full_path),
         tables=tables,
+        buckets=buckets,
         functions=functions,
     )
 
@@ -107,36 +133,46 @@ def _synthesise(
 def synthesised(tmp_path_factory: pytest.TempPathFactory) -> Synthesised:
     """The app exactly as `make synth` builds it, cdk-nag included."""
     app, stack = build_app(tmp_path_factory.mktemp("cdk.out"))
-    return _synthesise(app, stack, topology.TABLES, topology.FUNCTIONS)
+    return _synthesise(app, stack, topology.TABLES, topology.BUCKETS, topology.FUNCTIONS)
 
 
-# A topology grown by what infra/ has never heard of: a table with TTL, stream and index, a stream
-# consumer without filters that publishes events, and a scheduled function with a route. The stack
-# must take it as is.
-AUDIT = topology.Table(
-    name="audit_trail",
+# A topology grown by what infra/ has never heard of: a table with TTL, stream and index that one
+# function both reads and only appends to, a bucket without object lock, a stream consumer of two
+# tables (one filtered, one not) that publishes events, and a scheduled function with a route that
+# archives to the new bucket. The stack must take it as is.
+JOURNAL = topology.Table(
+    name="journal",
     partition_key=topology.PK,
     sort_key=topology.SK,
     indexes=(topology.Index("by_actor", topology.Key("actor"), topology.Key("at", "N")),),
     stream=True,
     ttl_attribute="expires_at",
 )
-EXTENDED_TABLES = (*topology.TABLES, AUDIT)
+EXPORTS = topology.Bucket(name="journal-exports")
+EXTENDED_TABLES = (*topology.TABLES, JOURNAL)
+EXTENDED_BUCKETS = (*topology.BUCKETS, EXPORTS)
 EXTENDED_FUNCTIONS = (
     *topology.FUNCTIONS,
     topology.Function(
-        name="audit_feed",
-        description="Stream: every audit entry",
-        reads=(AUDIT,),
-        stream=topology.StreamSource(table=AUDIT, batch_size=10, retry_attempts=1, max_record_age_s=3600),
+        name="journal_feed",
+        description="Stream: every journal entry, and client profile changes",
+        reads=(JOURNAL,),
+        appends=(JOURNAL,),
+        streams=(
+            topology.StreamSource(table=JOURNAL, batch_size=10, retry_attempts=1, max_record_age_s=3600),
+            topology.StreamSource(
+                table=topology.CLIENTS, filters=({"dynamodb": {"Keys": {"sk": {"S": ["PROFILE"]}}}},)
+            ),
+        ),
         publishes=(topology.BUS,),
     ),
     topology.Function(
-        name="audit_report",
-        description="Nightly audit report, and one entry on demand",
-        reads=(AUDIT, topology.CLIENTS),
-        routes=(topology.Route("GET", "/audit-trail/{entry_id}"),),
-        schedule=topology.Schedule(job="audit-report", expression="cron(0 18 * * ? *)"),
+        name="journal_report",
+        description="Nightly journal report, exported; and one entry on demand",
+        reads=(JOURNAL, topology.CLIENTS),
+        archives=(EXPORTS,),
+        routes=(topology.Route("GET", "/journal/{entry_id}"),),
+        schedule=topology.Schedule(job="journal-report", expression="cron(0 18 * * ? *)"),
         memory_mb=1024,
         timeout_s=120,
         environment={"REPORT_FORMAT": "csv"},
@@ -146,7 +182,7 @@ EXTENDED_FUNCTIONS = (
 
 @pytest.fixture(scope="session")
 def extended(tmp_path_factory: pytest.TempPathFactory) -> Synthesised:
-    """The stack built from `EXTENDED_TABLES` and `EXTENDED_FUNCTIONS` (without cdk-nag)."""
+    """The stack built from the `EXTENDED_*` topology (without cdk-nag)."""
     functions_dir = tmp_path_factory.mktemp("functions")
     for spec in EXTENDED_FUNCTIONS:
         handler = REPO / "functions" / spec.name / "handler.py"
@@ -157,8 +193,10 @@ def extended(tmp_path_factory: pytest.TempPathFactory) -> Synthesised:
     app = App(outdir=str(tmp_path_factory.mktemp("extended.out")))
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(function_construct, "FUNCTIONS_DIR", functions_dir)
-        stack = BrokerageCrmStack(app, "Extended", tables=EXTENDED_TABLES, functions=EXTENDED_FUNCTIONS)
-    return _synthesise(app, stack, EXTENDED_TABLES, EXTENDED_FUNCTIONS)
+        stack = BrokerageCrmStack(
+            app, "Extended", tables=EXTENDED_TABLES, buckets=EXTENDED_BUCKETS, functions=EXTENDED_FUNCTIONS
+        )
+    return _synthesise(app, stack, EXTENDED_TABLES, EXTENDED_BUCKETS, EXTENDED_FUNCTIONS)
 
 
 @pytest.fixture(scope="session")

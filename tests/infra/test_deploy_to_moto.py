@@ -18,10 +18,12 @@ import boto3
 import pytest
 from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
+from moto.dynamodb.models import dynamodb_backends
 from moto.events.models import EventBus
 from moto.ssm.models import Parameter, ssm_backends
 
 from crm import topology
+from infra.constructs.archive import bucket_logical_id
 from infra.constructs.data import table_logical_id
 from infra.constructs.shared_layer import POWERTOOLS_LAYER_PARAMETER
 
@@ -143,12 +145,47 @@ def test_functions_deploy_with_their_tables_physical_names(deployed, synthesised
             assert variables[table.env_var] == deployed[table_logical_id(table)]
 
 
-def test_stream_sources_deploy(deployed, synthesised):
+def test_stream_sources_deploy_and_consumers_get_their_source_tables_names(deployed, synthesised):
     lambda_ = boto3.client("lambda")
     for spec in topology.FUNCTIONS:
-        if spec.stream is None:
-            continue
-        (mapping,) = lambda_.list_event_source_mappings(FunctionName=deployed[synthesised.function_id(spec.name)])[
-            "EventSourceMappings"
-        ]
-        assert mapping["BatchSize"] == spec.stream.batch_size
+        function_name = deployed[synthesised.function_id(spec.name)]
+        mappings = lambda_.list_event_source_mappings(FunctionName=function_name)["EventSourceMappings"]
+        assert sorted(mapping["BatchSize"] for mapping in mappings) == sorted(
+            source.batch_size for source in spec.streams
+        )
+        variables = lambda_.get_function_configuration(FunctionName=function_name)["Environment"]["Variables"]
+        for source in spec.streams:
+            assert variables[source.env_var] == deployed[table_logical_id(source.table)]
+
+
+def test_archivers_get_the_name_of_a_deployed_bucket(deployed, synthesised):
+    lambda_, s3 = boto3.client("lambda"), boto3.client("s3")
+    archivers = [spec for spec in topology.FUNCTIONS if spec.archives]
+    assert archivers
+    for spec in archivers:
+        variables = lambda_.get_function_configuration(FunctionName=deployed[synthesised.function_id(spec.name)])[
+            "Environment"
+        ]["Variables"]
+        for bucket in spec.archives:
+            assert variables[bucket.env_var] == deployed[bucket_logical_id(bucket)]
+            # (moto's CloudFormation creates the bucket but ignores its versioning and Object Lock
+            # settings; the template tests check those.)
+            s3.head_bucket(Bucket=variables[bucket.env_var])
+
+
+def test_tables_deploy_encrypted_with_the_deployed_key(deployed, synthesised):
+    # (Not DescribeKey: moto's CloudFormation keeps the KeyPolicy as an object, on which its
+    # DescribeKey, checking the policy, fails. The template tests check the key policy.)
+    kms = boto3.client("kms")
+    key_id = deployed[synthesised.key_id]
+    assert kms.get_key_rotation_status(KeyId=key_id)["KeyRotationEnabled"] is True
+    aliases = {alias["AliasName"]: alias.get("TargetKeyId") for alias in kms.list_aliases()["Aliases"]}
+    assert aliases[f"alias/{STACK}/data"] == key_id
+    # moto's DescribeTable reports SSE only for the API's spelling (`Enabled`), not CloudFormation's
+    # (`SSEEnabled`): read what its CloudFormation stored for each table, with the key ARN resolved.
+    tables = dynamodb_backends[DEFAULT_ACCOUNT_ID][REGION].tables
+    for spec in topology.TABLES:
+        sse = tables[deployed[table_logical_id(spec)]].sse_specification
+        assert sse["SSEEnabled"] is True
+        assert sse["SSEType"] == "KMS"
+        assert sse["KMSMasterKeyId"].endswith(f":key/{key_id}")

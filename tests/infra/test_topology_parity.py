@@ -2,8 +2,10 @@
 
 `crm local` provisions moto and wires its front, stream pump and triggers from the topology;
 these tests hold the same topology against what CloudFormation would deploy: tables (keys,
-indexes, streams, TTL), functions, routes, stream sources (batching, retries, filters) and
-schedules. Each runs twice: on the stack `make synth` builds, and on one built from an extended
+indexes, streams, TTL), buckets (object lock and its retention), functions (the environment naming
+every table, stream source, bucket and bus they use; the grants their `reads`, `writes`,
+`appends`, `archives` and `publishes` declare, no more), routes, stream sources (batching,
+retries, filters) and schedules. Each runs twice: on the stack `make synth` builds, and on one built from an extended
 topology (see `conftest.py`), which proves that additions to the topology need no infra edit.
 """
 
@@ -15,7 +17,9 @@ import re
 import pytest
 
 from crm import topology
+from infra.constructs.archive import bucket_logical_id
 from infra.constructs.data import table_logical_id
+from tests.infra.iam import actions, applies_to, unscoped
 
 
 @pytest.fixture(params=["synthesised", "extended"])
@@ -69,6 +73,38 @@ def test_functions(built):
         assert {name: value for name, value in variables.items() if name.startswith("TABLE_")} == {
             table.env_var: {"Ref": table_logical_id(table)} for table in spec.tables
         }
+        # The physical name of each stream source's table, under the name the consumer looks it up by.
+        assert {name: value for name, value in variables.items() if name.startswith("STREAM_TABLE_")} == {
+            source.env_var: {"Ref": table_logical_id(source.table)} for source in spec.streams
+        }
+        assert {name: value for name, value in variables.items() if name.startswith("BUCKET_")} == {
+            bucket.env_var: {"Ref": bucket_logical_id(bucket)} for bucket in spec.archives
+        }
+
+
+def test_buckets(built):
+    buckets = built.resources("AWS::S3::Bucket")
+    for spec in built.buckets:
+        bucket = buckets[bucket_logical_id(spec)]
+        properties = bucket["Properties"]
+        assert properties["VersioningConfiguration"] == {"Status": "Enabled"}
+        assert bucket["DeletionPolicy"] == "Retain"
+        if spec.object_lock:
+            assert properties["ObjectLockEnabled"] is True
+            assert properties["ObjectLockConfiguration"] == {
+                "ObjectLockEnabled": "Enabled",
+                "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": spec.retention_days}},
+            }
+        else:
+            assert "ObjectLockEnabled" not in properties
+            assert "ObjectLockConfiguration" not in properties
+    # Besides the topology's, only the bucket their server access logs go to.
+    log_buckets = {
+        properties["LoggingConfiguration"]["DestinationBucketName"]["Ref"]
+        for properties in built.properties("AWS::S3::Bucket").values()
+        if "LoggingConfiguration" in properties
+    }
+    assert buckets.keys() == {bucket_logical_id(spec) for spec in built.buckets} | log_buckets
 
 
 def test_event_buses(built):
@@ -110,23 +146,116 @@ def test_routes(built):
 
 def test_stream_sources(built):
     mappings = list(built.properties("AWS::Lambda::EventSourceMapping").values())
-    consumers = [spec for spec in built.functions if spec.stream is not None]
-    assert len(mappings) == len(consumers)
-    for spec in consumers:
-        source = spec.stream
-        assert source is not None
-        (mapping,) = [m for m in mappings if m["FunctionName"] == {"Ref": built.function_id(spec.name)}]
-        assert mapping["EventSourceArn"] == {"Fn::GetAtt": [table_logical_id(source.table), "StreamArn"]}
-        assert mapping["StartingPosition"] == "TRIM_HORIZON"
-        assert mapping["BatchSize"] == source.batch_size
-        assert mapping["MaximumBatchingWindowInSeconds"] == source.max_batching_window_s
-        assert mapping["MaximumRetryAttempts"] == source.retry_attempts
-        assert mapping["MaximumRecordAgeInSeconds"] == source.max_record_age_s
-        assert mapping["BisectBatchOnFunctionError"] == source.bisect_batch_on_error
-        assert mapping["ParallelizationFactor"] == source.parallelization_factor
-        assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
-        patterns = [json.loads(f["Pattern"]) for f in mapping.get("FilterCriteria", {}).get("Filters", [])]
-        assert patterns == list(source.filters)
+    assert len(mappings) == sum(len(spec.streams) for spec in built.functions)
+    for spec in built.functions:
+        own = [m for m in mappings if m["FunctionName"] == {"Ref": built.function_id(spec.name)}]
+        assert len(own) == len(spec.streams), spec.name
+        for source in spec.streams:
+            (mapping,) = [
+                m for m in own if m["EventSourceArn"] == {"Fn::GetAtt": [table_logical_id(source.table), "StreamArn"]}
+            ]
+            assert mapping["StartingPosition"] == "TRIM_HORIZON"
+            assert mapping["BatchSize"] == source.batch_size
+            assert mapping["MaximumBatchingWindowInSeconds"] == source.max_batching_window_s
+            assert mapping["MaximumRetryAttempts"] == source.retry_attempts
+            assert mapping["MaximumRecordAgeInSeconds"] == source.max_record_age_s
+            assert mapping["BisectBatchOnFunctionError"] == source.bisect_batch_on_error
+            assert mapping["ParallelizationFactor"] == source.parallelization_factor
+            assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+            # No filters: no FilterCriteria at all (an empty list is invalid CloudFormation).
+            patterns = [json.loads(f["Pattern"]) for f in mapping.get("FilterCriteria", {}).get("Filters", [])]
+            assert patterns == list(source.filters)
+            assert ("FilterCriteria" in mapping) == bool(source.filters)
+
+
+# --- Grants ----------------------------------------------------------------------------------
+
+READ = {"dynamodb:GetItem", "dynamodb:Query"}
+WRITE = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}
+# Everything a read grant may hold: no action among them changes an item.
+READ_ONLY = {
+    "dynamodb:BatchGetItem",
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:DescribeTable",
+    "dynamodb:GetItem",
+    "dynamodb:GetRecords",
+    "dynamodb:GetShardIterator",
+    "dynamodb:Query",
+    "dynamodb:Scan",
+}
+# What any of CDK's table and stream grants may put on the key; nothing administrative.
+KEY_ACTIONS = {"kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*"}
+
+
+def _dynamodb_actions(statements, table_id, attributes):
+    return {
+        action
+        for statement in statements
+        if applies_to(statement, table_id, attributes, named=True)
+        for action in actions(statement)
+        if action.startswith("dynamodb:")
+    }
+
+
+def test_grants(built):
+    """Each role gets what its topology entry declares, table by table, bucket by bucket, bus by bus."""
+    for spec in built.functions:
+        role_id = built.role_id(spec.name)
+        role = built.properties("AWS::IAM::Role")[role_id]
+        assert "ManagedPolicyArns" not in role, f"{spec.name}: no managed policies, only scoped grants"
+        statements = list(built.statements(role_id))
+        assert all(statement["Effect"] == "Allow" for statement in statements)
+        for table in built.tables:
+            table_id = table_logical_id(table)
+            granted = _dynamodb_actions(statements, table_id, ("Arn", None))
+            on_stream = _dynamodb_actions(statements, table_id, ("StreamArn",))
+            if table in spec.writes:
+                assert granted >= READ | WRITE, f"{spec.name} must read and write {table.name}"
+            elif table in spec.appends:
+                # PutItem and, if it also reads the table, reading: no update, delete, batch write, PartiQL.
+                reading = granted & READ_ONLY
+                assert granted - reading == {"dynamodb:PutItem"}, f"{spec.name} only appends to {table.name}"
+                assert bool(reading) == (table in spec.reads), f"{spec.name} reads {table.name}?"
+            elif table in spec.reads:
+                assert READ <= granted <= READ_ONLY, f"{spec.name} only reads {table.name}"
+            else:
+                assert not granted, f"{spec.name} has no business with {table.name}"
+            consumed = any(source.table == table for source in spec.streams)
+            assert bool(on_stream) == consumed, f"{spec.name}: stream of {table.name}"
+        key_actions = {
+            action
+            for statement in statements
+            if applies_to(statement, built.key_id, ("Arn",), named=True)
+            for action in actions(statement)
+            if action.startswith("kms:")
+        }
+        assert key_actions <= KEY_ACTIONS | {"kms:GenerateDataKey"}, spec.name
+        assert ("kms:Decrypt" in key_actions) == bool(spec.tables or spec.streams), spec.name
+        encrypts = bool(spec.writes or spec.appends or spec.archives)
+        assert bool(key_actions & {"kms:Encrypt", "kms:GenerateDataKey*", "kms:GenerateDataKey"}) == encrypts
+        for bucket in built.buckets:
+            bucket_id = bucket_logical_id(bucket)
+            on_bucket = [
+                statement
+                for statement in statements
+                if applies_to(statement, bucket_id, named=True)
+                and any(action.startswith("s3:") for action in actions(statement))
+            ]
+            if bucket in spec.archives:
+                (statement,) = on_bucket
+                assert actions(statement) == ["s3:PutObject"], f"{spec.name} only adds objects to {bucket.name}"
+                assert statement["Resource"] == {"Fn::Join": ["", [{"Fn::GetAtt": [bucket_id, "Arn"]}, "/*"]]}
+            else:
+                assert not on_bucket, f"{spec.name} has no business with {bucket.name}"
+        # What no resource-level permission exists for: tracing, and listing streams to consume one.
+        assert {action for statement in statements if unscoped(statement) for action in actions(statement)} == {
+            "xray:PutTraceSegments",
+            "xray:PutTelemetryRecords",
+        } | ({"dynamodb:ListStreams"} if spec.streams else set()), spec.name
+        publishing = [statement for statement in statements if "events:PutEvents" in actions(statement)]
+        assert [statement["Resource"] for statement in publishing] == [
+            {"Fn::GetAtt": [built.bus_id(bus.name), "Arn"]} for bus in spec.publishes
+        ], f"{spec.name} publishes exactly on the buses the topology names"
 
 
 def test_schedules(built):
@@ -141,7 +270,12 @@ def test_schedules(built):
         assert target["Arn"] == {"Fn::GetAtt": [built.function_id(spec.name), "Arn"]}
 
 
-def test_the_extension_really_adds_a_schedule_and_a_ttl(extended):
-    """Guards the test above against passing vacuously: the deployed topology has no schedule yet."""
-    assert extended.properties("AWS::Events::Rule")
-    assert any("TimeToLiveSpecification" in table for table in extended.properties("AWS::DynamoDB::Table").values())
+def test_the_extension_really_adds_what_the_topology_does_not_have_yet(extended):
+    """Guards the tests above against passing vacuously: a function that reads and appends to one
+    table and consumes its stream, a bucket without object lock, a bus publisher with two streams."""
+    (feed,) = [spec for spec in extended.functions if spec.name == "journal_feed"]
+    assert set(feed.reads) & set(feed.appends) & {source.table for source in feed.streams}
+    assert len(feed.streams) == 2
+    assert feed.publishes
+    assert any(not bucket.object_lock for bucket in extended.buckets)
+    assert any(not source.filters for source in feed.streams)
