@@ -476,24 +476,8 @@ def expected(route: str, role: Role, variant: Variant) -> Outcome:
     return "allowed"
 
 
-# A known deviation from API.md («A request outside the caller's scope gets 403 (or 404, never
-# the data)»), marked strict: the fix turns these cases into failures that ask for the mark to go.
-# Only the status is expected to be wrong (WrongStatus); a leak still fails them.
-LISTING_OF_ANOTHER_BRANCH = (
-    "BUG: a branch role (manager, counter, supervisor) that names another branch's listing "
-    "(?branch_id=B2) gets 422 invalid_input from Grant.listing_branch / services.clients.listing, "
-    "not 403/404 (no data leaks)"
-)
-
-
 class WrongStatus(AssertionError):
     """The answer's status is not the one the access table calls for."""
-
-
-def known_bug(route: str, role: Role, variant: Variant) -> str | None:
-    if variant == "out" and TABLE[route].kind == "listing" and expected(route, role, variant) == "refused":
-        return LISTING_OF_ANOTHER_BRANCH
-    return None
 
 
 def cases() -> list[Any]:
@@ -507,9 +491,7 @@ def cases() -> list[Any]:
             if role is Role.MANAGER:
                 variants.append("peer")
             for variant in variants:
-                reason = known_bug(route, role, variant)
-                marks = [pytest.mark.xfail(strict=True, raises=WrongStatus, reason=reason)] if reason else []
-                params.append(pytest.param(route, role, variant, id=f"{route}|{role.value}|{variant}", marks=marks))
+                params.append(pytest.param(route, role, variant, id=f"{route}|{role.value}|{variant}"))
     return params
 
 

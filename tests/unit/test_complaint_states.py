@@ -71,6 +71,7 @@ BASE = Complaint(
     content="rude on the phone",
     received_at=NOW - timedelta(hours=1),
     recorded_by="counter-1",
+    manager_id="manager-1",
     status=RECEIVED,
     investigate_due_at=NOW + timedelta(days=1),
     reply_due_at=NOW + timedelta(days=2),

@@ -45,6 +45,7 @@ def inquiry(channel: ContactChannel, received_at: datetime, status: ContactStatu
         subject="fees",
         received_at=received_at,
         recorded_by="manager-1",
+        manager_id="manager-1",
         first_responder="manager-1",
         status=status,
         outside_working_hours=outside_working_hours(received_at, CALENDAR, SLA),

@@ -44,6 +44,12 @@ class Forbidden(CrmError):
     code = "forbidden"
 
 
+class PayloadTooLarge(CrmError):
+    """The body exceeds what any request of this API needs."""
+
+    code = "payload_too_large"
+
+
 class NotFound(CrmError):
     code = "not_found"
 

@@ -8,6 +8,7 @@ body of API.md. Bodies are parsed with Decimal floats so money never passes thro
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Mapping
 from datetime import date, datetime
@@ -34,7 +35,11 @@ STATUS: dict[type[errors.CrmError], HTTPStatus] = {
     errors.NotFound: HTTPStatus.NOT_FOUND,
     errors.Conflict: HTTPStatus.CONFLICT,
     errors.InvalidInput: HTTPStatus.UNPROCESSABLE_ENTITY,
+    errors.PayloadTooLarge: HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
 }
+# The largest legitimate body (a complaint of 10,000 characters, a year's calendar) is well
+# under this; anything bigger is refused before it is parsed.
+MAX_BODY_BYTES = 256 * 1024
 
 
 def _json_default(value: Any) -> Any:
@@ -90,12 +95,20 @@ def _validation_error(exc: RequestValidationError) -> errors.CrmError:
 def authorize(event: Mapping[str, Any]) -> Grant:
     """Identity × route → grant, before validation or business code sees the request.
 
-    Also refuses non-JSON bodies: the API speaks JSON only, and a form-encoded body (curl -d)
-    would otherwise be read as a half-empty form.
+    Also refuses non-JSON bodies (the API speaks JSON only, and a form-encoded body from
+    `curl -d` would otherwise be read as a half-empty form) and oversized ones.
     """
     claims = ((event.get("requestContext") or {}).get("authorizer") or {}).get("claims")
     identity = Identity.from_claims(claims)
     grant = rules.access().grant(identity, f"{event.get('httpMethod')} {event.get('resource')}")
+    body = event.get("body") or ""
+    if len(body) > MAX_BODY_BYTES:
+        raise errors.PayloadTooLarge(f"the body exceeds {MAX_BODY_BYTES // 1024} KiB", field="body")
+    if event.get("isBase64Encoded") and body:
+        try:
+            base64.b64decode(body).decode("utf-8")
+        except (ValueError, UnicodeDecodeError):
+            raise errors.MalformedRequest("the body is not UTF-8 text", field="body") from None
     headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
     content_type = headers.get("content-type", "").split(";")[0].strip().lower()
     if event.get("body") and content_type and not content_type.endswith("json"):
@@ -177,7 +190,7 @@ def request_id(app: APIGatewayRestResolver) -> str:
 
 def documented(status: int, model: Any, description: str, *error_statuses: int) -> dict[int, Any]:
     """OpenAPI responses of a route: its success body and the error bodies it can return."""
-    codes = sorted({401, 403, 422, *error_statuses})
+    codes = sorted({400, 401, 403, 413, 422, *error_statuses})
     described: dict[int, Any] = {
         status: {"description": description, "content": {"application/json": {"model": model}}}
     }

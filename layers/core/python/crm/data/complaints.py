@@ -58,6 +58,7 @@ class _ComplaintItem(ServiceItem):
     content = UnicodeAttribute()
     received_at = UnicodeAttribute()
     recorded_by = UnicodeAttribute()
+    manager_id = UnicodeAttribute()
     status = UnicodeAttribute()
     investigate_due_at = UnicodeAttribute()
     reply_due_at = UnicodeAttribute()
@@ -103,6 +104,7 @@ def _item(complaint: Complaint) -> _ComplaintItem:
         content=complaint.content,
         received_at=iso(complaint.received_at),
         recorded_by=complaint.recorded_by,
+        manager_id=complaint.manager_id,
         status=complaint.status.value,
         investigate_due_at=iso(complaint.investigate_due_at),
         reply_due_at=iso(complaint.reply_due_at),
@@ -129,6 +131,7 @@ def _complaint(item: _ComplaintItem) -> Complaint:
         content=item.content,
         received_at=parse_iso(item.received_at),
         recorded_by=item.recorded_by,
+        manager_id=item.manager_id,
         status=Status(item.status),
         investigate_due_at=parse_iso(item.investigate_due_at),
         reply_due_at=parse_iso(item.reply_due_at),
@@ -258,8 +261,18 @@ def _write_move(complaint: Complaint, actions: list[Action], entry: Transition, 
 
 
 def for_branch(
-    branch_id: str, *, status: str | None, client_id: str | None, limit: int, cursor: str | None
+    branch_id: str,
+    *,
+    status: str | None,
+    client_id: str | None,
+    manager_id: str | None,
+    limit: int,
+    cursor: str | None,
 ) -> tuple[list[Complaint], str | None]:
-    """A branch's complaints, newest first, optionally of one status or client."""
-    equal = ((_ComplaintItem.status, status), (_ComplaintItem.client_id, client_id))
+    """A branch's complaints, newest first, optionally of one status, client or manager."""
+    equal = (
+        (_ComplaintItem.status, status),
+        (_ComplaintItem.client_id, client_id),
+        (_ComplaintItem.manager_id, manager_id),
+    )
     return branch_page(_ComplaintItem, branch_id, "COMPLAINT#", _complaint, equal=equal, limit=limit, cursor=cursor)

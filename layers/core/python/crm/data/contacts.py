@@ -30,6 +30,7 @@ class _ContactItem(ServiceItem):
     received_at = UnicodeAttribute()
     recorded_by = UnicodeAttribute()
     first_responder = UnicodeAttribute()
+    manager_id = UnicodeAttribute()
     status = UnicodeAttribute()
     outside_working_hours = BooleanAttribute()
     reply_due_at = UnicodeAttribute(null=True)
@@ -60,6 +61,7 @@ def _item(contact: Contact) -> _ContactItem:
         received_at=iso(contact.received_at),
         recorded_by=contact.recorded_by,
         first_responder=contact.first_responder,
+        manager_id=contact.manager_id,
         status=contact.status.value,
         outside_working_hours=contact.outside_working_hours,
         reply_due_at=_optional_iso(contact.reply_due_at),
@@ -85,6 +87,7 @@ def _contact(item: _ContactItem) -> Contact:
         received_at=parse_iso(item.received_at),
         recorded_by=item.recorded_by,
         first_responder=item.first_responder,
+        manager_id=item.manager_id,
         status=ContactStatus(item.status),
         outside_working_hours=bool(item.outside_working_hours),
         reply_due_at=parse_iso(item.reply_due_at) if item.reply_due_at else None,
@@ -139,8 +142,21 @@ def answer(contact: Contact, answered: Contact, open_clocks: list[Clock], at: da
 
 
 def for_branch(
-    branch_id: str, *, client_id: str | None, status: str | None, owner: str | None, limit: int, cursor: str | None
+    branch_id: str,
+    *,
+    client_id: str | None,
+    status: str | None,
+    owner: str | None,
+    managed_or_taken_by: str | None,
+    limit: int,
+    cursor: str | None,
 ) -> tuple[list[Contact], str | None]:
-    """A branch's contacts, newest first, optionally of one client, status or owner."""
+    """A branch's contacts, newest first, optionally of one client, status or owner, or only
+    those of one manager's clients or taken by that manager."""
     equal = ((_ContactItem.client_id, client_id), (_ContactItem.status, status), (_ContactItem.first_responder, owner))
-    return branch_page(_ContactItem, branch_id, "CONTACT#", _contact, equal=equal, limit=limit, cursor=cursor)
+    mine = None
+    if managed_or_taken_by is not None:
+        mine = (_ContactItem.manager_id == managed_or_taken_by) | (_ContactItem.first_responder == managed_or_taken_by)
+    return branch_page(
+        _ContactItem, branch_id, "CONTACT#", _contact, equal=equal, also=mine, limit=limit, cursor=cursor
+    )

@@ -63,10 +63,11 @@ def branch_page(
     equal: tuple[tuple[Any, str | None], ...],
     limit: int,
     cursor: str | None,
+    also: Any = None,
 ) -> tuple[list[_Value], str | None]:
     """One page of a branch's records of one kind (`listed_at` prefix), newest first, keeping
-    those whose attributes equal the given values (None: any)."""
-    condition = None
+    those whose attributes equal the given values (None: any) and that meet `also`."""
+    condition = also
     for attribute, value in equal:
         if value is not None:
             condition = (attribute == value) if condition is None else condition & (attribute == value)

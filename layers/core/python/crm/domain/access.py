@@ -88,7 +88,7 @@ class Grant:
         """The one branch a listing covers: the caller's own, or the one an all-branch role names."""
         confined = self.branch_filter()
         if confined is not None and branch_id not in (None, confined):
-            raise InvalidInput("a branch role lists only its own branch", field="branch_id")
+            raise Forbidden(f"a {self.identity.role} lists only its own branch", field="branch_id")
         branch = confined or branch_id
         if branch is None:
             raise InvalidInput("name the branch to list", field="branch_id")

@@ -51,6 +51,14 @@ def mask_phone(phone: str) -> str:
     return phone[:3] + "*" * (len(phone) - 7) + phone[-4:] if len(phone) > 7 else "****"
 
 
+_PII_IN_TEXT = re.compile(r"(?<![0-9])(?:[0-9]{17}[0-9Xx]|1[3-9][0-9]{9})(?![0-9])")
+
+
+def redact(text: str) -> str:
+    """Free text with every ID number and mobile number in it masked (for logs)."""
+    return _PII_IN_TEXT.sub(lambda m: mask_id_number(m[0]) if len(m[0]) == 18 else mask_phone(m[0]), text)
+
+
 PII_MASKS = {"id_number": mask_id_number, "phone": mask_phone, "phone_before": mask_phone, "phone_after": mask_phone}
 
 

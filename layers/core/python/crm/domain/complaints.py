@@ -139,6 +139,7 @@ class Complaint:
     content: str
     received_at: datetime
     recorded_by: str
+    manager_id: str  # the client's manager when the complaint was received
     status: Status
     investigate_due_at: datetime
     reply_due_at: datetime

@@ -43,6 +43,7 @@ class Contact:
     received_at: datetime
     recorded_by: str
     first_responder: str  # owns the inquiry until it is answered (首问负责制)
+    manager_id: str  # the client's manager when the inquiry was taken
     status: ContactStatus
     outside_working_hours: bool
     reply_due_at: datetime | None

@@ -237,6 +237,12 @@ class _Handler(BaseHTTPRequestHandler):
     def do_PATCH(self) -> None:
         self._dispatch()
 
+    def __getattr__(self, name: str) -> Any:
+        # API Gateway answers any other method too (404: no such route), never 501
+        if name.startswith("do_"):
+            return self._dispatch
+        raise AttributeError(name)
+
     def _send(self, response: GatewayResponse) -> None:
         self.send_response(response.status)
         sent = {k.lower() for k in response.headers}

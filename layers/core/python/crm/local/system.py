@@ -17,6 +17,7 @@ from crm.local.front import Gateway, LocalFront
 from crm.local.invoke import REGION, Invoker
 from crm.local.pump import StreamPump
 from crm.local.tokens import TokenIssuer
+from crm.observability import SERVICE, RedactingFormatter
 
 ISSUER = "https://crm.local/user-pool"
 SNAPSHOT_EVERY_S = 10.0
@@ -60,6 +61,14 @@ class LocalSystem:
 
         for noisy in ("werkzeug", "moto"):
             logging.getLogger(noisy).setLevel(logging.ERROR)
+        # whatever else logs in this process (libraries) goes through the same PII redaction
+        root = logging.getLogger()
+        if not root.handlers:
+            handler = logging.StreamHandler()
+            handler.setFormatter(RedactingFormatter())
+            handler.addFilter(lambda record: not record.name.startswith(SERVICE))  # printed by its own
+            root.addHandler(handler)
+            root.setLevel(logging.WARNING)
         self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self._moto.start()
         moto_host, moto_port = self._moto.get_host_and_port()

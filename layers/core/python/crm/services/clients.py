@@ -40,13 +40,9 @@ def register(grant: Grant, client: Client) -> Client:
 
 
 def listing(grant: Grant, *, branch_id: str | None, limit: int, cursor: str | None) -> tuple[list[Client], str | None]:
-    confined = grant.branch_filter()
-    if confined is not None and branch_id not in (None, confined):
-        raise InvalidInput("a branch role lists only its own branch", field="branch_id")
-    branch = confined or branch_id
-    if branch is None:
-        raise InvalidInput("name the branch to list", field="branch_id")
-    return client_data.list_clients(branch_id=branch, manager_id=grant.manager_filter(), limit=limit, cursor=cursor)
+    return client_data.list_clients(
+        branch_id=grant.listing_branch(branch_id), manager_id=grant.manager_filter(), limit=limit, cursor=cursor
+    )
 
 
 def put_metrics(

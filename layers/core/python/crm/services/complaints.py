@@ -69,6 +69,7 @@ def file(grant: Grant, intake: Intake, *, now: datetime) -> Complaint:
         content=intake.content,
         received_at=received,
         recorded_by=grant.identity.user_id,
+        manager_id=client.manager_id,
         status=Status.RECEIVED,
         investigate_due_at=received,
         reply_due_at=received,
@@ -131,7 +132,7 @@ def find(grant: Grant, complaint_no: str) -> tuple[Complaint, list[Transition]]:
     found = complaint_data.get(complaint_no)
     if found is None:
         raise NotFound(f"no complaint {complaint_no}", field="complaint_no")
-    grant.require(branch_id=found[0].branch_id, what=f"complaint {complaint_no}")
+    grant.require(branch_id=found[0].branch_id, manager_id=found[0].manager_id, what=f"complaint {complaint_no}")
     return found
 
 
@@ -180,6 +181,7 @@ def listing(
         grant.listing_branch(branch_id),
         status=status.value if status else None,
         client_id=client_id,
+        manager_id=grant.manager_filter(),
         limit=limit,
         cursor=cursor,
     )

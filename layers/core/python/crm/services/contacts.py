@@ -59,6 +59,7 @@ def log_inquiry(
         received_at=received,
         recorded_by=grant.identity.user_id,
         first_responder=first_responder,
+        manager_id=client.manager_id,
         status=ContactStatus.OPEN,
         outside_working_hours=outside_working_hours(received, calendar, sla),
         reply_due_at=None,
@@ -81,7 +82,10 @@ def find(grant: Grant, contact_id: str) -> Contact:
     contact = contact_data.get(contact_id)
     if contact is None:
         raise NotFound(f"no inquiry {contact_id}", field="contact_id")
-    grant.require(branch_id=contact.branch_id, manager_id=contact.first_responder, what=f"inquiry {contact_id}")
+    # A manager sees the inquiries about its own clients, and those it took itself (首问负责制).
+    took_it = contact.first_responder == grant.identity.user_id
+    manager = contact.first_responder if took_it else contact.manager_id
+    grant.require(branch_id=contact.branch_id, manager_id=manager, what=f"inquiry {contact_id}")
     return contact
 
 
@@ -116,7 +120,8 @@ def listing(
         grant.listing_branch(branch_id),
         client_id=client_id,
         status=status.value if status else None,
-        owner=grant.manager_filter() or owner,
+        owner=owner,
+        managed_or_taken_by=grant.manager_filter(),
         limit=limit,
         cursor=cursor,
     )
