@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -19,6 +21,8 @@ from typing import Any
 import pytest
 
 STARTUP_TIMEOUT_S = 60
+# Unmasked ID numbers (18 characters) and mainland mobile numbers, anywhere in a log line.
+PII = re.compile(r"(?<![0-9])(?:[0-9]{17}[0-9Xx]|1[3-9][0-9]{9})(?![0-9])")
 
 
 def free_port() -> int:
@@ -44,6 +48,7 @@ class Reply:
 class LocalSystem:
     port: int
     process: subprocess.Popen[str]
+    log: Path  # everything the process prints (a file: a full pipe would block the server)
     tokens: dict[tuple[str, str, str | None], str] = field(default_factory=dict)
 
     @property
@@ -100,18 +105,24 @@ def start(port: int, *extra: str) -> LocalSystem:
     env = dict(os.environ)
     for key in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
         env.pop(key, None)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "crm.cli", "local", "--port", str(port), *extra],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=env,
-    )
-    system = LocalSystem(port=port, process=process)
+    # Every handler logs the whole event it receives (bodies with ID and phone numbers among
+    # them), so the PII check on the output at stop has something to find if redaction fails.
+    env["POWERTOOLS_LOGGER_LOG_EVENT"] = "true"
+    env["POWERTOOLS_LOG_LEVEL"] = "INFO"
+    log = Path(tempfile.mkstemp(prefix="crm-local-", suffix=".log")[1])
+    with log.open("w") as sink:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "crm.cli", "local", "--port", str(port), *extra],
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=env,
+        )
+    system = LocalSystem(port=port, process=process, log=log)
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"crm local exited: {process.stdout.read() if process.stdout else ''}")
+            raise RuntimeError(f"crm local exited: {log.read_text(encoding='utf-8')}")
         try:
             if system.request("POST", "/_local/health", {}, as_=None).status == 200:
                 return system
@@ -123,9 +134,14 @@ def start(port: int, *extra: str) -> LocalSystem:
 
 
 def stop(system: LocalSystem) -> str:
-    """Ctrl-C, as a user stops it; returns everything it printed."""
+    """Ctrl-C, as a user stops it; returns everything it printed, having checked that no ID or
+    phone number appears in it unmasked (PIPL: never in logs)."""
     system.process.send_signal(signal.SIGINT)
-    output, _ = system.process.communicate(timeout=30)
+    system.process.wait(timeout=30)
+    output = system.log.read_text(encoding="utf-8")
+    system.log.unlink()
+    leaked = sorted(set(PII.findall(output)))
+    assert leaked == [], f"{len(leaked)} unmasked ID or phone numbers in the log, e.g. {leaked[:1]}"
     return output
 
 

@@ -53,7 +53,8 @@ def fuzz(target: LocalSystem, who: tuple[str, str, str | None], *, examples: int
         command += ["--include-path-regex", paths]
     run = subprocess.run(command, capture_output=True, text=True, timeout=900, check=False)
     summary = re.search(r"(\d+) generated, (\d+) passed", run.stdout)
-    assert run.returncode == 0 and summary, run.stdout[-6000:]
+    assert run.returncode == 0, run.stdout[-6000:]
+    assert summary, run.stdout[-6000:]
     generated, passed = int(summary[1]), int(summary[2])
     assert passed == generated, run.stdout[-6000:]
     return passed

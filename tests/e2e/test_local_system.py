@@ -123,6 +123,30 @@ def test_trigger_names_the_known_jobs_when_asked_for_an_unknown_one(local: Local
     assert "no scheduled job 'no-such-job'" in result.stderr
 
 
+def test_the_log_holds_what_was_sent_but_never_an_id_or_phone_number_in_clear(local: LocalSystem) -> None:
+    register(local, "PII1")
+    other = start(free_port())
+    try:
+        body = {
+            "client_id": "PII2",
+            "name": "周九",
+            "id_number": "110101199003074514",
+            "phone": "13512345678",
+            "branch_id": "B9",
+            "manager_id": "mgr-e2e",
+            "opened_on": "2021-06-01",
+        }
+        assert other.request("POST", "/clients", body, as_=SUPERVISOR).status == 201
+        change = {"phone": "13687654321", "evidence_ref": "REC-PII-1"}
+        assert other.request("PUT", "/clients/PII2/contact-details", change, as_=SUPERVISOR).status == 200
+    finally:
+        output = stop(other)  # fails on any ID or phone number in clear
+    # not vacuous: the events were logged, masked
+    assert "110101********4514" in output
+    assert "135****5678" in output
+    assert "136****4321" in output
+
+
 def test_state_directory_keeps_data_between_runs(state_dir: Path) -> None:
     first = start(free_port(), "--state", str(state_dir))
     register(first, "S1")
