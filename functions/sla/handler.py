@@ -5,8 +5,8 @@ escalations (第29条, 第36条; complaint appendix).
   unknown calendar → a DeadlineProvisional alert.
 - ESCALATION# inserted → SlaWarning / SlaBreached on the application's bus, naming who must act.
 
-Failures are reported per record (partial batch response); every step is idempotent, so a
-redelivered record changes nothing and publishes at most a duplicate event.
+Failures are reported per record (partial batch response); every step is idempotent: a
+redelivered record changes nothing, and an event already sent is not sent again.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
 from crm.data import clocks as clock_data
-from crm.data.events import publish
 from crm.domain.time import from_epoch_ms
 from crm.observability import logger, observed
 from crm.services import sla as service
@@ -35,14 +34,13 @@ def record_handler(record: DynamoDBRecord) -> None:
     at = from_epoch_ms(float(change.get("ApproximateCreationDateTime") or 0) * 1000)
     if sort_key.startswith("CLOCK#"):
         old = clock_data.clock_from_image(old_image) if old_image else None
-        events = service.on_clock_written(old, clock_data.clock_from_image(new_image), at)
+        published = service.on_clock_written(old, clock_data.clock_from_image(new_image), at)
     elif sort_key.startswith("ESCALATION#") and record.event_name is not None and record.event_name.name == "INSERT":
-        events = [service.escalation_event(clock_data.escalation_from_image(new_image))]
+        published = service.on_escalation_written(clock_data.escalation_from_image(new_image), at)
     else:
         return
-    if events:
-        publish(events)
-        logger.info("events published", types=[e.detail_type for e in events], key=sort_key)
+    if published:
+        logger.info("events published", types=published, key=sort_key)
 
 
 @observed()

@@ -388,10 +388,11 @@ def one_stream_across_rollbacks(request: pytest.FixtureRequest, monkeypatch: pyt
     """Make moto's cancelled transactions keep the table's one stream, as DynamoDB does.
 
     moto rolls a cancelled TransactWriteItems back by putting deep copies of the tables it
-    touched in their place, stream shard included; every shard iterator already handed out then
-    reads the orphaned shard and never sees another record (see the xfail test
-    `test_a_cancelled_transaction_does_not_stall_the_local_stream_pump`). Here the live shard is
-    put back after the rollback, cut to the records it had before the transaction. The backup
+    touched in their place, stream shard included. The pump copes (it asks for a fresh iterator
+    after its last record on every poll: `test_a_cancelled_transaction_does_not_stall_the_local_
+    stream_pump`), but records a handler wrote inside the cancelled transaction's window could
+    still be read from the orphan. Here the live shard is put back after the rollback, cut to the
+    records it had before the transaction. The backup
     copies only the list of the shard's records (a record never changes once appended) instead
     of deep-copying the whole stream on every transaction.
     """
@@ -1039,14 +1040,7 @@ def count_sla(
     "refusal",
     [
         "ThrottlingException",
-        pytest.param(
-            "TransactionCanceledException",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="BUG: record_late_breach takes every cancelled transaction for 'already recorded'; "
-                "a transaction cancelled for throttling (reason ThrottlingError) loses the late breach",
-            ),
-        ),
+        "TransactionCanceledException",
     ],
 )
 @pytest.mark.usefixtures("client")
@@ -1152,11 +1146,6 @@ def test_the_sweep_run_concurrently_and_again_under_throttling_escalates_each_cl
     tally.assert_clean(started)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the sla handler publishes an escalation each time its record is delivered; a "
-    "throttled record earlier in the same batch makes the stream redeliver it: SlaBreached twice",
-)
 @pytest.mark.usefixtures("client")
 def test_escalations_behind_a_throttled_record_are_published_once(
     harness: Harness, monkeypatch: pytest.MonkeyPatch, plan_hooks: Callable[[FaultPlan], None]
@@ -1305,12 +1294,6 @@ def test_two_poison_records_lose_no_good_record(harness: Harness) -> None:
 # --- the local pump after a cancelled transaction -------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (local emulation): moto rolls a cancelled transaction back by swapping in deep copies "
-    "of its tables, stream shard included; the pump keeps its shard iterators, which now read an "
-    "orphaned shard, so no later write of that table reaches any stream handler",
-)
 @pytest.mark.usefixtures("client")
 def test_a_cancelled_transaction_does_not_stall_the_local_stream_pump(harness: Harness) -> None:
     """Any transaction DynamoDB cancels on the clients table (a 409 on a racing manager change,

@@ -150,7 +150,7 @@ def test_the_yearly_sums_follow_corrections_and_redeliveries(harness: Harness) -
     put(harness, "Y", 2026, 600_000, 200_000, 300_000)  # a correction replaces, never adds
     harness.drain()
     replay = harness.pumps["reclassify:clients"]
-    replay._iterators.clear()  # read the stream again from its start: every record redelivered
+    replay.rewind()  # read the stream again from its start: every record redelivered
     while replay.poll_once():
         pass
     harness.trigger("turnover-recalibration", YEAR_END)

@@ -17,7 +17,7 @@ from pynamodb.attributes import NumberAttribute
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from crm.data.base import DecimalAttribute, connection, shard_of
+from crm.data.base import DecimalAttribute, connection, lost_to_a_condition, shard_of
 from crm.data.settings import SettingsItem
 from crm.domain.classification import YearMetrics
 from crm.domain.recalibration import YearTurnover
@@ -83,7 +83,7 @@ def fold(client_id: str, year: int, current: YearMetrics | None) -> bool:
                 else:
                     transaction.save(part, condition=unchanged)
         except TransactWriteError as exc:
-            if exc.cause_response_code == "TransactionCanceledException":
+            if lost_to_a_condition(exc):
                 continue
             raise
         return True

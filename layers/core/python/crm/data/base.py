@@ -13,6 +13,7 @@ from typing import Any
 from pynamodb.attributes import Attribute, UnicodeAttribute
 from pynamodb.connection import Connection
 from pynamodb.constants import NUMBER
+from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.update import Action
 
 from crm.domain.audit import Stamp
@@ -108,3 +109,17 @@ def stamped(item: Any, stamp: Stamp) -> Any:
     """A new item signed with its stamp, before it is saved."""
     item.changed_by, item.change_reason, item.evidence_ref = stamp.by, stamp.reason, stamp.evidence_ref
     return item
+
+
+# Cancellation reasons that mean the state moved on under us: a condition failed, or another
+# transaction held an item. Anything else (throttling, a validation error) is not a conflict.
+_CONFLICTS = frozenset({"ConditionalCheckFailed", "TransactionConflict"})
+
+
+def lost_to_a_condition(exc: TransactWriteError) -> bool:
+    """Whether a cancelled transaction lost to a condition (the caller re-reads, or reports a
+    conflict); a transaction cancelled for throttling is re-raised instead and retried whole."""
+    if exc.cause_response_code != "TransactionCanceledException":
+        return False
+    codes = {reason.code for reason in exc.cancellation_reasons if reason is not None}
+    return bool(codes) and codes <= _CONFLICTS

@@ -32,6 +32,7 @@ from crm.data.base import (
     connection,
     decode_cursor,
     encode_cursor,
+    lost_to_a_condition,
     meta_for,
     set_or_remove,
     shard_of,
@@ -442,7 +443,7 @@ def apply_reclassification(client: Client, result: Reclassification) -> bool:
             if result.vip_change is not None:
                 transaction.save(_vip_history_item(result.vip_change), condition=ClientsItem.sk.does_not_exist())
     except TransactWriteError as exc:
-        if exc.cause_response_code == "TransactionCanceledException":
+        if lost_to_a_condition(exc):
             return False
         raise
     return True
@@ -537,7 +538,7 @@ def reassign_manager(client: Client, assignment: ManagerAssignment) -> None:
                 condition=ClientsItem.sk.does_not_exist(),
             )
     except TransactWriteError as exc:
-        if exc.cause_response_code == "TransactionCanceledException":
+        if lost_to_a_condition(exc):
             raise Conflict("the client changed meanwhile; reload and try again") from None
         raise
 
@@ -589,7 +590,7 @@ def record_questionnaire(client: Client, record: QuestionnaireRecord) -> None:
                 condition=ClientsItem.sk.does_not_exist(),
             )
     except TransactWriteError as exc:
-        if exc.cause_response_code == "TransactionCanceledException":
+        if lost_to_a_condition(exc):
             raise Conflict("the client changed meanwhile; submit again") from None
         raise
 
@@ -642,7 +643,7 @@ def change_contact_details(client: Client, change: ContactDetailsChange) -> None
                 condition=ClientsItem.sk.does_not_exist(),
             )
     except TransactWriteError as exc:
-        if exc.cause_response_code == "TransactionCanceledException":
+        if lost_to_a_condition(exc):
             raise Conflict("the client changed meanwhile; reload and try again") from None
         raise
 

@@ -12,12 +12,12 @@ from datetime import datetime
 from typing import Any
 
 from pynamodb.attributes import BooleanAttribute, ListAttribute, UnicodeAttribute, VersionAttribute
-from pynamodb.exceptions import TransactWriteError
+from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.expressions.update import Action
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.transactions import TransactWrite
 
-from crm.data.base import connection, stamp_actions, stamped
+from crm.data.base import connection, lost_to_a_condition, stamp_actions, stamped
 from crm.data.service import ByBranch, ServiceItem, branch_page, owner_pk
 from crm.domain.audit import Stamp
 from crm.domain.sla import Breach, Clock, ClockKind, Escalation, Level, steps_to, who_must_act
@@ -61,6 +61,7 @@ class ClockItem(ServiceItem):
     open_clock = UnicodeAttribute(null=True)
     due_key = UnicodeAttribute(null=True)
     provisional_year = UnicodeAttribute(null=True)
+    published_at = UnicodeAttribute(null=True)  # when its DeadlineProvisional alert went out
     version = VersionAttribute()
     open_clocks = _OpenClocks()
     provisional_clocks = _ProvisionalClocks()
@@ -90,6 +91,7 @@ class EscalationItem(ServiceItem):
     escalate_to_role = UnicodeAttribute(null=True)
     escalate_to_user = UnicodeAttribute(null=True)
     escalate_to_branch = UnicodeAttribute(null=True)
+    published_at = UnicodeAttribute(null=True)  # when its event went out
 
 
 def clock_sk(kind: ClockKind) -> str:
@@ -229,7 +231,7 @@ def escalate(clock: Clock, level: Level, at: datetime) -> bool:
                 if step is Level.SUPERVISOR:
                     transaction.save(_breach_item(clock, at), condition=ServiceItem.sk.does_not_exist())
     except TransactWriteError as exc:
-        if exc.cause_response_code == "TransactionCanceledException":
+        if lost_to_a_condition(exc):
             return False
         raise
     return True
@@ -242,7 +244,7 @@ def record_late_breach(clock: Clock, at: datetime) -> bool:
             transaction.save(_breach_item(clock, at), condition=ServiceItem.sk.does_not_exist())
             transaction.save(_escalation_item(clock, Level.SUPERVISOR, at), condition=ServiceItem.sk.does_not_exist())
     except TransactWriteError as exc:
-        if exc.cause_response_code == "TransactionCanceledException":
+        if lost_to_a_condition(exc):
             return False  # already recorded (by the sweep, or by an earlier delivery)
         raise
     return True
@@ -331,7 +333,7 @@ def reschedule(clock: Clock, rescheduled: Clock, *, parent_provisional: bool) ->
                 condition=ServiceItem.pk.exists(),
             )
     except TransactWriteError as exc:
-        if exc.cause_response_code == "TransactionCanceledException":
+        if lost_to_a_condition(exc):
             return False
         raise
     return True
@@ -353,3 +355,50 @@ def _breach(item: BreachItem) -> Breach:
         met_at=parse_iso(item.met_at) if item.met_at else None,
         assignee=item.assignee,
     )
+
+
+def _announced(model: Any, key: tuple[str, str]) -> bool:
+    try:
+        return model.get(*key, consistent_read=True).published_at is not None
+    except model.DoesNotExist:
+        return True  # gone: nothing left to announce
+
+
+def _mark_announced(model: Any, key: tuple[str, str], at: datetime) -> None:
+    """Remember the event went out. The stream is the outbox: a redelivered record whose event
+    went out already publishes nothing (a crash between the two can still send it twice).
+    Written below the model so as not to touch the record's version."""
+    try:
+        model._get_connection().update_item(
+            *key, actions=[model.published_at.set(iso(at))], condition=model.published_at.does_not_exist()
+        )
+    except UpdateError as exc:
+        if exc.cause_response_code != "ConditionalCheckFailedException":
+            raise
+
+
+def _escalation_key(escalation: Escalation) -> tuple[str, str]:
+    return (
+        owner_pk(escalation.owner_type, escalation.owner_id),
+        f"ESCALATION#{escalation.kind.value}#{escalation.level.value}",
+    )
+
+
+def _clock_key(clock: Clock) -> tuple[str, str]:
+    return owner_pk(clock.owner_type, clock.owner_id), clock_sk(clock.kind)
+
+
+def escalation_announced(escalation: Escalation) -> bool:
+    return _announced(EscalationItem, _escalation_key(escalation))
+
+
+def mark_escalation_announced(escalation: Escalation, at: datetime) -> None:
+    _mark_announced(EscalationItem, _escalation_key(escalation), at)
+
+
+def alert_announced(clock: Clock) -> bool:
+    return _announced(ClockItem, _clock_key(clock))
+
+
+def mark_alert_announced(clock: Clock, at: datetime) -> None:
+    _mark_announced(ClockItem, _clock_key(clock), at)

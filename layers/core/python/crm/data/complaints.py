@@ -21,7 +21,7 @@ from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from crm.data import clocks as clock_data
-from crm.data.base import connection, stamp_actions
+from crm.data.base import connection, lost_to_a_condition, stamp_actions
 from crm.data.service import ByBranch, ServiceItem, branch_page, complaint_pk
 from crm.domain.access import Role
 from crm.domain.audit import Stamp
@@ -207,7 +207,7 @@ def create_numbered(month: str, build: Callable[[int], tuple[Complaint, list[Clo
                 for clock in clocks:
                     transaction.save(clock_data.clock_item(clock, stamp), condition=ServiceItem.pk.does_not_exist())
         except TransactWriteError as exc:
-            if exc.cause_response_code == "TransactionCanceledException":
+            if lost_to_a_condition(exc):
                 continue
             raise
         return complaint
@@ -253,7 +253,7 @@ def _write_move(complaint: Complaint, actions: list[Action], entry: Transition, 
             for clock in clocks:
                 clock_data.stop(transaction, clock, entry.at, stamp)
     except TransactWriteError as exc:
-        if exc.cause_response_code == "TransactionCanceledException":
+        if lost_to_a_condition(exc):
             raise Conflict(
                 f"complaint {complaint.complaint_no} changed meanwhile; reload it", field="complaint_no"
             ) from None

@@ -9,7 +9,7 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from crm.data import clocks as clock_data
-from crm.data.base import connection, set_or_remove, stamp_actions
+from crm.data.base import connection, lost_to_a_condition, set_or_remove, stamp_actions
 from crm.data.service import ByBranch, ServiceItem, branch_page, contact_pk
 from crm.domain.audit import Stamp
 from crm.domain.contacts import Contact, ContactChannel, ContactStatus
@@ -136,7 +136,7 @@ def answer(contact: Contact, answered: Contact, open_clocks: list[Clock], at: da
             for clock in open_clocks:
                 clock_data.stop(transaction, clock, at, stamp)
     except TransactWriteError as exc:
-        if exc.cause_response_code == "TransactionCanceledException":
+        if lost_to_a_condition(exc):
             raise Conflict(f"inquiry {contact.contact_id} changed meanwhile; reload it") from None
         raise
 

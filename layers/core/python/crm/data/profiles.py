@@ -10,7 +10,7 @@ from pynamodb.attributes import JSONAttribute, UnicodeAttribute
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from crm.data.base import connection, set_or_remove, stamp_actions
+from crm.data.base import connection, lost_to_a_condition, set_or_remove, stamp_actions
 from crm.data.clients import ClientsItem, ProfileItem, client_from_item, client_pk, profile_item
 from crm.domain.audit import Stamp
 from crm.domain.client import Client
@@ -74,7 +74,7 @@ def change(client: Client, entry: ProfileChange, *, vip_target: bool) -> None:
                 condition=ClientsItem.sk.does_not_exist(),
             )
     except TransactWriteError as exc:
-        if exc.cause_response_code == "TransactionCanceledException":
+        if lost_to_a_condition(exc):
             raise Conflict("the client changed meanwhile; reload and try again") from None
         raise
 

@@ -15,7 +15,7 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from crm.data.base import DecimalAttribute, Stamped, connection, meta_for, stamp_actions, stamped
+from crm.data.base import DecimalAttribute, Stamped, connection, lost_to_a_condition, meta_for, stamp_actions, stamped
 from crm.domain.audit import Stamp
 from crm.domain.classification import Threshold
 from crm.domain.recalibration import Recalibration, YearTurnover
@@ -145,7 +145,7 @@ def start_recalibration(change: Recalibration) -> bool:
             if change.changed:
                 transaction.save(current)
     except TransactWriteError as exc:
-        if exc.cause_response_code == "TransactionCanceledException":
+        if lost_to_a_condition(exc):
             return False
         raise
     return True

@@ -30,7 +30,9 @@ WHO = (
 WHY = ("change_reason", "reason", "note", "cause")
 EVIDENCE = ("evidence_ref", "document_ref", "acknowledgement_ref", "paper_ref")
 # Bookkeeping that says nothing about the record: left out of before/after.
-BOOKKEEPING = frozenset({"version", "open_clock", "due_key", "provisional_year", "turnover_shard", "listed_at"})
+BOOKKEEPING = frozenset(
+    {"version", "open_clock", "due_key", "provisional_year", "turnover_shard", "listed_at", "published_at"}
+)
 # Derived figures kept for the system's own use, not records of the business: not audited.
 DERIVED_PREFIXES = ("AGGREGATE#", "CONTRIB#")
 

@@ -107,8 +107,11 @@ class StreamPump:
         self._stream_arn = stream_arn
         self._queue_url = failure_queue_url
         self._invoker = invoker
-        self._iterator_type = "LATEST" if from_latest else "TRIM_HORIZON"
-        self._iterators: dict[str, str | None] = {}
+        self._from_latest = from_latest
+        # The last record read from each shard. Each poll asks for a fresh iterator after it:
+        # moto replaces a table (stream included) with a copy when it rolls back a cancelled
+        # transaction, which would leave a long-lived iterator reading an orphaned shard.
+        self._positions: dict[str, str | None] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"pump-{self.name}", daemon=True)
         self.stats = PumpStats()
@@ -135,24 +138,43 @@ class StreamPump:
             else:
                 self.idle.clear()
 
+    def rewind(self) -> None:
+        """Read every shard again from its start: every record is delivered again."""
+        self._positions.clear()
+
+    def _iterator(self, shard_id: str) -> str:
+        position = self._positions.get(shard_id)
+        if position is None:
+            start = {"ShardIteratorType": "TRIM_HORIZON"}
+        else:
+            start = {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": position}
+        return str(
+            self._streams.get_shard_iterator(StreamArn=self._stream_arn, ShardId=shard_id, **start)["ShardIterator"]
+        )
+
+    def _skip_to_end(self, shard_id: str) -> None:
+        """Start after what the shard already holds (a restored state was processed before)."""
+        while True:
+            records = self._streams.get_records(ShardIterator=self._iterator(shard_id), Limit=1000)["Records"]
+            if not records:
+                return
+            self._positions[shard_id] = records[-1]["dynamodb"]["SequenceNumber"]
+
     def poll_once(self) -> bool:
         """Read every shard once; True when any records arrived."""
         busy = False
         description = self._streams.describe_stream(StreamArn=self._stream_arn)["StreamDescription"]
         for shard in description["Shards"]:
             shard_id = shard["ShardId"]
-            if shard_id not in self._iterators:
-                self._iterators[shard_id] = self._streams.get_shard_iterator(
-                    StreamArn=self._stream_arn, ShardId=shard_id, ShardIteratorType=self._iterator_type
-                )["ShardIterator"]
-            iterator = self._iterators[shard_id]
-            if iterator is None:
-                continue
-            response = self._streams.get_records(ShardIterator=iterator, Limit=self.source.batch_size)
-            self._iterators[shard_id] = response.get("NextShardIterator")
+            if shard_id not in self._positions:
+                self._positions[shard_id] = None
+                if self._from_latest:
+                    self._skip_to_end(shard_id)
+            response = self._streams.get_records(ShardIterator=self._iterator(shard_id), Limit=self.source.batch_size)
             records = [self._lambda_record(r) for r in response["Records"]]
             if not records:
                 continue
+            self._positions[shard_id] = records[-1]["dynamodb"]["SequenceNumber"]
             busy = True
             wanted = [r for r in records if passes_filters(self.source, r)]
             self.stats.filtered_out += len(records) - len(wanted)

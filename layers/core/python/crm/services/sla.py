@@ -4,8 +4,8 @@
   from the sparse `open_clocks` index, and raises each to the level it has reached.
 - `on_clock_written`: the stream's view of a clock. Stopped after its deadline → the breach
   is recorded; started provisional → an alert.
-- `on_escalation_written`: publishes an escalation as an event on the application's bus
-  (the stream is the outbox: an event is retried until EventBridge takes it).
+- `on_escalation_written`: publishes an escalation as an event on the application's bus,
+  once (the stream is the outbox: retried until EventBridge takes it, then marked sent).
 - `reschedule_year`: when HQ loads a year, every deadline computed provisionally for it is
   computed again and the flag cleared.
 """
@@ -17,7 +17,7 @@ from datetime import datetime
 
 from crm import rules
 from crm.data import clocks as clock_data
-from crm.data.events import Event
+from crm.data.events import Event, publish
 from crm.domain.access import Grant
 from crm.domain.sla import Breach, Clock, Escalation, Level, escalation_due, start_clock
 from crm.domain.time import iso
@@ -31,36 +31,64 @@ class SweepReport:
     escalated: int = 0
 
 
+class SweepIncomplete(Exception):
+    """Some clocks could not be escalated (e.g. throttled); the rest were. The invocation fails
+    so that it is retried, and the retry finds only what is left."""
+
+
 def sweep(now: datetime) -> SweepReport:
     sla = rules.sla()
     calendar = calendar_for(now)
     report = SweepReport()
+    failures: list[str] = []
     for clock in clock_data.open_clocks_due_before(now + sla.warn_before):
         report.examined += 1
         level = escalation_due(clock, now, calendar, sla)
-        if level is not None and clock_data.escalate(clock, level, now):
-            report.escalated += 1
+        if level is None:
+            continue
+        try:
+            if clock_data.escalate(clock, level, now):
+                report.escalated += 1
+        except Exception as exc:  # one clock's failure must not hold back the others
+            logger.warning("escalation failed", owner=clock.owner_id, clock=clock.kind.value, error=repr(exc))
+            failures.append(f"{clock.owner_id}/{clock.kind.value}")
+    if failures:
+        raise SweepIncomplete(f"{len(failures)} escalations failed ({', '.join(failures[:5])}); {report}")
     return report
 
 
-def on_clock_written(old: Clock | None, new: Clock, at: datetime) -> list[Event]:
-    """What a clock's change means: a late stop is a breach; a provisional start an alert."""
-    events: list[Event] = []
+def on_clock_written(old: Clock | None, new: Clock, at: datetime) -> list[str]:
+    """What a clock's change means: a late stop is a breach; a provisional start an alert.
+    Returns the detail-types of the events it published."""
     if new.met_late and (old is None or old.met_at is None):
         clock_data.record_late_breach(new, at)
-    if new.provisional and old is None:
-        events.append(
-            Event(
-                detail_type="DeadlineProvisional",
-                detail={
-                    **_describe(new),
-                    "unknown_years": sorted(new.unknown_years),
-                    "message": "computed on weekends alone: load the calendar of "
-                    + ", ".join(str(y) for y in sorted(new.unknown_years)),
-                },
-            )
-        )
-    return events
+    if new.provisional and old is None and not clock_data.alert_announced(new):
+        publish([provisional_alert(new)])
+        clock_data.mark_alert_announced(new, at)
+        return ["DeadlineProvisional"]
+    return []
+
+
+def on_escalation_written(escalation: Escalation, at: datetime) -> list[str]:
+    """Announce an escalation on the bus, once (a redelivered record finds it announced)."""
+    if clock_data.escalation_announced(escalation):
+        return []
+    event = escalation_event(escalation)
+    publish([event])
+    clock_data.mark_escalation_announced(escalation, at)
+    return [event.detail_type]
+
+
+def provisional_alert(clock: Clock) -> Event:
+    return Event(
+        detail_type="DeadlineProvisional",
+        detail={
+            **_describe(clock),
+            "unknown_years": sorted(clock.unknown_years),
+            "message": "computed on weekends alone: load the calendar of "
+            + ", ".join(str(y) for y in sorted(clock.unknown_years)),
+        },
+    )
 
 
 def escalation_event(escalation: Escalation) -> Event:
