@@ -66,7 +66,10 @@ openapi: install
 
 ## bench: items touched by the year-end recalibration vs a full scan, 100k clients on moto
 ## (a quick look: make bench BENCH_ARGS="--clients 2000")
+## bench: cold starts against a bare import boto3, then the recalibration benchmark (100k clients by
+## default: ~25 min; BENCH_ARGS="--clients 2000" for a quick look). Figures are ratios in one run.
 bench: install
+	-$(BIN)/python -m tests.bench.cold_start
 	$(BIN)/python -m tests.bench.recalibration $(BENCH_ARGS)
 
 clean:
