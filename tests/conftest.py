@@ -1,27 +1,6 @@
-"""Settings every suite shares: no real AWS, ever, and quiet Powertools.
+"""Settings every suite shares (tests/environment.py), set before any test module imports the
+handlers."""
 
-Set before any test module imports the handlers, whose data models bind table names and
-region at import.
-"""
+from tests import environment
 
-import os
-
-from crm import topology
-
-os.environ.pop("AWS_ENDPOINT_URL", None)
-os.environ.pop("AWS_PROFILE", None)
-os.environ.update(
-    {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_REGION": "us-east-1",
-        # moto's in-process streams need the classic endpoint routing (TOOLCHAIN.md)
-        "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        "POWERTOOLS_METRICS_DISABLED": "true",
-        "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
-        **topology.local_environment(),
-    }
-)
+environment.apply()

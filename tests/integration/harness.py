@@ -8,9 +8,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import boto3
+
 from crm import topology
+from crm.local import provision
 from crm.local.buslog import BusLog
 from crm.local.front import Gateway, GatewayResponse
+from crm.local.invoke import Invoker
 from crm.local.jobs import trigger
 from crm.local.pump import StreamPump
 from crm.local.tokens import TokenIssuer
@@ -89,3 +93,39 @@ def new_client(client_id: str = "C001", **overrides: Any) -> dict[str, Any]:
     }
     body.update(overrides)
     return body
+
+
+SERVICES = ("dynamodb", "dynamodbstreams", "sqs", "events", "s3")
+
+
+def provisioned_clients() -> dict[str, Any]:
+    """Clients of every AWS service the system uses, with the topology's tables and buckets made
+    (call inside `mock_aws`)."""
+    clients = {name: boto3.client(name) for name in SERVICES}
+    provision.create_tables(clients["dynamodb"])
+    provision.create_buckets(clients["s3"])
+    return clients
+
+
+def build_harness(aws: dict[str, Any]) -> Harness:
+    """The gateway, a pump per stream source, the failure queues and the bus log, on `aws`."""
+    issuer = TokenIssuer(secret=b"integration-tests-secret-32bytes", issuer="https://crm.test")
+    invoker = Invoker()
+    queues = provision.create_queues(aws["sqs"])
+    pumps = {
+        f"{fn.name}:{source.table.name}": StreamPump(
+            fn,
+            source,
+            streams=aws["dynamodbstreams"],
+            sqs=aws["sqs"],
+            stream_arn=stream_arn(aws["dynamodb"], source.table),
+            failure_queue_url=queues[fn.name],
+            invoker=invoker,
+        )
+        for fn in topology.FUNCTIONS
+        for source in fn.streams
+    }
+    bus_log = BusLog(aws["sqs"], provision.create_bus(aws["events"], aws["sqs"]))
+    return Harness(
+        gateway=Gateway(invoker, issuer), issuer=issuer, pumps=pumps, clients=aws, queues=queues, bus_log=bus_log
+    )

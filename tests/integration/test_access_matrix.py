@@ -32,7 +32,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-import boto3
 import pytest
 from moto import mock_aws
 
@@ -40,13 +39,9 @@ from crm import rules, topology
 from crm.api.openapi import COMMITTED
 from crm.domain.access import READ_METHODS, Role, Scope
 from crm.domain.client import id_number_problem, mask_id_number, mask_phone
-from crm.local import provision
-from crm.local.buslog import BusLog
-from crm.local.front import Gateway, GatewayResponse
-from crm.local.invoke import Invoker
-from crm.local.pump import StreamPump
+from crm.local.front import GatewayResponse
 from crm.local.tokens import TokenIssuer
-from tests.integration.harness import Harness, stream_arn
+from tests.integration.harness import Harness, build_harness, provisioned_clients
 
 Caller = tuple[str, str, str | None]
 
@@ -225,29 +220,7 @@ def secrets_of(client: dict[str, Any], *records: str) -> tuple[str, ...]:
 @pytest.fixture(scope="module")
 def world() -> Iterator[World]:
     with mock_aws():
-        aws = {name: boto3.client(name) for name in ("dynamodb", "dynamodbstreams", "sqs", "events", "s3")}
-        provision.create_tables(aws["dynamodb"])
-        provision.create_buckets(aws["s3"])
-        issuer = TokenIssuer(secret=b"integration-tests-secret-32bytes", issuer="https://crm.test")
-        invoker = Invoker()
-        queues = provision.create_queues(aws["sqs"])
-        pumps = {
-            f"{fn.name}:{source.table.name}": StreamPump(
-                fn,
-                source,
-                streams=aws["dynamodbstreams"],
-                sqs=aws["sqs"],
-                stream_arn=stream_arn(aws["dynamodb"], source.table),
-                failure_queue_url=queues[fn.name],
-                invoker=invoker,
-            )
-            for fn in topology.FUNCTIONS
-            for source in fn.streams
-        }
-        bus_log = BusLog(aws["sqs"], provision.create_bus(aws["events"], aws["sqs"]))
-        harness = Harness(
-            gateway=Gateway(invoker, issuer), issuer=issuer, pumps=pumps, clients=aws, queues=queues, bus_log=bus_log
-        )
+        harness = build_harness(provisioned_clients())
         w = World(harness)
         opened = "2026-02-01T10:00:00+08:00"
         w.ok("POST", "/clients", C001, as_=SUP_B1, at=opened)
