@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from crm import topology
 from tests.integration.harness import Harness
 
 HQ = ("hq", "hq-1", None)
@@ -176,3 +177,30 @@ def test_breaches_are_visible_to_the_supervisor_and_hq_not_to_managers(harness: 
     assert len(harness.call("GET", "/sla/breaches", as_=HQ, query="branch_id=B1").json()["items"]) == 1
     assert harness.call("GET", "/sla/breaches", as_=("manager", "mgr-1", "B1")).status == 403
     assert harness.call("GET", "/sla/breaches", as_=("supervisor", "s", "B2")).json()["items"] == []
+
+
+@pytest.mark.usefixtures("client")
+def test_only_open_clocks_are_in_the_sweeps_index(harness: Harness) -> None:
+    answered = email(harness, "2026-05-06T10:00:00+08:00")
+    email(harness, "2026-05-06T11:00:00+08:00")
+    complaint(harness, "2026-05-06T10:00:00+08:00")
+    assert (
+        harness.call("POST", f"/contacts/{answered}/reply", {"answer": "ok"}, at="2026-05-06T12:00:00+08:00").status
+        == 200
+    )
+
+    def indexed() -> int:
+        dynamodb = harness.clients["dynamodb"]
+        return int(
+            dynamodb.query(
+                TableName=topology.SERVICE.local_name,
+                IndexName="open_clocks",
+                KeyConditionExpression="open_clock = :open",
+                ExpressionAttributeValues={":open": {"S": "OPEN"}},
+                Select="COUNT",
+            )["Count"]
+        )
+
+    assert indexed() == 3  # one e-mail and the complaint's two clocks: the answered one left it
+    items = harness.clients["dynamodb"].scan(TableName=topology.SERVICE.local_name, Select="COUNT")["Count"]
+    assert items == 9  # 3 records, 4 clocks, the counter and a history entry: the index holds a third
