@@ -11,7 +11,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from crm.api.app import create_app, documented, grant, request_id, request_time
 from crm.api.contacts import ContactOut, ContactPage, ContactReply, NewContact
 from crm.domain.contacts import ContactStatus
-from crm.observability import observed
+from crm.observability import metrics, observed
 from crm.services import contacts as service
 
 app = create_app()
@@ -76,7 +76,10 @@ def get_contact(contact_id: ContactId) -> ContactOut:
     responses=documented(200, ContactOut, "The answered contact", 400, 404, 409),
 )
 def reply(contact_id: ContactId, body: ContactReply) -> ContactOut:
-    return ContactOut.of(service.reply(grant(app), contact_id, body.answer, now=request_time(app)))
+    contact = service.reply(grant(app), contact_id, body.answer, now=request_time(app))
+    if contact.replied_same_day:  # 第36条: same day in principle; counted for the branch's assessment
+        metrics.add_metric(name="SameDayReplies", unit="Count", value=1)
+    return ContactOut.of(contact)
 
 
 @observed(correlation_paths.API_GATEWAY_REST)
