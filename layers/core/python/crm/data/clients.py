@@ -513,34 +513,38 @@ def vip_history(client_id: str) -> list[VipChange]:
     ]
 
 
-def reassign_manager(client: Client, assignment: ManagerAssignment) -> None:
-    """Change the one manager of a client and keep who, when and why (第50条 2)."""
+def change_with_history(client: Client, actions: list[Action], entry: ClientsItem) -> None:
+    """Change the client's record (under the version it was read at) and append the history entry
+    that explains it, atomically; 409 when the client changed meanwhile."""
     try:
         with TransactWrite(connection=connection()) as transaction:
-            transaction.update(
-                profile_item(client),
-                actions=[
-                    ProfileItem.manager_id.set(assignment.manager_id),
-                    *stamp_actions(ProfileItem, Stamp(by=assignment.by, reason=assignment.reason)),
-                ],
-            )
-            transaction.save(
-                _ManagerHistoryItem(
-                    pk=client_pk(client.client_id),
-                    sk=f"MANAGER#{iso(assignment.at)}",
-                    client_id=client.client_id,
-                    manager_id=assignment.manager_id,
-                    previous_manager_id=assignment.previous_manager_id,
-                    by=assignment.by,
-                    reason=assignment.reason,
-                    at=iso(assignment.at),
-                ),
-                condition=ClientsItem.sk.does_not_exist(),
-            )
+            transaction.update(profile_item(client), actions=actions)
+            transaction.save(entry, condition=ClientsItem.sk.does_not_exist())
     except TransactWriteError as exc:
         if lost_to_a_condition(exc):
             raise Conflict("the client changed meanwhile; reload and try again") from None
         raise
+
+
+def reassign_manager(client: Client, assignment: ManagerAssignment) -> None:
+    """Change the one manager of a client and keep who, when and why (第50条 2)."""
+    change_with_history(
+        client,
+        [
+            ProfileItem.manager_id.set(assignment.manager_id),
+            *stamp_actions(ProfileItem, Stamp(by=assignment.by, reason=assignment.reason)),
+        ],
+        _ManagerHistoryItem(
+            pk=client_pk(client.client_id),
+            sk=f"MANAGER#{iso(assignment.at)}",
+            client_id=client.client_id,
+            manager_id=assignment.manager_id,
+            previous_manager_id=assignment.previous_manager_id,
+            by=assignment.by,
+            reason=assignment.reason,
+            at=iso(assignment.at),
+        ),
+    )
 
 
 def manager_history(client_id: str) -> list[ManagerAssignment]:
@@ -559,40 +563,30 @@ def manager_history(client_id: str) -> list[ManagerAssignment]:
 
 def record_questionnaire(client: Client, record: QuestionnaireRecord) -> None:
     """Keep the submission and make it decide the client's risk level (the newest decides)."""
-    try:
-        with TransactWrite(connection=connection()) as transaction:
-            transaction.update(
-                profile_item(client),
-                actions=[
-                    ProfileItem.risk_level.set(record.risk_level.value),
-                    ProfileItem.risk_score.set(record.score),
-                    ProfileItem.risk_assessed_at.set(iso(record.submitted_at)),
-                    *stamp_actions(
-                        ProfileItem,
-                        Stamp(by=record.submitted_by, reason="risk questionnaire", evidence_ref=record.paper_ref),
-                    ),
-                ],
-            )
-            transaction.save(
-                _QuestionnaireItem(
-                    pk=client_pk(client.client_id),
-                    sk=f"QUESTIONNAIRE#{iso(record.submitted_at)}#{record.questionnaire_id}",
-                    client_id=client.client_id,
-                    questionnaire_id=record.questionnaire_id,
-                    score=record.score,
-                    risk_level=record.risk_level.value,
-                    answers=record.answers,
-                    rules_version=record.rules_version,
-                    submitted_at=iso(record.submitted_at),
-                    submitted_by=record.submitted_by,
-                    paper_ref=record.paper_ref,
-                ),
-                condition=ClientsItem.sk.does_not_exist(),
-            )
-    except TransactWriteError as exc:
-        if lost_to_a_condition(exc):
-            raise Conflict("the client changed meanwhile; submit again") from None
-        raise
+    change_with_history(
+        client,
+        [
+            ProfileItem.risk_level.set(record.risk_level.value),
+            ProfileItem.risk_score.set(record.score),
+            ProfileItem.risk_assessed_at.set(iso(record.submitted_at)),
+            *stamp_actions(
+                ProfileItem, Stamp(by=record.submitted_by, reason="risk questionnaire", evidence_ref=record.paper_ref)
+            ),
+        ],
+        _QuestionnaireItem(
+            pk=client_pk(client.client_id),
+            sk=f"QUESTIONNAIRE#{iso(record.submitted_at)}#{record.questionnaire_id}",
+            client_id=client.client_id,
+            questionnaire_id=record.questionnaire_id,
+            score=record.score,
+            risk_level=record.risk_level.value,
+            answers=record.answers,
+            rules_version=record.rules_version,
+            submitted_at=iso(record.submitted_at),
+            submitted_by=record.submitted_by,
+            paper_ref=record.paper_ref,
+        ),
+    )
 
 
 def questionnaires(client_id: str) -> list[QuestionnaireRecord]:
@@ -614,38 +608,27 @@ def questionnaires(client_id: str) -> list[QuestionnaireRecord]:
 
 def change_contact_details(client: Client, change: ContactDetailsChange) -> None:
     """New phone/e-mail on the record and the change, with its evidence, in its history (第35–36条)."""
-    try:
-        with TransactWrite(connection=connection()) as transaction:
-            transaction.update(
-                profile_item(client),
-                actions=[
-                    ProfileItem.phone.set(change.phone_after),
-                    set_or_remove(ProfileItem.email, change.email_after),
-                    *stamp_actions(
-                        ProfileItem, Stamp(by=change.by, reason=change.reason, evidence_ref=change.evidence_ref)
-                    ),
-                ],
-            )
-            transaction.save(
-                _ContactChangeItem(
-                    pk=client_pk(client.client_id),
-                    sk=f"CONTACT_CHANGE#{iso(change.at)}",
-                    client_id=client.client_id,
-                    phone_before=change.phone_before,
-                    phone_after=change.phone_after,
-                    email_before=change.email_before,
-                    email_after=change.email_after,
-                    evidence_ref=change.evidence_ref,
-                    reason=change.reason,
-                    by=change.by,
-                    at=iso(change.at),
-                ),
-                condition=ClientsItem.sk.does_not_exist(),
-            )
-    except TransactWriteError as exc:
-        if lost_to_a_condition(exc):
-            raise Conflict("the client changed meanwhile; reload and try again") from None
-        raise
+    change_with_history(
+        client,
+        [
+            ProfileItem.phone.set(change.phone_after),
+            set_or_remove(ProfileItem.email, change.email_after),
+            *stamp_actions(ProfileItem, Stamp(by=change.by, reason=change.reason, evidence_ref=change.evidence_ref)),
+        ],
+        _ContactChangeItem(
+            pk=client_pk(client.client_id),
+            sk=f"CONTACT_CHANGE#{iso(change.at)}",
+            client_id=client.client_id,
+            phone_before=change.phone_before,
+            phone_after=change.phone_after,
+            email_before=change.email_before,
+            email_after=change.email_after,
+            evidence_ref=change.evidence_ref,
+            reason=change.reason,
+            by=change.by,
+            at=iso(change.at),
+        ),
+    )
 
 
 def contact_details_history(client_id: str) -> list[ContactDetailsChange]:

@@ -7,16 +7,13 @@ from collections.abc import Iterator
 from typing import Any
 
 from pynamodb.attributes import JSONAttribute, UnicodeAttribute
-from pynamodb.exceptions import TransactWriteError
-from pynamodb.transactions import TransactWrite
 
-from crm.data.base import connection, lost_to_a_condition, set_or_remove, stamp_actions
-from crm.data.clients import ClientsItem, ProfileItem, client_from_item, client_pk, profile_item
+from crm.data.base import set_or_remove, stamp_actions
+from crm.data.clients import ClientsItem, ProfileItem, change_with_history, client_from_item, client_pk
 from crm.domain.audit import Stamp
 from crm.domain.client import Client
 from crm.domain.profile import DecisionStyle, Profile, ProfileChange, TradingHabit, ValueSegment
 from crm.domain.time import iso, parse_iso
-from crm.errors import Conflict
 
 
 class _ProfileChangeItem(ClientsItem):
@@ -48,35 +45,26 @@ def _profile(values: dict[str, Any]) -> Profile:
 def change(client: Client, entry: ProfileChange, *, vip_target: bool) -> None:
     """The new profile on the client's record and the change in its history, atomically."""
     values = _as_dict(entry.after)
-    try:
-        with TransactWrite(connection=connection()) as transaction:
-            transaction.update(
-                profile_item(client),
-                actions=[
-                    set_or_remove(ProfileItem.trading_habit, values["trading_habit"]),
-                    set_or_remove(ProfileItem.value_segment, values["value_segment"]),
-                    set_or_remove(ProfileItem.decision_style, values["decision_style"]),
-                    set_or_remove(ProfileItem.profile_note, values["note"]),
-                    set_or_remove(ProfileItem.vip_target_branch, client.branch_id if vip_target else None),
-                    *stamp_actions(ProfileItem, Stamp(by=entry.by, reason="profile updated")),
-                ],
-            )
-            transaction.save(
-                _ProfileChangeItem(
-                    pk=client_pk(client.client_id),
-                    sk=f"PROFILE_CHANGE#{iso(entry.at)}",
-                    client_id=client.client_id,
-                    before=_as_dict(entry.before),
-                    after=values,
-                    by=entry.by,
-                    at=iso(entry.at),
-                ),
-                condition=ClientsItem.sk.does_not_exist(),
-            )
-    except TransactWriteError as exc:
-        if lost_to_a_condition(exc):
-            raise Conflict("the client changed meanwhile; reload and try again") from None
-        raise
+    change_with_history(
+        client,
+        [
+            set_or_remove(ProfileItem.trading_habit, values["trading_habit"]),
+            set_or_remove(ProfileItem.value_segment, values["value_segment"]),
+            set_or_remove(ProfileItem.decision_style, values["decision_style"]),
+            set_or_remove(ProfileItem.profile_note, values["note"]),
+            set_or_remove(ProfileItem.vip_target_branch, client.branch_id if vip_target else None),
+            *stamp_actions(ProfileItem, Stamp(by=entry.by, reason="profile updated")),
+        ],
+        _ProfileChangeItem(
+            pk=client_pk(client.client_id),
+            sk=f"PROFILE_CHANGE#{iso(entry.at)}",
+            client_id=client.client_id,
+            before=_as_dict(entry.before),
+            after=values,
+            by=entry.by,
+            at=iso(entry.at),
+        ),
+    )
 
 
 def history(client_id: str) -> list[ProfileChange]:
