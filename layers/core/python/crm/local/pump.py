@@ -120,9 +120,12 @@ class StreamPump:
     def start(self) -> None:
         self._thread.start()
 
-    def stop(self) -> None:
+    def request_stop(self) -> None:
+        """Stop after the batch in hand (what is not checkpointed would be redelivered)."""
         self._stop.set()
-        self._thread.join(timeout=5)
+
+    def join(self, timeout: float) -> None:
+        self._thread.join(timeout=timeout)
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -165,6 +168,8 @@ class StreamPump:
         busy = False
         description = self._streams.describe_stream(StreamArn=self._stream_arn)["StreamDescription"]
         for shard in description["Shards"]:
+            if self._stop.is_set():
+                break
             shard_id = shard["ShardId"]
             if shard_id not in self._positions:
                 self._positions[shard_id] = None
@@ -195,7 +200,7 @@ class StreamPump:
     def _deliver(self, shard_id: str, records: list[dict[str, Any]]) -> None:
         """Process one batch to the end: success, retries, bisection, on-failure queue."""
         pending: list[tuple[list[dict[str, Any]], int]] = [(records, 0)]
-        while pending:
+        while pending and not self._stop.is_set():
             batch, attempts = pending.pop(0)
             failed_from = self._invoke(batch)
             if failed_from is None:

@@ -156,8 +156,10 @@ class LocalSystem:
         if self._front is not None:
             self._front.shutdown()
             self._front.server_close()
+        for pump in self.pumps:  # all at once: each finishes the batch in hand
+            pump.request_stop()
         for pump in self.pumps:
-            pump.stop()
+            pump.join(timeout=10)
         self.save_state()
         if self._moto is not None:
             self._moto.stop()
