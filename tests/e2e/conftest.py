@@ -137,7 +137,7 @@ def stop(system: LocalSystem) -> str:
     """Ctrl-C, as a user stops it; returns everything it printed, having checked that no ID or
     phone number appears in it unmasked (PIPL: never in logs)."""
     system.process.send_signal(signal.SIGINT)
-    system.process.wait(timeout=60)
+    system.process.wait(timeout=90)
     output = system.log.read_text(encoding="utf-8")
     system.log.unlink()
     leaked = sorted(set(PII.findall(output)))

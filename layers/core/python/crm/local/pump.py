@@ -26,7 +26,9 @@ from crm.local.invoke import ACCOUNT, REGION, Invoker
 from crm.observability import logger
 from crm.topology import Function, StreamSource
 
-POLL_INTERVAL_S = 0.2
+POLL_INTERVAL_S = 0.1  # right after activity; an idle pump backs off to IDLE_POLL_S
+IDLE_POLL_S = 1.0
+SHARDS_TTL_S = 5.0  # how long the list of a stream's shards is reused
 RETRY_BACKOFF_S = 0.05
 
 
@@ -113,6 +115,8 @@ class StreamPump:
         # transaction, which would leave a long-lived iterator reading an orphaned shard.
         self._positions: dict[str, str | None] = {}
         self._stop = threading.Event()
+        self._shard_list: list[dict[str, Any]] = []
+        self._shards_read_at = float("-inf")
         self._thread = threading.Thread(target=self._run, name=f"pump-{self.name}", daemon=True)
         self.stats = PumpStats()
         self.idle = threading.Event()
@@ -128,6 +132,7 @@ class StreamPump:
         self._thread.join(timeout=timeout)
 
     def _run(self) -> None:
+        pause = POLL_INTERVAL_S
         while not self._stop.is_set():
             try:
                 busy = self.poll_once()
@@ -135,11 +140,20 @@ class StreamPump:
                 logger.exception("stream pump poll failed", function=self.function.name)
                 self.stats.errors.append(repr(exc))
                 busy = False
-            if not busy:
-                self.idle.set()
-                self._stop.wait(POLL_INTERVAL_S)
-            else:
+            if busy:
                 self.idle.clear()
+                pause = POLL_INTERVAL_S
+            else:
+                self.idle.set()
+                self._stop.wait(pause)
+                pause = min(pause * 2, IDLE_POLL_S)  # quiet streams cost moto little
+
+    def _shards(self) -> list[dict[str, Any]]:
+        now = time.monotonic()
+        if now - self._shards_read_at > SHARDS_TTL_S:
+            self._shard_list = self._streams.describe_stream(StreamArn=self._stream_arn)["StreamDescription"]["Shards"]
+            self._shards_read_at = now
+        return self._shard_list
 
     def rewind(self) -> None:
         """Read every shard again from its start: every record is delivered again."""
@@ -157,7 +171,7 @@ class StreamPump:
 
     def _skip_to_end(self, shard_id: str) -> None:
         """Start after what the shard already holds (a restored state was processed before)."""
-        while True:
+        while not self._stop.is_set():
             records = self._streams.get_records(ShardIterator=self._iterator(shard_id), Limit=1000)["Records"]
             if not records:
                 return
@@ -166,8 +180,7 @@ class StreamPump:
     def poll_once(self) -> bool:
         """Read every shard once; True when any records arrived."""
         busy = False
-        description = self._streams.describe_stream(StreamArn=self._stream_arn)["StreamDescription"]
-        for shard in description["Shards"]:
+        for shard in self._shards():
             if self._stop.is_set():
                 break
             shard_id = shard["ShardId"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -158,8 +159,9 @@ class LocalSystem:
             self._front.server_close()
         for pump in self.pumps:  # all at once: each finishes the batch in hand
             pump.request_stop()
+        deadline = time.monotonic() + 15
         for pump in self.pumps:
-            pump.join(timeout=10)
+            pump.join(timeout=max(0.1, deadline - time.monotonic()))
         self.save_state()
         if self._moto is not None:
             self._moto.stop()
