@@ -18,7 +18,7 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 
-from crm.domain.client import redact
+from crm.domain.pii import redact
 
 SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "brokerage-crm")
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from crm import rules
 from crm.domain.access import Role
 from crm.domain.audit import AuditEntry
-from crm.domain.client import mask_pii
+from crm.domain.pii import mask_pii
 
 
 class AuditEntryOut(BaseModel):

@@ -18,10 +18,9 @@ from crm.domain.client import (
     MetricsRecord,
     VipChange,
     id_number_problem,
-    mask_id_number,
-    mask_phone,
     phone_problem,
 )
+from crm.domain.pii import mask_id_number, mask_phone
 from crm.domain.suitability import assessment_expiry
 
 Identifier = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]

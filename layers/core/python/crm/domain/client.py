@@ -2,7 +2,7 @@
 
 Every client has exactly one client manager (第50条 2); re-assignment is traced. ID numbers
 and phone numbers are sensitive personal information (PIPL art. 28): they are validated here
-and masked on display for roles that do not need them.
+and masked on display (`crm.domain.pii`) for roles that do not need them.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
 
 from crm.domain.classification import ClassCause, YearMetrics
 from crm.domain.profile import Profile
@@ -39,32 +38,6 @@ def id_number_problem(id_number: str) -> str | None:
 
 def phone_problem(phone: str) -> str | None:
     return None if _MOBILE_PATTERN.fullmatch(phone) else "must be an 11-digit mainland mobile number"
-
-
-def mask_id_number(id_number: str) -> str:
-    """110101199003074514 → 110101********4514 (region code and last four stay)."""
-    return id_number[:6] + "*" * (len(id_number) - 10) + id_number[-4:] if len(id_number) > 10 else "****"
-
-
-def mask_phone(phone: str) -> str:
-    """13800138000 → 138****8000."""
-    return phone[:3] + "*" * (len(phone) - 7) + phone[-4:] if len(phone) > 7 else "****"
-
-
-_PII_IN_TEXT = re.compile(r"(?<![0-9])(?:[0-9]{17}[0-9Xx]|1[3-9][0-9]{9})(?![0-9])")
-
-
-def redact(text: str) -> str:
-    """Free text with every ID number and mobile number in it masked (for logs)."""
-    return _PII_IN_TEXT.sub(lambda m: mask_id_number(m[0]) if len(m[0]) == 18 else mask_phone(m[0]), text)
-
-
-PII_MASKS = {"id_number": mask_id_number, "phone": mask_phone, "phone_before": mask_phone, "phone_after": mask_phone}
-
-
-def mask_pii(values: dict[str, Any]) -> dict[str, Any]:
-    """The same fields with ID and phone numbers masked, for roles that do not need them."""
-    return {k: PII_MASKS[k](v) if k in PII_MASKS and isinstance(v, str) else v for k, v in values.items()}
 
 
 @dataclass(frozen=True)

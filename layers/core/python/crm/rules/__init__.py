@@ -3,7 +3,8 @@
 Every DEFAULT of DOMAIN.md lives in a TOML file beside this module, so a brokerage changes a
 threshold or a score by editing data, not code. Each table carries a `version` that is stored
 with every decision made from it. Tables are validated when loaded; a broken table stops the
-function at its first use instead of producing wrong decisions.
+function at its first use instead of producing wrong decisions. Each loader imports its own rule
+model, so a function pays at cold start only for the rules it uses.
 """
 
 from __future__ import annotations
@@ -12,16 +13,17 @@ import tomllib
 from decimal import Decimal
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from crm.domain.access import AccessPolicy
-from crm.domain.classification import ClassificationRules
-from crm.domain.complaints import ComplaintRules
-from crm.domain.profile import ProfileRules
-from crm.domain.questionnaire import QuestionnaireRules
-from crm.domain.sla import SlaRules
-from crm.domain.suitability import SuitabilityRules
-from crm.domain.vip import VipRules
+if TYPE_CHECKING:
+    from crm.domain.access import AccessPolicy
+    from crm.domain.classification import ClassificationRules
+    from crm.domain.complaints import ComplaintRules
+    from crm.domain.profile import ProfileRules
+    from crm.domain.questionnaire import QuestionnaireRules
+    from crm.domain.sla import SlaRules
+    from crm.domain.suitability import SuitabilityRules
+    from crm.domain.vip import VipRules
 
 
 def load_table(name: str) -> dict[str, Any]:
@@ -32,39 +34,55 @@ def load_table(name: str) -> dict[str, Any]:
 
 @cache
 def classification() -> ClassificationRules:
+    from crm.domain.classification import ClassificationRules
+
     return ClassificationRules.from_table(load_table("classification"))
 
 
 @cache
 def questionnaire() -> QuestionnaireRules:
+    from crm.domain.questionnaire import QuestionnaireRules
+
     return QuestionnaireRules.from_table(load_table("questionnaire"))
 
 
 @cache
 def vip() -> VipRules:
+    from crm.domain.vip import VipRules
+
     return VipRules.from_table(load_table("vip"), classification())
 
 
 @cache
 def access() -> AccessPolicy:
+    from crm.domain.access import AccessPolicy
+
     return AccessPolicy.from_table(load_table("access"))
 
 
 @cache
 def sla() -> SlaRules:
+    from crm.domain.sla import SlaRules
+
     return SlaRules.from_table(load_table("sla"))
 
 
 @cache
 def complaints() -> ComplaintRules:
+    from crm.domain.complaints import ComplaintRules
+
     return ComplaintRules.from_table(load_table("complaints"))
 
 
 @cache
 def suitability() -> SuitabilityRules:
+    from crm.domain.suitability import SuitabilityRules
+
     return SuitabilityRules.from_table(load_table("suitability"))
 
 
 @cache
 def profile() -> ProfileRules:
+    from crm.domain.profile import ProfileRules
+
     return ProfileRules.from_table(load_table("profile"))
