@@ -9,17 +9,16 @@ same year changes nothing; after a crash half-way it finishes what is left.
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import datetime
 from typing import Any
 
-from crm.domain.time import beijing
+from crm.domain.time import parse_iso
 from crm.observability import logger, metrics, observed
 from crm.services.reclassification import recalibrate_turnover_threshold
 
 
 @observed()
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    now = beijing(datetime.fromisoformat(event["time"].replace("Z", "+00:00")))
+    now = parse_iso(event["time"])
     report = recalibrate_turnover_threshold(now)
     metrics.add_metric(name="ClientsRecalibrated", unit="Count", value=report.moved)
     summary = {key: value if isinstance(value, int | str) else str(value) for key, value in asdict(report).items()}

@@ -3,17 +3,16 @@ open deadlines are checked on a clock. The business time is the scheduled event'
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
-from crm.domain.time import beijing
+from crm.domain.time import parse_iso
 from crm.observability import logger, metrics, observed
 from crm.services.sla import sweep
 
 
 @observed()
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    now = beijing(datetime.fromisoformat(event["time"].replace("Z", "+00:00")))
+    now = parse_iso(event["time"])
     report = sweep(now)
     metrics.add_metric(name="SlaEscalations", unit="Count", value=report.escalated)
     logger.info("sla sweep", at=now.isoformat(), examined=report.examined, escalated=report.escalated)
