@@ -77,6 +77,23 @@ def test_year_end_recalibration_moves_only_the_clients_between_old_and_new_t(fre
     assert json.loads(again.stdout)["result"]["status"] == "already_done"
 
 
+def test_the_rule_tables_in_force_are_applied_once_and_move_no_one(fresh: LocalSystem) -> None:
+    local = fresh
+    register(local, "RT")
+    put(local, "RT", 2026, 2_000_000, 100_000, 400_000)
+    assert local.wait_for(lambda: class_of(local, "RT") == "A") is True
+    histories = local.request("GET", "/clients/RT/class-history", as_=SUPERVISOR).body
+
+    run = crm("trigger", "rules-reclassification", "--at", "2027-03-01T02:00:00+08:00", "--port", str(local.port))
+    result = json.loads(run.stdout)["result"]
+    assert (result["status"], result["updated"]) == ("done", 0)
+    assert result["examined"] >= 1
+    assert local.request("GET", "/clients/RT/class-history", as_=SUPERVISOR).body == histories
+
+    again = crm("trigger", "rules-reclassification", "--at", "2027-03-01T02:30:00+08:00", "--port", str(local.port))
+    assert json.loads(again.stdout)["result"]["status"] == "up_to_date"
+
+
 def test_suitability_both_rule_sets_the_gate_and_histories(local: LocalSystem) -> None:
     register(local, "SU1")
     medium = {str(n): "A" for n in range(1, 13)} | {"9": ["A"]}

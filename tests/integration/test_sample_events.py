@@ -51,7 +51,8 @@ def load(relative: str) -> dict[str, Any]:
 def invoke(function_name: str, event: dict[str, Any]) -> Any:
     function = topology.function(function_name)
     handler = importlib.import_module(function.module).lambda_handler
-    return handler(event, LambdaContext(function_name=function.name, memory_limit_in_mb=512, timeout_s=15))
+    context = LambdaContext(function.name, memory_limit_in_mb=function.memory_mb, timeout_s=function.timeout_s)
+    return handler(event, context)
 
 
 def test_every_function_has_a_sample_and_every_sample_a_function() -> None:
@@ -95,3 +96,7 @@ def test_api_stream_and_schedule_samples_replay_on_moto(aws: dict[str, Any]) -> 
     # the 2025 figures of the stream sample (turnover 3.5) are the only year on record: T = 3.5
     recalibrated = invoke("recalibration", load("schedules/recalibration/year_end.json"))
     assert (recalibrated["year"], recalibrated["new"], recalibrated["status"]) == (2027, "3.5000", "done")
+
+    # the rule tables in force decided every class so far: the walk rewrites no one
+    rules_run = invoke("rules_reclassification", load("schedules/rules_reclassification/every_30_minutes.json"))
+    assert (rules_run["status"], rules_run["examined"], rules_run["updated"]) == ("done", 1, 0)

@@ -11,8 +11,14 @@ import pytest
 from crm import rules
 from crm.domain.classification import ClassCause, Threshold, YearMetrics
 from crm.domain.client import ClassBasis, Client
-from crm.domain.reclassification import Reclassification, reclassify
+from crm.domain.reclassification import (
+    Reclassification,
+    decided_under_other_tables,
+    reclassify,
+    rule_tables_version,
+)
 from crm.domain.time import BEIJING
+from crm.domain.vip import VipRules
 
 CLASSIFICATION = rules.classification()
 VIP = rules.vip()
@@ -166,3 +172,29 @@ def test_the_cause_is_recorded_on_both_changes(cause: ClassCause) -> None:
     assert result.vip_change is not None
     assert (result.class_change.cause, result.vip_change.cause) == (cause, cause)
     assert (result.vip_change.at, result.vip_change.change_id) == (AT, "chg-9")
+
+
+def test_a_new_vip_rule_alone_changes_vip_status_and_no_class() -> None:
+    client = client_in("B")
+    narrower = VipRules.from_table({**rules.load_table("vip"), "vip_classes": ["A+", "B+", "A"]}, CLASSIFICATION)
+    result = reclassify(
+        client, metrics_for("B"), INITIAL_T, CLASSIFICATION, narrower, cause=ClassCause.RULES, at=AT, change_id="r"
+    )
+    assert result is not None
+    assert (result.client_class, result.class_change, result.vip) == ("B", None, False)
+    assert result.vip_change is not None
+    assert (result.vip_change.previous_vip, result.vip_change.cause) == (True, ClassCause.RULES)
+
+
+def test_the_rule_tables_version_names_both_tables() -> None:
+    assert rule_tables_version(CLASSIFICATION, VIP) == f"classification-{CLASSIFICATION.version}+vip-{VIP.version}"
+
+
+def test_only_clients_decided_under_other_tables_are_due_a_rules_reclassification() -> None:
+    narrower = VipRules.from_table({**rules.load_table("vip"), "vip_classes": ["A+", "B+", "A"]}, CLASSIFICATION)
+    renamed = replace(CLASSIFICATION, version="2027.1")
+    assert not decided_under_other_tables(new_client(), renamed, narrower)  # no figures, no class
+    assert not decided_under_other_tables(client_in("B"), CLASSIFICATION, VIP)
+    assert decided_under_other_tables(client_in("B"), renamed, VIP)
+    assert decided_under_other_tables(client_in("B"), CLASSIFICATION, narrower)
+    assert not decided_under_other_tables(client_in("A"), CLASSIFICATION, narrower)

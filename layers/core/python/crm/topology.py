@@ -270,6 +270,17 @@ FUNCTIONS: tuple[Function, ...] = (
         timeout_s=900,
     ),
     Function(
+        name="rules_reclassification",
+        description="Schedule: reclassifies every client after the class bands or the VIP rule change",
+        reads=(CLIENTS, SETTINGS),
+        writes=(CLIENTS, SETTINGS),
+        # Usually one read: the tables in force were applied before. A walk over millions of
+        # clients spans several runs; half an hour apart, two runs never overlap.
+        schedule=Schedule(job="rules-reclassification", expression="rate(30 minutes)"),
+        memory_mb=1024,
+        timeout_s=900,
+    ),
+    Function(
         name="settings",
         description="The turnover threshold T in force and its history (hq)",
         reads=(SETTINGS,),

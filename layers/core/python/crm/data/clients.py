@@ -654,3 +654,14 @@ def turnover_between(low: Decimal, high: Decimal) -> Iterator[Client]:
     for shard in range(TURNOVER_SHARDS):
         for item in ProfileItem.by_turnover.query(str(shard), ProfileItem.turnover.between(low, high)):
             yield client_from_item(item)
+
+
+def client_records(after: str | None = None) -> Iterator[tuple[Client, str | None]]:
+    """Every client record, each with the position just after it (to resume a walk there).
+
+    Read through the `by_branch` index, which holds one item per client: a walk over everyone
+    never reads figures or histories.
+    """
+    items = ProfileItem.by_branch.scan(last_evaluated_key=decode_cursor(after))
+    for item in items:
+        yield client_from_item(item), encode_cursor(items.last_evaluated_key)

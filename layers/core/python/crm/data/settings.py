@@ -2,7 +2,9 @@
 
 Keys: pk = SETTING#<name>; sk = CURRENT for the value in force. The turnover threshold keeps a
 RECALIBRATION#<year> item per year-end recalibration (第6条), with the figures it came from and
-whether the clients it moves have all been reclassified (`status`: started → done).
+whether the clients it moves have all been reclassified (`status`: started → done). The rule
+tables keep a RULE_TABLES#<version> item per version applied to every client, with where the
+walk over the clients stopped.
 """
 
 from __future__ import annotations
@@ -11,19 +13,31 @@ from datetime import datetime
 from decimal import Decimal
 
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import TransactWriteError
+from pynamodb.exceptions import PutError, TransactWriteError
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from crm.data.base import DecimalAttribute, Stamped, connection, lost_to_a_condition, meta_for, stamp_actions, stamped
+from crm.data.base import (
+    DecimalAttribute,
+    Stamped,
+    connection,
+    lost_to_a_condition,
+    meta_for,
+    set_or_remove,
+    stamp_actions,
+    stamped,
+)
 from crm.domain.audit import Stamp
 from crm.domain.classification import Threshold
 from crm.domain.recalibration import Recalibration, YearTurnover
+from crm.domain.reclassification import RuleTablesApplication
 from crm.domain.time import iso, parse_iso
 from crm.topology import SETTINGS
 
 TURNOVER_THRESHOLD = "SETTING#turnover_threshold"
 SYSTEM_RECALIBRATION = "system:recalibration"
+RULE_TABLES = "SETTING#rule_tables"
+SYSTEM_RULES = "system:rules"
 CURRENT = "CURRENT"
 
 
@@ -49,6 +63,16 @@ class _RecalibrationItem(SettingsItem):
     at = UnicodeAttribute()
     status = UnicodeAttribute()  # started | done
     moved = NumberAttribute(null=True)
+    finished_at = UnicodeAttribute(null=True)
+
+
+class _RuleTablesItem(SettingsItem):
+    version = UnicodeAttribute()
+    started_at = UnicodeAttribute()
+    status = UnicodeAttribute()  # started | done
+    position = UnicodeAttribute(null=True)
+    examined = NumberAttribute()
+    updated = NumberAttribute()
     finished_at = UnicodeAttribute(null=True)
 
 
@@ -158,5 +182,69 @@ def finish_recalibration(year: int, moved: int, at: datetime) -> None:
             _RecalibrationItem.moved.set(moved),
             _RecalibrationItem.finished_at.set(iso(at)),
             *stamp_actions(_RecalibrationItem, Stamp(by=SYSTEM_RECALIBRATION, reason=f"{moved} clients moved")),
+        ]
+    )
+
+
+def _rule_tables_sk(version: str) -> str:
+    return f"RULE_TABLES#{version}"
+
+
+def rule_tables_application(version: str) -> RuleTablesApplication | None:
+    """How far the rule tables of `version` have been applied to the clients, if at all."""
+    try:
+        item = _RuleTablesItem.get(RULE_TABLES, _rule_tables_sk(version), consistent_read=True)
+    except _RuleTablesItem.DoesNotExist:
+        return None
+    return RuleTablesApplication(
+        version=item.version,
+        started_at=parse_iso(item.started_at),
+        status=item.status,
+        position=item.position,
+        examined=int(item.examined),
+        updated=int(item.updated),
+        finished_at=parse_iso(item.finished_at) if item.finished_at else None,
+    )
+
+
+def start_rule_tables_application(version: str, at: datetime) -> None:
+    """Record that the tables of `version` are being applied (once: a rerun finds it)."""
+    item = stamped(
+        _RuleTablesItem(
+            pk=RULE_TABLES,
+            sk=_rule_tables_sk(version),
+            version=version,
+            started_at=iso(at),
+            status="started",
+            examined=0,
+            updated=0,
+        ),
+        Stamp(by=SYSTEM_RULES, reason=f"rule tables {version} to be applied to every client"),
+    )
+    try:
+        item.save(condition=_RuleTablesItem.sk.does_not_exist())
+    except PutError as exc:
+        if exc.cause_response_code != "ConditionalCheckFailedException":
+            raise
+
+
+def save_rule_tables_progress(progress: RuleTablesApplication) -> None:
+    """Where the walk stopped and what it did, so that the next run goes on from there."""
+    finished_at = iso(progress.finished_at) if progress.finished_at is not None else None
+    _RuleTablesItem(pk=RULE_TABLES, sk=_rule_tables_sk(progress.version)).update(
+        actions=[
+            _RuleTablesItem.status.set(progress.status),
+            set_or_remove(_RuleTablesItem.position, progress.position),
+            _RuleTablesItem.examined.set(progress.examined),
+            _RuleTablesItem.updated.set(progress.updated),
+            set_or_remove(_RuleTablesItem.finished_at, finished_at),
+            *stamp_actions(
+                _RuleTablesItem,
+                Stamp(
+                    by=SYSTEM_RULES,
+                    reason=f"rule tables {progress.version}: {progress.examined} clients examined, "
+                    f"{progress.updated} updated" + ("" if finished_at else " so far"),
+                ),
+            ),
         ]
     )

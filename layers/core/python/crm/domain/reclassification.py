@@ -16,6 +16,22 @@ from crm.domain.client import ClassBasis, ClassChange, Client, VipChange
 from crm.domain.vip import VipRules
 
 
+def rule_tables_version(rules: ClassificationRules, vip_rules: VipRules) -> str:
+    """The versions of the two rule tables a class and VIP status are decided under: when it
+    changes, every client is due a reclassification with the cause `rules` (DOMAIN.md §1).
+    """
+    return f"classification-{rules.version}+vip-{vip_rules.version}"
+
+
+def decided_under_other_tables(client: Client, rules: ClassificationRules, vip_rules: VipRules) -> bool:
+    """Whether the tables in force may decide the client otherwise than its record says: its class
+    was computed under another band table, or the VIP rule in force disagrees with its status. A
+    client without figures has no class to decide (DOMAIN.md §1)."""
+    if client.class_basis is None:
+        return False
+    return client.class_basis.rules_version != rules.version or vip_rules.is_vip(client.client_class) != client.vip
+
+
 @dataclass(frozen=True)
 class Reclassification:
     client_class: str
@@ -38,10 +54,11 @@ def reclassify(
     at: datetime,
     change_id: str,
 ) -> Reclassification | None:
-    """The new state, or None when nothing about the client's class would change.
+    """The new state, or None when nothing about the client's class or VIP status would change.
 
     A client with no metrics has no class yet (DOMAIN.md §1). When only the basis moves (new
-    figures, same class) the basis is updated without a history entry.
+    figures, same class) the basis is updated without a history entry. A new VIP rule can change
+    the VIP status of a client whose class stays.
     """
     if metrics is None:
         return None
@@ -52,7 +69,8 @@ def reclassify(
         threshold_version=threshold.version,
         rules_version=rules.version,
     )
-    if new_class == client.client_class and basis == client.class_basis:
+    vip = vip_rules.is_vip(new_class)
+    if new_class == client.client_class and basis == client.class_basis and vip == client.vip:
         return None
     class_change = None
     if new_class != client.client_class:
@@ -65,7 +83,6 @@ def reclassify(
             basis=basis,
             change_id=change_id,
         )
-    vip = vip_rules.is_vip(new_class)
     vip_change = None
     if vip != client.vip:
         vip_change = VipChange(
@@ -86,3 +103,16 @@ def reclassify(
         turnover_decides=rules.turnover_matters(metrics.assets),
         vip_target=vip_rules.is_target(new_class, client.profile.value_segment),
     )
+
+
+@dataclass(frozen=True)
+class RuleTablesApplication:
+    """Bringing every client under new rule tables: one walk over all clients, resumable."""
+
+    version: str  # rule_tables_version() of the tables being applied
+    started_at: datetime
+    status: str  # started | done
+    position: str | None = None  # where an unfinished walk stopped; the next run goes on there
+    examined: int = 0  # clients looked at so far
+    updated: int = 0  # clients whose class, VIP status or basis was rewritten
+    finished_at: datetime | None = None

@@ -4,6 +4,8 @@
   company's yearly sums, then bring the client's class and VIP flag up to date.
 - `recalibrate_turnover_threshold`: the year-end job (第6条). Sets the new `T` from the sums of
   the previous three years, then reclassifies only the clients between the old and new `T`.
+- `apply_rule_tables`: the class bands or the VIP rule changed (a new table deployed): every
+  client is decided again under them (DOMAIN.md §1), in a walk that resumes where it stopped.
 
 Every decision is taken from stored state and written under the profile's version, so a
 redelivered record or a rerun job changes nothing, and a concurrent writer only makes us decide
@@ -12,7 +14,8 @@ again from fresh state.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 
@@ -23,10 +26,11 @@ from crm.data import settings as settings_data
 from crm.domain.classification import ClassCause, Threshold, YearMetrics
 from crm.domain.client import Client
 from crm.domain.recalibration import recalibrate, years_to_average
-from crm.domain.reclassification import reclassify
+from crm.domain.reclassification import decided_under_other_tables, reclassify, rule_tables_version
 from crm.domain.time import beijing
 
 MAX_ATTEMPTS = 5
+RESERVE_S = 30.0  # a walk over the clients stops this long before its invocation times out
 
 
 class ConcurrentChange(Exception):
@@ -109,17 +113,69 @@ def recalibrate_turnover_threshold(now: datetime) -> RecalibrationReport:
         low, high = change.candidate_range()
         for client in client_data.turnover_between(low, high):
             candidates += 1
-            if _recalibrate_client(client, change.new, at=change.at, change_id=f"recalibration-{year}"):
+            if _reclassify_from_basis(
+                client, change.new, cause=ClassCause.RECALIBRATION, at=change.at, change_id=f"recalibration-{year}"
+            ):
                 moved += 1
     settings_data.finish_recalibration(year, moved, now)
     return RecalibrationReport(year, change.previous.value, change.new.value, "done", candidates, moved)
 
 
-def _recalibrate_client(client: Client, threshold: Threshold, *, at: datetime, change_id: str) -> bool:
+def _reclassify_from_basis(
+    client: Client, threshold: Threshold, *, cause: ClassCause, at: datetime, change_id: str
+) -> bool:
     """Decide from the figures the client's class was last computed from (on its record: no
     further read); when the client changed meanwhile, decide again from fresh state."""
     basis = client.class_basis.metrics if client.class_basis else None
-    written = _decide_and_write(client, basis, threshold, cause=ClassCause.RECALIBRATION, at=at, change_id=change_id)
+    written = _decide_and_write(client, basis, threshold, cause=cause, at=at, change_id=change_id)
     if written is not None:
         return written
-    return reclassify_client(client.client_id, cause=ClassCause.RECALIBRATION, at=at, change_id=change_id)
+    return reclassify_client(client.client_id, cause=cause, at=at, change_id=change_id)
+
+
+@dataclass(frozen=True)
+class RuleTablesReport:
+    version: str
+    status: str  # up_to_date: applied before; in_progress: to be continued; done: this run finished
+    examined: int  # clients looked at by every run so far
+    updated: int  # clients rewritten by every run so far
+
+
+def apply_rule_tables(now: datetime, *, seconds_left: Callable[[], float]) -> RuleTablesReport:
+    """Bring every client under the class bands and VIP rule in force (DOMAIN.md §1: a rule-table
+    change is a cause of its own; 第4–6条, Part 4).
+
+    Once per version of the tables: later runs read one item. The walk reads each client's
+    record once and rewrites only those decided under other tables (class, VIP status or basis);
+    when the invocation runs short of time it records where it stopped, and the next run goes on
+    from there. Decisions are written under the client's version with replay-safe history keys,
+    so a crash between two checkpoints only repeats work that changes nothing.
+    """
+    classification, vip = rules.classification(), rules.vip()
+    version = rule_tables_version(classification, vip)
+    progress = settings_data.rule_tables_application(version)
+    if progress is None:
+        settings_data.start_rule_tables_application(version, now)
+        progress = settings_data.rule_tables_application(version)  # ours, or a concurrent run's
+        if progress is None:
+            raise RuntimeError(f"the application of rule tables {version} was not recorded")
+    if progress.status == "done":
+        return RuleTablesReport(version, "up_to_date", progress.examined, progress.updated)
+    threshold = current_threshold()
+    examined, updated, position = progress.examined, progress.updated, progress.position
+    for client, after in client_data.client_records(progress.position):
+        if seconds_left() < RESERVE_S:
+            settings_data.save_rule_tables_progress(
+                replace(progress, position=position, examined=examined, updated=updated)
+            )
+            return RuleTablesReport(version, "in_progress", examined, updated)
+        if decided_under_other_tables(client, classification, vip) and _reclassify_from_basis(
+            client, threshold, cause=ClassCause.RULES, at=progress.started_at, change_id=f"rules-{version}"
+        ):
+            updated += 1
+        examined += 1
+        position = after
+    settings_data.save_rule_tables_progress(
+        replace(progress, status="done", position=None, examined=examined, updated=updated, finished_at=now)
+    )
+    return RuleTablesReport(version, "done", examined, updated)
