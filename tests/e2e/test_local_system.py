@@ -150,8 +150,10 @@ def test_the_log_holds_what_was_sent_but_never_an_id_or_phone_number_in_clear(lo
 def test_state_directory_keeps_data_between_runs(state_dir: Path) -> None:
     first = start(free_port(), "--state", str(state_dir))
     register(first, "S1")
+    figures = {"assets": 2_000_000, "avg_assets": 100_000, "trade_volume": 400_000}
+    assert first.request("PUT", "/clients/S1/metrics/2026", figures, as_=SUPERVISOR).status == 200
     token = first.token(*SUPERVISOR)
-    assert "stopped" in stop(first)
+    assert "stopped" in stop(first)  # at once: the stream records of the metrics are still pending
 
     second = start(free_port(), "--state", str(state_dir))
     try:
@@ -159,6 +161,8 @@ def test_state_directory_keeps_data_between_runs(state_dir: Path) -> None:
         reply = second.request("GET", "/clients/S1", as_=SUPERVISOR)
         assert reply.status == 200
         assert reply.body["name"] == "赵六"
+        assert reply.body["client_class"] == "A"  # delivered before the state was kept
+        assert second.request("GET", "/clients/S1/class-history", as_=SUPERVISOR).body["items"][0]["cause"] == "metrics"
     finally:
         stop(second)
 

@@ -120,6 +120,8 @@ class StreamPump:
         self._thread = threading.Thread(target=self._run, name=f"pump-{self.name}", daemon=True)
         self.stats = PumpStats()
         self.idle = threading.Event()
+        # When the last poll that found nothing began: every record written before it is delivered.
+        self.quiet_from = float("-inf")
 
     def start(self) -> None:
         self._thread.start()
@@ -134,6 +136,7 @@ class StreamPump:
     def _run(self) -> None:
         pause = POLL_INTERVAL_S
         while not self._stop.is_set():
+            began = time.monotonic()
             try:
                 busy = self.poll_once()
             except Exception as exc:  # a broken poll must not kill the pump; log and go on
@@ -144,6 +147,7 @@ class StreamPump:
                 self.idle.clear()
                 pause = POLL_INTERVAL_S
             else:
+                self.quiet_from = began
                 self.idle.set()
                 self._stop.wait(pause)
                 pause = min(pause * 2, IDLE_POLL_S)  # quiet streams cost moto little

@@ -152,11 +152,28 @@ class LocalSystem:
             "streams": {pump.name: pump.stats.as_dict() for pump in self.pumps},
         }
 
+    def _drain(self, *, timeout_s: float) -> None:
+        """Let the pumps deliver what was written before now, and what that writes in turn, so
+        that the state kept on disk holds no record its stream handlers have not seen (a restart
+        reads the streams from their end)."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            mark, invocations = time.monotonic(), self._invocations()
+            while any(pump.quiet_from < mark for pump in self.pumps) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            if self._invocations() == invocations:
+                return
+
+    def _invocations(self) -> int:
+        return sum(pump.stats.invocations for pump in self.pumps)
+
     def stop(self) -> None:
         self._stop_snapshots.set()
         if self._front is not None:
             self._front.shutdown()
             self._front.server_close()
+        if self.state_dir is not None:
+            self._drain(timeout_s=10)
         for pump in self.pumps:  # all at once: each finishes the batch in hand
             pump.request_stop()
         deadline = time.monotonic() + 15
