@@ -37,9 +37,11 @@ from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType
 
 from crm import rules, topology
-from crm.data import aggregates
-from crm.data import clients as client_data
 from crm.data.base import shard_of
+from crm.data.clients import history as class_data
+from crm.data.clients import items as client_table
+from crm.data.clients import metrics as metrics_data
+from crm.data.clients import records as client_data
 from crm.domain.classification import ClassCause, YearMetrics, classify
 from crm.domain.client import ClassBasis, Client, MetricsRecord
 from crm.domain.recalibration import YearTurnover, recalibrate
@@ -277,10 +279,10 @@ def client_items(synthetic: SyntheticClient) -> Iterator[dict[str, Any]]:
     """The clients-table items of one client after the stream classified it (`create`, then
     `apply_reclassification`: version 2)."""
     client, result = synthetic.client, _classified(synthetic)
-    pk = _s(client_data.client_pk(client.client_id))
+    pk = _s(client_table.client_pk(client.client_id))
     profile = {
         "pk": pk,
-        "sk": _s(client_data.PROFILE),
+        "sk": _s(client_table.PROFILE),
         "client_id": _s(client.client_id),
         "name": _s(client.name),
         "id_number": _s(client.id_number),
@@ -295,7 +297,7 @@ def client_items(synthetic: SyntheticClient) -> Iterator[dict[str, Any]]:
         "class_basis": _basis(result.basis),
         "version": _n(2),
         # the stamp of the last change (crm.domain.audit): apply_reclassification's
-        "changed_by": _s(client_data.SYSTEM_RECLASSIFY),
+        "changed_by": _s(class_data.SYSTEM_RECLASSIFY),
         "change_reason": _s(f"reclassified ({result.class_change.cause if result.class_change else 'basis'})"),
         **_optional(
             email=_s(client.email) if client.email else None,
@@ -304,14 +306,14 @@ def client_items(synthetic: SyntheticClient) -> Iterator[dict[str, Any]]:
         ),
     }
     if result.turnover_decides:
-        profile["turnover_shard"] = _s(str(shard_of(client.client_id, client_data.TURNOVER_SHARDS)))
+        profile["turnover_shard"] = _s(str(shard_of(client.client_id, class_data.TURNOVER_SHARDS)))
         profile["turnover"] = _n(result.basis.turnover)
     yield profile
     for record in synthetic.metrics:
         m = record.metrics
         yield {
             "pk": pk,
-            "sk": _s(client_data.metrics_sk(m.year)),
+            "sk": _s(metrics_data.metrics_sk(m.year)),
             "client_id": _s(client.client_id),
             "year": _n(m.year),
             "assets": _n(m.assets),
@@ -347,11 +349,11 @@ def client_items(synthetic: SyntheticClient) -> Iterator[dict[str, Any]]:
 
 def settings_items(clients: Iterable[SyntheticClient]) -> Iterator[dict[str, Any]]:
     """Each client's counted part of each year, and the yearly sums over 8 shards
-    (`aggregates.fold` applied to every metrics record)."""
+    (`metrics_data.fold` applied to every metrics record)."""
     shards: dict[tuple[int, int], list[Decimal]] = {}
     for synthetic in clients:
         client_id = synthetic.client.client_id
-        shard = shard_of(client_id, aggregates.SHARDS)
+        shard = shard_of(client_id, metrics_data.SHARDS)
         for record in synthetic.metrics:
             m = record.metrics
             yield {
@@ -411,7 +413,7 @@ def store_through_app(clients: Iterable[SyntheticClient]) -> None:
     for synthetic in clients:
         client_data.create(synthetic.client)
         for record in synthetic.metrics:
-            client_data.put_metrics(record)
+            metrics_data.put_metrics(record)
         for record, change_id in zip(synthetic.metrics, synthetic.change_ids, strict=True):
             on_metrics_written(
                 synthetic.client.client_id, record.metrics.year, at=record.updated_at, change_id=change_id

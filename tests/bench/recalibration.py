@@ -48,10 +48,11 @@ from moto.dynamodb.models import DynamoDBBackend, dynamodb_backends
 from moto.dynamodb.models.utilities import DynamoJsonEncoder
 
 from crm import rules, topology
-from crm.data import aggregates
-from crm.data import clients as client_data
 from crm.data import settings as settings_data
 from crm.data.base import connection
+from crm.data.clients import history as class_data
+from crm.data.clients import items as client_items
+from crm.data.clients import metrics as metrics_data
 from crm.domain.classification import ClassCause, YearMetrics
 from crm.domain.client import Client
 from crm.domain.recalibration import recalibrate, years_to_average
@@ -75,7 +76,7 @@ def full_scan_recalibration(now: datetime) -> tuple[int, int]:
     written after it."""
     year = beijing(now).year
     classification, vip_rules = rules.classification(), rules.vip()
-    figures = aggregates.year_figures(years_to_average(year, classification))
+    figures = metrics_data.year_figures(years_to_average(year, classification))
     change = recalibrate(year, current_threshold(), figures, classification, at=now)
     settings_data.start_recalibration(change)
     moves: list[tuple[Client, Reclassification]] = []
@@ -96,7 +97,7 @@ def full_scan_recalibration(now: datetime) -> tuple[int, int]:
         elif result is not None:
             refreshed_only += 1
     for client, result in moves:
-        if not client_data.apply_reclassification(client, result):
+        if not class_data.apply_reclassification(client, result):
             raise RuntimeError(f"{client.client_id} changed during the baseline")
     settings_data.finish_recalibration(year, len(moves), now)
     return len(moves), refreshed_only
@@ -105,8 +106,8 @@ def full_scan_recalibration(now: datetime) -> tuple[int, int]:
 def _every_client() -> Iterator[tuple[Client, YearMetrics | None]]:
     """Each client with its latest metrics, from one Scan of the whole clients table (a client's
     items are contiguous: one partition)."""
-    table = client_data.ProfileItem.Meta.table_name
-    profile: client_data.ProfileItem | None = None
+    table = client_items.ProfileItem.Meta.table_name
+    profile: client_items.ProfileItem | None = None
     latest: YearMetrics | None = None
     current = None
     start: dict[str, Any] | None = None
@@ -116,11 +117,11 @@ def _every_client() -> Iterator[tuple[Client, YearMetrics | None]]:
         for raw in page.get("Items", []):
             if raw["pk"]["S"] != current:
                 if profile is not None:
-                    yield client_data.client_from_item(profile), latest
+                    yield client_items.client_from_item(profile), latest
                 current, profile, latest = raw["pk"]["S"], None, None
             sk = raw["sk"]["S"]
-            if sk == client_data.PROFILE:
-                profile = client_data.ProfileItem.from_raw_data(raw)
+            if sk == client_items.PROFILE:
+                profile = client_items.ProfileItem.from_raw_data(raw)
             elif sk.startswith("METRICS#"):
                 metrics = YearMetrics(
                     year=int(raw["year"]["N"]),
@@ -134,7 +135,7 @@ def _every_client() -> Iterator[tuple[Client, YearMetrics | None]]:
         if not start:
             break
     if profile is not None:
-        yield client_data.client_from_item(profile), latest
+        yield client_items.client_from_item(profile), latest
 
 
 # --- running on moto ----------------------------------------------------------------------------

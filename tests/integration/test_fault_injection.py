@@ -43,9 +43,9 @@ from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.table import StreamShard
 
 from crm import topology
-from crm.data import aggregates
-from crm.data import clients as client_data
 from crm.data import clocks as clock_data
+from crm.data.clients import history as class_data
+from crm.data.clients import metrics as metrics_data
 from crm.local.invoke import Invoker
 from crm.local.jobs import trigger
 from crm.local.pump import StreamPump
@@ -591,7 +591,7 @@ def count_reclassification(harness: Harness, tally: Tally, puts: list[Put], clas
     for put in puts:
         latest[(put.client_id, put.year)] = put
     years = sorted({year for _, year in latest})
-    sums = {f.year: f for f in aggregates.year_figures(years)}
+    sums = {f.year: f for f in metrics_data.year_figures(years)}
     for year in years:
         counted = [p for (_, y), p in latest.items() if y == year]
         found = sums.get(year)
@@ -736,7 +736,7 @@ def test_races_with_a_redelivery_and_with_api_writes_lose_and_double_nothing(
     at_class = {c for i, c in enumerate(client_ids) if i % 3 == 1}
     reassigned = {c for i, c in enumerate(client_ids) if i % 6 == 2}
     assessed = {c for i, c in enumerate(client_ids) if i % 6 == 5}
-    contribution = aggregates._ContributionItem
+    contribution = metrics_data._ContributionItem
     race_after(
         monkeypatch,
         contribution,
@@ -756,7 +756,7 @@ def test_races_with_a_redelivery_and_with_api_writes_lose_and_double_nothing(
 
     race_after(
         monkeypatch,
-        client_data,
+        metrics_data,
         "latest_metrics",
         client_of=lambda client_id: client_id,
         clients=at_class | reassigned | assessed,
@@ -840,7 +840,7 @@ def test_crashes_after_partial_work_are_retried_without_doubling_anything(
     crash_once(
         monkeypatch,
         plan,
-        aggregates,
+        metrics_data,
         "fold",
         key=lambda client_id, year, current: (client_id, year, current),
         after=True,
@@ -860,7 +860,7 @@ def test_crashes_after_partial_work_are_retried_without_doubling_anything(
     crash_once(
         monkeypatch,
         plan,
-        client_data,
+        class_data,
         "apply_reclassification",
         key=lambda client, result: (client.client_id, result.client_class),
         after=True,

@@ -6,7 +6,9 @@ from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 
-from crm.data import clients as client_data
+from crm.data.clients import history as class_data
+from crm.data.clients import metrics as metrics_data
+from crm.data.clients import records as client_data
 from crm.domain.access import Grant
 from crm.domain.classification import YearMetrics
 from crm.domain.client import (
@@ -59,23 +61,23 @@ def put_metrics(
         updated_by=grant.identity.user_id,
         avg_holding_days=avg_holding_days,
     )
-    client_data.put_metrics(record)
+    metrics_data.put_metrics(record)
     return record
 
 
 def metrics(grant: Grant, client_id: str) -> list[MetricsRecord]:
     find(grant, client_id)
-    return client_data.metrics(client_id)
+    return metrics_data.metrics(client_id)
 
 
 def class_history(grant: Grant, client_id: str) -> list[ClassChange]:
     find(grant, client_id)
-    return client_data.class_history(client_id)
+    return class_data.class_history(client_id)
 
 
 def vip_history(grant: Grant, client_id: str) -> list[VipChange]:
     find(grant, client_id)
-    return client_data.vip_history(client_id)
+    return class_data.vip_history(client_id)
 
 
 def reassign_manager(grant: Grant, client_id: str, manager_id: str, reason: str, *, now: datetime) -> Client:

@@ -6,8 +6,8 @@ from dataclasses import replace
 from datetime import datetime
 
 from crm import rules
-from crm.data import clients as client_data
-from crm.data import profiles as profile_data
+from crm.data.clients import metrics as metrics_data
+from crm.data.clients import profiles as profile_data
 from crm.domain.access import Grant
 from crm.domain.client import Client
 from crm.domain.profile import ProfileChange, TradingHabit, suggest_habit
@@ -18,7 +18,7 @@ from crm.services.clients import find as find_client
 def read(grant: Grant, client_id: str) -> tuple[Client, TradingHabit | None]:
     """The client's profile and the habit its latest average holding period suggests."""
     client = find_client(grant, client_id)
-    latest = next(iter(client_data.metrics(client_id)), None)
+    latest = next(iter(metrics_data.metrics(client_id)), None)
     suggested = suggest_habit(latest.avg_holding_days if latest else None, rules.profile())
     return client, suggested
 

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from crm import rules
-from crm.data import clients as client_data
+from crm.data.clients import questionnaires as questionnaire_data
 from crm.domain.access import Grant
 from crm.domain.client import QuestionnaireRecord
 from crm.domain.questionnaire import assess
@@ -35,10 +35,10 @@ def submit(
         submitted_by=grant.identity.user_id,
         paper_ref=paper_ref,
     )
-    client_data.record_questionnaire(client, record)
+    questionnaire_data.record_questionnaire(client, record)
     return record
 
 
 def history(grant: Grant, client_id: str) -> list[QuestionnaireRecord]:
     find(grant, client_id)
-    return client_data.questionnaires(client_id)
+    return questionnaire_data.questionnaires(client_id)

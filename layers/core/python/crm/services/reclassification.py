@@ -20,9 +20,10 @@ from datetime import datetime
 from decimal import Decimal
 
 from crm import rules
-from crm.data import aggregates
-from crm.data import clients as client_data
 from crm.data import settings as settings_data
+from crm.data.clients import history as class_data
+from crm.data.clients import metrics as metrics_data
+from crm.data.clients import records as client_data
 from crm.domain.classification import ClassCause, Threshold, YearMetrics
 from crm.domain.client import Client
 from crm.domain.recalibration import recalibrate, years_to_average
@@ -60,7 +61,7 @@ def _decide_and_write(
     )
     if result is None:
         return False
-    return True if client_data.apply_reclassification(client, result) else None
+    return True if class_data.apply_reclassification(client, result) else None
 
 
 def reclassify_client(client_id: str, *, cause: ClassCause, at: datetime, change_id: str) -> bool:
@@ -71,7 +72,7 @@ def reclassify_client(client_id: str, *, cause: ClassCause, at: datetime, change
         if client is None:
             return False  # metrics without a client record: nothing to classify
         written = _decide_and_write(
-            client, client_data.latest_metrics(client_id), threshold, cause=cause, at=at, change_id=change_id
+            client, metrics_data.latest_metrics(client_id), threshold, cause=cause, at=at, change_id=change_id
         )
         if written is not None:
             return written
@@ -80,7 +81,7 @@ def reclassify_client(client_id: str, *, cause: ClassCause, at: datetime, change
 
 def on_metrics_written(client_id: str, year: int, *, at: datetime, change_id: str) -> bool:
     """A year's figures changed: keep the company sums right, then the client's class."""
-    aggregates.fold(client_id, year, client_data.year_metrics(client_id, year))
+    metrics_data.fold(client_id, year, metrics_data.year_metrics(client_id, year))
     return reclassify_client(client_id, cause=ClassCause.METRICS, at=at, change_id=change_id)
 
 
@@ -100,7 +101,7 @@ def recalibrate_turnover_threshold(now: datetime) -> RecalibrationReport:
     recorded = settings_data.recalibration(year)
     if recorded is None:
         classification = rules.classification()
-        figures = aggregates.year_figures(years_to_average(year, classification))
+        figures = metrics_data.year_figures(years_to_average(year, classification))
         settings_data.start_recalibration(recalibrate(year, current_threshold(), figures, classification, at=now))
         recorded = settings_data.recalibration(year)  # ours, or a concurrent run's
         if recorded is None:
@@ -111,7 +112,7 @@ def recalibrate_turnover_threshold(now: datetime) -> RecalibrationReport:
     candidates = moved = 0
     if change.changed:
         low, high = change.candidate_range()
-        for client in client_data.turnover_between(low, high):
+        for client in class_data.turnover_between(low, high):
             candidates += 1
             if _reclassify_from_basis(
                 client, change.new, cause=ClassCause.RECALIBRATION, at=change.at, change_id=f"recalibration-{year}"

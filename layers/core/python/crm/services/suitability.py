@@ -7,7 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from crm import rules
-from crm.data import suitability as suitability_data
+from crm.data.clients import suitability as suitability_data
 from crm.domain.access import Grant
 from crm.domain.client import Client
 from crm.domain.suitability import Disclosure, EnabledBusiness, Product, Sale, Verdict, judge, signed_on_is_valid

@@ -9,7 +9,7 @@ from typing import Any
 from pynamodb.attributes import JSONAttribute, UnicodeAttribute
 
 from crm.data.base import set_or_remove, stamp_actions
-from crm.data.clients import ClientsItem, ProfileItem, change_with_history, client_from_item, client_pk
+from crm.data.clients.items import ClientsItem, ProfileItem, change_with_history, client_from_item, client_pk
 from crm.domain.audit import Stamp
 from crm.domain.client import Client
 from crm.domain.profile import DecisionStyle, Profile, ProfileChange, TradingHabit, ValueSegment

@@ -10,7 +10,7 @@ from pynamodb.attributes import BooleanAttribute, UnicodeAttribute
 from pynamodb.exceptions import PutError
 
 from crm.data.base import DecimalAttribute
-from crm.data.clients import ClientsItem, client_pk
+from crm.data.clients.items import ClientsItem, client_pk
 from crm.domain.suitability import Disclosure, EnabledBusiness, Sale
 from crm.domain.time import iso, parse_iso
 from crm.errors import Conflict

@@ -1,11 +1,14 @@
-"""Company-wide yearly sums of the clients' metrics, kept incrementally (settings table).
+"""A client's yearly metrics, and the company-wide yearly sums kept from them (第4–6条).
 
-Computing `T` must read a handful of items, not every client (第6条 at brokerage scale), so the
-sums are maintained as metrics change: pk = AGGREGATE#turnover#<year>, sk = SHARD#<n> (a few
-shards, so a year-end load of figures does not pile onto one item). Each client's part of a
-year is remembered (pk = CONTRIB#<client>, sk = <year>), which makes folding a metrics change
-in idempotent: the sums move by the difference between the figures now and the part already
-counted, and a redelivered record finds nothing left to add.
+Metrics: pk = CLIENT#<id>, sk = METRICS#<year> in the clients table; the latest year decides the
+class (DOMAIN.md §1), and each write reaches the reclassification through the stream.
+
+Yearly sums (settings table): computing `T` must read a handful of items, not every client (第6条
+at brokerage scale), so the sums are maintained as metrics change: pk = AGGREGATE#turnover#<year>,
+sk = SHARD#<n> (a few shards, so a year-end load of figures does not pile onto one item). Each
+client's part of a year is remembered (pk = CONTRIB#<client>, sk = <year>), which makes folding a
+metrics change in idempotent: the sums move by the difference between the figures now and the part
+already counted, and a redelivered record finds nothing left to add.
 """
 
 from __future__ import annotations
@@ -13,14 +16,99 @@ from __future__ import annotations
 from collections.abc import Iterable
 from decimal import Decimal
 
-from pynamodb.attributes import NumberAttribute
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from crm.data.base import DecimalAttribute, connection, lost_to_a_condition, shard_of
+from crm.data.clients.items import ClientsItem, client_pk
 from crm.data.settings import SettingsItem
 from crm.domain.classification import YearMetrics
+from crm.domain.client import MetricsRecord
 from crm.domain.recalibration import YearTurnover
+from crm.domain.time import iso, parse_iso
+
+
+def metrics_sk(year: int) -> str:
+    return f"METRICS#{year:04d}"
+
+
+class _MetricsItem(ClientsItem):
+    client_id = UnicodeAttribute()
+    year = NumberAttribute()
+    assets = DecimalAttribute()
+    avg_assets = DecimalAttribute()
+    trade_volume = DecimalAttribute()
+    avg_holding_days = DecimalAttribute(null=True)
+    updated_at = UnicodeAttribute()
+    updated_by = UnicodeAttribute()
+
+
+def put_metrics(record: MetricsRecord) -> None:
+    """Store one year's figures; the reclassification follows through the stream."""
+    m = record.metrics
+    _MetricsItem(
+        pk=client_pk(record.client_id),
+        sk=metrics_sk(m.year),
+        client_id=record.client_id,
+        year=m.year,
+        assets=m.assets,
+        avg_assets=m.avg_assets,
+        trade_volume=m.trade_volume,
+        avg_holding_days=record.avg_holding_days,
+        updated_at=iso(record.updated_at),
+        updated_by=record.updated_by,
+    ).save()
+
+
+def metrics(client_id: str, *, consistent: bool = False) -> list[MetricsRecord]:
+    """Every year on record, newest first."""
+    return [
+        MetricsRecord(
+            client_id=item.client_id,
+            metrics=_year_metrics(item),
+            updated_at=parse_iso(item.updated_at),
+            updated_by=item.updated_by,
+            avg_holding_days=item.avg_holding_days,
+        )
+        for item in _MetricsItem.query(
+            client_pk(client_id),
+            _MetricsItem.sk.startswith("METRICS#"),
+            scan_index_forward=False,
+            consistent_read=consistent,
+        )
+    ]
+
+
+def year_metrics(client_id: str, year: int) -> YearMetrics | None:
+    """One year's figures as they now are (read consistently), or None."""
+    try:
+        item = _MetricsItem.get(client_pk(client_id), metrics_sk(year), consistent_read=True)
+    except _MetricsItem.DoesNotExist:
+        return None
+    return _year_metrics(item)
+
+
+def _year_metrics(item: _MetricsItem) -> YearMetrics:
+    return YearMetrics(
+        year=int(item.year), assets=item.assets, avg_assets=item.avg_assets, trade_volume=item.trade_volume
+    )
+
+
+def latest_metrics(client_id: str) -> YearMetrics | None:
+    """The latest year on record, read consistently: it decides the class (DOMAIN.md §1)."""
+    for item in _MetricsItem.query(
+        client_pk(client_id),
+        _MetricsItem.sk.startswith("METRICS#"),
+        scan_index_forward=False,
+        consistent_read=True,
+        limit=1,
+    ):
+        return _year_metrics(item)
+    return None
+
+
+# --- the company's yearly sums ---------------------------------------------------------------
 
 SHARDS = 8
 MAX_ATTEMPTS = 5

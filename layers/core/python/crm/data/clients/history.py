@@ -1,0 +1,156 @@
+"""A client's class and VIP history (第4–6条, Part 4), written with the decision that makes it,
+and the sparse `by_turnover` index the year-end recalibration reads its candidates from (第6条).
+
+Class changes are CLASS#<at>#<change id>, VIP changes VIP#<at>#<change id>: the change id (a
+stream position, or the job that decided) makes a replayed decision append nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+
+from pynamodb.attributes import BooleanAttribute, UnicodeAttribute
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.expressions.update import Action
+from pynamodb.transactions import TransactWrite
+
+from crm.data.base import connection, lost_to_a_condition, set_or_remove, shard_of, stamp_actions
+from crm.data.clients.items import (
+    BasisAttribute,
+    ClientsItem,
+    ProfileItem,
+    basis_attribute,
+    basis_of,
+    client_from_item,
+    client_pk,
+    history,
+    profile_item,
+)
+from crm.domain.audit import Stamp
+from crm.domain.classification import ClassCause
+from crm.domain.client import ClassChange, Client, VipChange
+from crm.domain.reclassification import Reclassification
+from crm.domain.time import iso, parse_iso
+
+SYSTEM_RECLASSIFY = "system:reclassify"
+TURNOVER_SHARDS = 8
+
+
+class _ClassHistoryItem(ClientsItem):
+    client_id = UnicodeAttribute()
+    client_class = UnicodeAttribute()
+    previous_class = UnicodeAttribute(null=True)
+    cause = UnicodeAttribute()
+    at = UnicodeAttribute()
+    basis = BasisAttribute()
+
+
+class _VipHistoryItem(ClientsItem):
+    client_id = UnicodeAttribute()
+    vip = BooleanAttribute()
+    previous_vip = BooleanAttribute()
+    client_class = UnicodeAttribute(null=True)
+    cause = UnicodeAttribute()
+    at = UnicodeAttribute()
+
+
+def apply_reclassification(client: Client, result: Reclassification) -> bool:
+    """Write a new class/VIP state and its history atomically.
+
+    Conditioned on the profile version the decision was made from: when another writer got
+    there first, nothing is written and False is returned, so the caller recomputes from
+    fresh state. History keys carry the change id, so a replay cannot append twice.
+    """
+    profile = profile_item(client)
+    actions: list[Action] = [
+        ProfileItem.client_class.set(result.client_class),
+        ProfileItem.vip.set(result.vip),
+        ProfileItem.class_basis.set(basis_attribute(result.basis)),
+    ]
+    actions.append(set_or_remove(ProfileItem.vip_target_branch, client.branch_id if result.vip_target else None))
+    cause = result.class_change.cause if result.class_change else None
+    actions += stamp_actions(ProfileItem, Stamp(by=SYSTEM_RECLASSIFY, reason=f"reclassified ({cause or 'basis'})"))
+    if result.turnover_decides:
+        actions += [
+            ProfileItem.turnover_shard.set(str(shard_of(client.client_id, TURNOVER_SHARDS))),
+            ProfileItem.turnover.set(result.basis.turnover),
+        ]
+    else:
+        actions += [ProfileItem.turnover_shard.remove(), ProfileItem.turnover.remove()]
+    try:
+        with TransactWrite(connection=connection()) as transaction:
+            transaction.update(profile, actions=actions)
+            if result.class_change is not None:
+                transaction.save(_class_history_item(result.class_change), condition=ClientsItem.sk.does_not_exist())
+            if result.vip_change is not None:
+                transaction.save(_vip_history_item(result.vip_change), condition=ClientsItem.sk.does_not_exist())
+    except TransactWriteError as exc:
+        if lost_to_a_condition(exc):
+            return False
+        raise
+    return True
+
+
+def _class_history_item(change: ClassChange) -> _ClassHistoryItem:
+    return _ClassHistoryItem(
+        pk=client_pk(change.client_id),
+        sk=f"CLASS#{iso(change.at)}#{change.change_id}",
+        client_id=change.client_id,
+        client_class=change.client_class,
+        previous_class=change.previous_class,
+        cause=change.cause.value,
+        at=iso(change.at),
+        basis=basis_attribute(change.basis),
+    )
+
+
+def _vip_history_item(change: VipChange) -> _VipHistoryItem:
+    return _VipHistoryItem(
+        pk=client_pk(change.client_id),
+        sk=f"VIP#{iso(change.at)}#{change.change_id}",
+        client_id=change.client_id,
+        vip=change.vip,
+        previous_vip=change.previous_vip,
+        client_class=change.client_class,
+        cause=change.cause.value,
+        at=iso(change.at),
+    )
+
+
+def class_history(client_id: str) -> list[ClassChange]:
+    return [
+        ClassChange(
+            client_id=item.client_id,
+            client_class=item.client_class,
+            previous_class=item.previous_class,
+            cause=ClassCause(item.cause),
+            at=parse_iso(item.at),
+            basis=basis_of(item.basis),  # type: ignore[arg-type]
+            change_id=item.sk.rsplit("#", 1)[-1],
+        )
+        for item in history(_ClassHistoryItem, client_id, "CLASS#")
+    ]
+
+
+def vip_history(client_id: str) -> list[VipChange]:
+    return [
+        VipChange(
+            client_id=item.client_id,
+            vip=bool(item.vip),
+            previous_vip=bool(item.previous_vip),
+            client_class=item.client_class,
+            cause=ClassCause(item.cause),
+            at=parse_iso(item.at),
+            change_id=item.sk.rsplit("#", 1)[-1],
+        )
+        for item in history(_VipHistoryItem, client_id, "VIP#")
+    ]
+
+
+def turnover_between(low: Decimal, high: Decimal) -> Iterator[Client]:
+    """Clients whose band splits on T and whose turnover lies in [low, high], from the sparse
+    `by_turnover` index: never the whole table."""
+    for shard in range(TURNOVER_SHARDS):
+        for item in ProfileItem.by_turnover.query(str(shard), ProfileItem.turnover.between(low, high)):
+            yield client_from_item(item)

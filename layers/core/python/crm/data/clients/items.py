@@ -1,0 +1,234 @@
+"""The clients table's models: the client record (PROFILE) with its indexes, and what every
+repository of the table shares (keys, the record's mapping, a change with its history entry).
+
+Keys: pk = CLIENT#<id>; sk = PROFILE | METRICS#<year> | CLASS#<at>#<id> | VIP#<at>#<id> |
+QUESTIONNAIRE#<at>#<id> | MANAGER#<at> | CONTACT_CHANGE#<at> | PROFILE_CHANGE#<at> | SALE#… |
+DISCLOSURE#… | BUSINESS#…. History items are append-only; the PROFILE item holds the current
+state under optimistic locking (`version`). The index classes here are the topology's
+(`crm.topology.CLIENTS`); tests/unit/test_data_indexes.py holds them to it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from typing import Any, TypeVar
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    MapAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    VersionAttribute,
+)
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.expressions.update import Action
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
+
+from crm.data.base import DecimalAttribute, Stamped, connection, lost_to_a_condition, meta_for
+from crm.domain.classification import YearMetrics
+from crm.domain.client import ClassBasis, Client
+from crm.domain.profile import DecisionStyle, Profile, TradingHabit, ValueSegment
+from crm.domain.questionnaire import RiskLevel
+from crm.domain.time import iso, parse_iso
+from crm.errors import Conflict
+from crm.topology import CLIENTS
+
+PROFILE = "PROFILE"
+
+
+def client_pk(client_id: str) -> str:
+    return f"CLIENT#{client_id}"
+
+
+class ClientsItem(Stamped, Model):
+    Meta = meta_for(CLIENTS)
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+
+
+class BasisAttribute(MapAttribute[str, Any]):
+    metrics_year = NumberAttribute()
+    assets = DecimalAttribute()
+    avg_assets = DecimalAttribute()
+    trade_volume = DecimalAttribute()
+    turnover = DecimalAttribute()
+    threshold = DecimalAttribute()
+    threshold_version = UnicodeAttribute()
+    rules_version = UnicodeAttribute()
+
+
+class _ByBranch(GlobalSecondaryIndex["ProfileItem"]):
+    class Meta:
+        index_name = "by_branch"
+        projection = AllProjection()
+
+    branch_id = UnicodeAttribute(hash_key=True)
+    client_id = UnicodeAttribute(range_key=True)
+
+
+class _ByManager(GlobalSecondaryIndex["ProfileItem"]):
+    class Meta:
+        index_name = "by_manager"
+        projection = AllProjection()
+
+    manager_id = UnicodeAttribute(hash_key=True)
+    client_id = UnicodeAttribute(range_key=True)
+
+
+class _ByTurnover(GlobalSecondaryIndex["ProfileItem"]):
+    class Meta:
+        index_name = "by_turnover"
+        projection = AllProjection()
+
+    turnover_shard = UnicodeAttribute(hash_key=True)
+    turnover = DecimalAttribute(range_key=True)
+
+
+class _VipTargets(GlobalSecondaryIndex["ProfileItem"]):
+    class Meta:
+        index_name = "vip_targets"
+        projection = AllProjection()
+
+    vip_target_branch = UnicodeAttribute(hash_key=True)
+    client_id = UnicodeAttribute(range_key=True)
+
+
+class ProfileItem(ClientsItem):
+    client_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    id_number = UnicodeAttribute()
+    phone = UnicodeAttribute()
+    email = UnicodeAttribute(null=True)
+    birthday = UnicodeAttribute(null=True)
+    branch_id = UnicodeAttribute()
+    manager_id = UnicodeAttribute()
+    opened_on = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    created_by = UnicodeAttribute()
+    client_class = UnicodeAttribute(null=True)
+    vip = BooleanAttribute(default=False)
+    class_basis = BasisAttribute(null=True)
+    risk_level = UnicodeAttribute(null=True)
+    risk_score = NumberAttribute(null=True)
+    risk_assessed_at = UnicodeAttribute(null=True)
+    turnover_shard = UnicodeAttribute(null=True)
+    turnover = DecimalAttribute(null=True)
+    trading_habit = UnicodeAttribute(null=True)
+    value_segment = UnicodeAttribute(null=True)
+    decision_style = UnicodeAttribute(null=True)
+    profile_note = UnicodeAttribute(null=True)
+    vip_target_branch = UnicodeAttribute(null=True)  # set while the client is a target VIP (Part 4)
+    version = VersionAttribute()
+    by_branch = _ByBranch()
+    by_manager = _ByManager()
+    by_turnover = _ByTurnover()
+    vip_targets = _VipTargets()
+
+
+def basis_attribute(basis: ClassBasis) -> BasisAttribute:
+    return BasisAttribute(
+        metrics_year=basis.metrics_year,
+        assets=basis.metrics.assets,
+        avg_assets=basis.metrics.avg_assets,
+        trade_volume=basis.metrics.trade_volume,
+        turnover=basis.turnover,
+        threshold=basis.threshold,
+        threshold_version=basis.threshold_version,
+        rules_version=basis.rules_version,
+    )
+
+
+def basis_of(attr: BasisAttribute | None) -> ClassBasis | None:
+    if attr is None:
+        return None
+    return ClassBasis(
+        metrics=YearMetrics(
+            year=int(attr.metrics_year),
+            assets=attr.assets,
+            avg_assets=attr.avg_assets,
+            trade_volume=attr.trade_volume,
+        ),
+        threshold=attr.threshold,
+        threshold_version=attr.threshold_version,
+        rules_version=attr.rules_version,
+    )
+
+
+def client_from_item(item: ProfileItem) -> Client:
+    return Client(
+        client_id=item.client_id,
+        name=item.name,
+        id_number=item.id_number,
+        phone=item.phone,
+        email=item.email,
+        birthday=date.fromisoformat(item.birthday) if item.birthday else None,
+        branch_id=item.branch_id,
+        manager_id=item.manager_id,
+        opened_on=date.fromisoformat(item.opened_on),
+        created_at=parse_iso(item.created_at),
+        created_by=item.created_by,
+        client_class=item.client_class,
+        vip=bool(item.vip),
+        class_basis=basis_of(item.class_basis),
+        risk_level=RiskLevel(item.risk_level) if item.risk_level else None,
+        risk_score=int(item.risk_score) if item.risk_score is not None else None,
+        risk_assessed_at=parse_iso(item.risk_assessed_at) if item.risk_assessed_at else None,
+        profile=Profile(
+            trading_habit=TradingHabit(item.trading_habit) if item.trading_habit else None,
+            value_segment=ValueSegment(item.value_segment) if item.value_segment else None,
+            decision_style=DecisionStyle(item.decision_style) if item.decision_style else None,
+            note=item.profile_note,
+        ),
+        version=item.version,
+    )
+
+
+def profile_item(client: Client) -> ProfileItem:
+    item = ProfileItem(
+        pk=client_pk(client.client_id),
+        sk=PROFILE,
+        client_id=client.client_id,
+        name=client.name,
+        id_number=client.id_number,
+        phone=client.phone,
+        email=client.email,
+        birthday=client.birthday.isoformat() if client.birthday else None,
+        branch_id=client.branch_id,
+        manager_id=client.manager_id,
+        opened_on=client.opened_on.isoformat(),
+        created_at=iso(client.created_at),
+        created_by=client.created_by,
+        client_class=client.client_class,
+        vip=client.vip,
+        class_basis=basis_attribute(client.class_basis) if client.class_basis else None,
+        risk_level=client.risk_level.value if client.risk_level else None,
+        risk_score=client.risk_score,
+        risk_assessed_at=iso(client.risk_assessed_at) if client.risk_assessed_at else None,
+    )
+    if client.version is not None:
+        item.version = client.version
+    return item
+
+
+def change_with_history(client: Client, actions: list[Action], entry: ClientsItem) -> None:
+    """Change the client's record (under the version it was read at) and append the history entry
+    that explains it, atomically; 409 when the client changed meanwhile."""
+    try:
+        with TransactWrite(connection=connection()) as transaction:
+            transaction.update(profile_item(client), actions=actions)
+            transaction.save(entry, condition=ClientsItem.sk.does_not_exist())
+    except TransactWriteError as exc:
+        if lost_to_a_condition(exc):
+            raise Conflict("the client changed meanwhile; reload and try again") from None
+        raise
+
+
+_Item = TypeVar("_Item", bound=ClientsItem)
+
+
+def history(model: type[_Item], client_id: str, prefix: str) -> Iterator[_Item]:
+    """A client's history items of one kind, newest first (keys sort by time)."""
+    return model.query(client_pk(client_id), model.sk.startswith(prefix), scan_index_forward=False)
