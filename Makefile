@@ -25,7 +25,7 @@ run: install
 
 ## test: every suite (unit, integration, infra, e2e)
 test: install
-	$(PYTEST) tests
+	$(PYTEST) tests -n 2 --dist loadgroup
 
 test-unit: install
 	$(PYTEST) tests/unit
@@ -71,10 +71,12 @@ deploy: synth
 openapi: install
 	$(BIN)/crm openapi --write
 
-## bench: cold starts against a bare import boto3, then the recalibration benchmark (100k clients by
-## default: ~25 min; BENCH_ARGS="--clients 2000" for a quick look). Figures are ratios in one run.
+## bench: cold starts against a bare import boto3, the callbacks job at 10k and 100k clients, then the
+## recalibration benchmark (100k clients by default: ~25 min; BENCH_ARGS="--clients 2000" for a quick
+## look). Figures are ratios in one run.
 bench: install
 	-$(BIN)/python -m tests.bench.cold_start
+	$(BIN)/python -m tests.bench.callbacks
 	$(BIN)/python -m tests.bench.recalibration $(BENCH_ARGS)
 
 clean:

@@ -1,4 +1,5 @@
-"""Client routes: records (一户一档), yearly metrics, class/VIP history, manager re-assignment.
+"""Client routes: records (一户一档), yearly metrics, class/VIP history, manager re-assignment, and the
+branch's clients at risk of leaving.
 
 Thin: parse (pydantic), authorise (grant from the access middleware), call the service, shape
 the response. Reclassification is not done here: it follows the metrics write via the stream.
@@ -14,6 +15,7 @@ from aws_lambda_powertools.logging import correlation_paths
 
 from crm.api.app import create_app, documented, grant, request_time
 from crm.api.clients import (
+    AtRiskPage,
     ClassChangeOut,
     ClassHistory,
     ClientOut,
@@ -80,6 +82,22 @@ def list_clients(
     clients, next_cursor = service.listing(caller, branch_id=branch_id, limit=limit, cursor=cursor)
     now = request_time(app)
     return ClientPage(items=[ClientOut.of(c, caller.identity.role, now) for c in clients], next_cursor=next_cursor)
+
+
+@app.get(
+    "/clients/at-risk",
+    summary="The branch's clients at risk of leaving, with the reasons (第50条 10)",
+    description="Kept current by the streams: a year's assets at most half the year before's, or an open "
+    "transfer or closure request. Clients who left are not on it.",
+    tags=["clients"],
+    responses=documented(200, AtRiskPage, "One page of clients at risk"),
+)
+def at_risk(
+    branch_id: Annotated[str | None, Query(max_length=64, description="Required for hq and compliance")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+) -> AtRiskPage:
+    return AtRiskPage.of(*service.at_risk(grant(app), branch_id=branch_id, limit=limit, cursor=cursor))
 
 
 @app.get(

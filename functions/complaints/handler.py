@@ -1,21 +1,17 @@
-"""Complaint routes (Part 8; DOMAIN §4): intake with a gap-free number, moves, callbacks."""
+"""Complaint routes (Part 8; DOMAIN §4): intake with a gap-free number, and moves."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
-from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-    IdempotencyValidationError,
-)
 
-from crm.api.app import create_app, documented, error_response, grant, request_time
-from crm.api.complaints import CallbackIn, ComplaintOut, ComplaintPage, NewComplaint, TransitionIn
+from crm.api.app import create_app, documented, grant, request_time, to_json
+from crm.api.complaints import ComplaintOut, ComplaintPage, NewComplaint, TransitionIn
+from crm.api.idempotency import IdempotencyKey, once
 from crm.domain.complaints import Status
-from crm.errors import Conflict, InvalidInput
 from crm.observability import observed
 from crm.services import complaints as service
 
@@ -31,42 +27,26 @@ ComplaintNo = Annotated[str, Path(pattern=r"^TS-\d{4}-\d{4,}$", description="TS-
     tags=["complaints"],
     responses=documented(201, ComplaintOut, "The complaint", 400, 404, 409),
 )
-def file_complaint(
-    body: NewComplaint,
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
-) -> Response[ComplaintOut]:
-    caller = grant(app)
-    intake = service.Intake(
-        client_id=body.client_id,
-        channel=body.channel,
-        category=body.category,
-        content=body.content,
-        received_at=body.received_at,
-        regulator_referral=body.regulator_referral,
-        referral_ref=body.referral_ref,
-        about_staff=tuple(body.about_staff),
-    )
-    now = request_time(app)
-    if idempotency_key:
-        number = service.file_once(caller, intake, now=now, key=idempotency_key, request=body.model_dump(mode="json"))
-    else:
-        number = service.file(caller, intake, now=now).complaint_no
-    complaint, history = service.find(caller, number)
-    return Response(
-        status_code=201, content_type=content_types.APPLICATION_JSON, body=ComplaintOut.of(complaint, history)
-    )
+def file_complaint(body: NewComplaint, idempotency_key: IdempotencyKey = None) -> Response[ComplaintOut]:
+    def filed() -> Response[ComplaintOut]:
+        caller = grant(app)
+        intake = service.Intake(
+            client_id=body.client_id,
+            channel=body.channel,
+            category=body.category,
+            content=body.content,
+            received_at=body.received_at,
+            regulator_referral=body.regulator_referral,
+            referral_ref=body.referral_ref,
+            about_staff=tuple(body.about_staff),
+        )
+        number = service.file(caller, intake, now=request_time(app)).complaint_no
+        complaint, history = service.find(caller, number)
+        return Response(
+            status_code=201, content_type=content_types.APPLICATION_JSON, body=ComplaintOut.of(complaint, history)
+        )
 
-
-@app.exception_handler(IdempotencyValidationError)
-def _key_reused(_: IdempotencyValidationError) -> Response:
-    return error_response(
-        InvalidInput("this Idempotency-Key was used for a different complaint", field="Idempotency-Key")
-    )
-
-
-@app.exception_handler(IdempotencyAlreadyInProgressError)
-def _key_in_flight(_: IdempotencyAlreadyInProgressError) -> Response:
-    return error_response(Conflict("a request with this Idempotency-Key is in progress", field="Idempotency-Key"))
+    return once(app, idempotency_key, body, filed, to_json)
 
 
 @app.get(
@@ -106,26 +86,9 @@ def get_complaint(complaint_no: ComplaintNo) -> ComplaintOut:
     responses=documented(200, ComplaintOut, "The complaint in its new state", 400, 404, 409),
 )
 def transition(complaint_no: ComplaintNo, body: TransitionIn) -> ComplaintOut:
-    callback = body.callback.result() if body.callback else None
-    moved = service.move(grant(app), complaint_no, body.to, body.note, now=request_time(app), callback=callback)
-    return ComplaintOut.of(*moved)
-
-
-@app.post(
-    "/complaints/<complaint_no>/callback-attempts",
-    summary="Record a callback to the complainant after the reply",
-    description=(
-        "Reached: the callback is done (satisfaction required). Not reached: the attempt is counted; "
-        "after three failed attempts the complaint may be closed."
-    ),
-    tags=["complaints"],
-    responses=documented(200, ComplaintOut, "The complaint", 400, 404, 409),
-)
-def callback_attempt(complaint_no: ComplaintNo, body: CallbackIn) -> ComplaintOut:
-    return ComplaintOut.of(*service.callback_attempt(grant(app), complaint_no, body.result(), now=request_time(app)))
+    return ComplaintOut.of(*service.move(grant(app), complaint_no, body.to, body.note, now=request_time(app)))
 
 
 @observed(correlation_paths.API_GATEWAY_REST)
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    service.IDEMPOTENCY.register_lambda_context(context)
     return app.resolve(event, context)

@@ -73,7 +73,8 @@ CALENDAR_2027 = {
     "holidays": ["2027-01-01", "2027-02-05", "2027-02-08", "2027-02-09", "2027-02-10", "2027-02-11"],
     "workdays": ["2027-02-06"],
 }
-CALLBACK = {"reached": True, "satisfaction": "satisfied", "score": 9}
+# A reached client asking to be called later: an attempt that leaves its task open.
+LATER = {"reached": True, "next_at": "2026-12-30T10:00:00+08:00"}
 
 
 def id_number(prefix17: str) -> str:
@@ -150,7 +151,7 @@ class World:
 
     # Fresh records for writes that change state for good (B1, seeded by its supervisor).
 
-    def fresh_client(self, *, disclosure: str | None = None) -> str:
+    def fresh_client(self, *, disclosure: str | None = None, opened_today: bool = False) -> str:
         n = self.serial()
         client_id = f"F{n:04d}"
         body = person(
@@ -161,7 +162,10 @@ class World:
             branch="B1",
             manager="mgr-1",
         )
-        self.ok("POST", "/clients", body)
+        now = self.now()
+        if opened_today:
+            body["opened_on"] = now[:10]
+        self.ok("POST", "/clients", body, at=now)
         if disclosure:
             document = {"business": disclosure, "document_ref": f"RD-F{n}", "signed_on": "2026-03-01"}
             self.ok("POST", f"/clients/{client_id}/risk-disclosures", document)
@@ -170,6 +174,17 @@ class World:
     def fresh_contact(self, first_responder: str) -> str:
         body = {"client_id": "C001", "channel": "phone", "subject": "新的咨询", "first_responder": first_responder}
         return str(self.ok("POST", "/contacts", body)["contact_id"])
+
+    def fresh_pool_task(self) -> str:
+        """A new-account callback of a client opened today: in the branch's pool."""
+        client_id = self.fresh_client(opened_today=True)
+        self.harness.drain()
+        self.harness.trigger("callbacks", self.now())
+        return f"NA-{client_id}"
+
+    def fresh_case(self) -> str:
+        body = {"client_id": self.fresh_client(), "kind": "closure", "reason": "fees"}
+        return str(self.ok("POST", "/retention-cases", body)["case_id"])
 
     def fresh_complaint(self, *moves: str) -> str:
         body = {"client_id": "C001", "channel": "phone", "category": "other", "content": "新的投诉"}
@@ -187,7 +202,8 @@ def seed_branch(w: World, client: dict[str, Any], sup: Caller, *, manager: str, 
     letter = {"client_id": client_id, "channel": "letter", "category": "attitude", "content": f"{tag}投诉:态度恶劣"}
     w.records[f"complaint_{tag}"] = w.ok("POST", "/complaints", letter, as_=sup, at=at)["complaint_no"]
     at = "2026-03-02T10:00:00+08:00"
-    w.ok("PUT", f"/clients/{client_id}/metrics/2026", FIGURES, as_=sup, at=at)
+    w.ok("PUT", f"/clients/{client_id}/metrics/2025", FIGURES | {"assets": 2_000_000}, as_=sup, at=at)
+    w.ok("PUT", f"/clients/{client_id}/metrics/2026", FIGURES, as_=sup, at=at)  # assets fell: at risk
     w.ok("POST", f"/clients/{client_id}/questionnaires", {"answers": ANSWERS}, as_=sup, at=at)
     change = {"email": f"{client_id.lower()}.new@example.com", "evidence_ref": f"REC-{tag}"}
     w.ok("PUT", f"/clients/{client_id}/contact-details", change, as_=sup, at=at)
@@ -204,6 +220,8 @@ def seed_branch(w: World, client: dict[str, Any], sup: Caller, *, manager: str, 
     w.ok("POST", f"/contacts/{late}/reply", {"answer": "抱歉迟复"}, as_=sup, at="2026-03-12T10:00:00+08:00")
     w.harness.drain()  # classes (D) before the profile makes the client a target VIP
     w.ok("PUT", f"/clients/{client_id}/profile", {"value_segment": "rising_star"}, as_=sup, at=at)
+    case = {"client_id": client_id, "kind": "transfer", "reason": "service"}
+    w.records[f"case_{tag}"] = w.ok("POST", "/retention-cases", case, as_=sup, at=at)["case_id"]
 
 
 def secrets_of(client: dict[str, Any], *records: str) -> tuple[str, ...]:
@@ -226,15 +244,27 @@ def world() -> Iterator[World]:
         opened = "2026-02-01T10:00:00+08:00"
         w.ok("POST", "/clients", C001, as_=SUP_B1, at=opened)
         w.ok("POST", "/clients", C003, as_=SUP_B1, at=opened)
+        harness.trigger("callbacks", opened)  # the 2026 sample: drawn among B1's clients alone
         w.ok("POST", "/clients", C002, as_=SUP_B2, at=opened)
         handover = {"manager_id": "mgr-1", "reason": "mgr-0 left the branch"}
         w.ok("PUT", "/clients/C001/manager", handover, as_=SUP_B1, at=opened)
         seed_branch(w, C001, SUP_B1, manager="mgr-1", tag="B1", month="03")
         seed_branch(w, C002, SUP_B2, manager="mgr-9", tag="B2", month="02")
-        w.harness.drain()  # the audit trail, the breaches, the target VIPs
+        w.harness.drain()  # the audit trail, the breaches, the target VIPs, the callback schedule
+        harness.trigger("callbacks", "2026-05-27T06:00:00+08:00")  # the periodic calls of C001 and C002
         r = w.records
+        r["callback_B1"], r["callback_B2"] = "PD-C001-20260602", "PD-C002-20260602"
         w.secrets_b2 = secrets_of(
-            C002, "B2", "mgr-9", r["complaint_B2"], "B2投诉", r["contact_B2"], "B2咨询", r["breach_B2"], "B2对账单"
+            C002,
+            "B2",
+            "mgr-9",
+            r["complaint_B2"],
+            "B2投诉",
+            r["contact_B2"],
+            "B2咨询",
+            r["breach_B2"],
+            "B2对账单",
+            r["case_B2"],
         )
         w.secrets_mgr1 = secrets_of(C001, r["contact_B1"], "B1咨询")
         w.listed = {
@@ -243,6 +273,9 @@ def world() -> Iterator[World]:
             "/complaints": ("B1投诉", "B2投诉"),
             "/sla/breaches": (r["breach_B1"], r["breach_B2"]),
             "/vip/targets": ("张三", "李四"),
+            "/clients/at-risk": ("C001", "C002"),
+            "/callbacks": (r["callback_B1"], r["callback_B2"]),
+            "/retention-cases": (r["case_B1"], r["case_B2"]),
         }
         yield w
 
@@ -319,10 +352,6 @@ def complaint(client_id: str) -> Build:
 # The move each role may make (complaints.toml) and the moves that bring a fresh complaint to it.
 MOVES: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
     "manager": (("accepted",), {"to": "investigating", "note": "开始调查"}),
-    "counter": (
-        ("accepted", "investigating", "replied"),
-        {"to": "callback_done", "note": "回访", "callback": CALLBACK},
-    ),
 }
 SUPERVISOR_MOVE: tuple[tuple[str, ...], dict[str, Any]] = ((), {"to": "accepted", "note": "受理"})
 
@@ -335,6 +364,42 @@ def transition(inside: bool) -> Build:
         before, body = MOVES.get(c[0], SUPERVISOR_MOVE)
         complaint_no = w.fresh_complaint(*before) if inside else w.records["complaint_B2"]
         return Request(f"/complaints/{complaint_no}/transitions", body)
+
+    return request
+
+
+def record(template: str, body: Callable[[World], Any] | Any = None) -> Entry:
+    """A route on one of the seeded records of B1 (in scope) and of B2 (out of scope)."""
+
+    def build(tag: str) -> Build:
+        def request(w: World, _: Caller) -> Request:
+            key = template.split("{", 1)[1].split("}", 1)[0]
+            return Request(template.format(**{key: w.records[f"{key.split('_')[0]}_{tag}"]}), body)
+
+        return request
+
+    return Entry("record", build("B1"), build("B2"))
+
+
+def attempt(inside: bool) -> Build:
+    """A manager works its own client's periodic call; service staff a fresh task in the pool."""
+
+    def request(w: World, c: Caller) -> Request:
+        if not inside:
+            return Request(f"/callbacks/{w.records['callback_B2']}/attempts", LATER)
+        callback_id = w.records["callback_B1"] if c[0] == "manager" else w.fresh_pool_task()
+        return Request(f"/callbacks/{callback_id}/attempts", LATER)
+
+    return request
+
+
+def ownership(inside: bool) -> Build:
+    """Counter staff take a fresh pool task; a supervisor assigns one."""
+
+    def request(w: World, c: Caller) -> Request:
+        if not inside:
+            return Request(f"/callbacks/{w.records['callback_B2']}/owner", {"owner": c[1]})
+        return Request(f"/callbacks/{w.fresh_pool_task()}/owner", {"owner": c[1] if c[0] == "counter" else "ctr-5"})
 
     return request
 
@@ -386,15 +451,26 @@ TABLE: dict[str, Entry] = {
         lambda w, c: Request(f"/complaints/{w.records['complaint_B2']}"),
     ),
     "POST /complaints/{complaint_no}/transitions": Entry("record", transition(True), transition(False)),
-    "POST /complaints/{complaint_no}/callback-attempts": Entry(
+    "GET /clients/at-risk": listing("/clients/at-risk"),
+    "GET /callbacks": listing("/callbacks"),
+    "GET /callbacks/{callback_id}": record("/callbacks/{callback_id}"),
+    "PUT /callbacks/{callback_id}/owner": Entry("record", ownership(True), ownership(False)),
+    "POST /callbacks/{callback_id}/attempts": Entry("record", attempt(True), attempt(False)),
+    "GET /callbacks/samples/{year}": company("/callbacks/samples/2026"),
+    "POST /retention-cases": Entry(
         "record",
-        lambda w, c: Request(
-            f"/complaints/{w.fresh_complaint('accepted', 'investigating', 'replied')}/callback-attempts",
-            {"reached": False, "note": "无人接听"},
-        ),
-        lambda w, c: Request(
-            f"/complaints/{w.records['complaint_B2']}/callback-attempts", {"reached": False, "note": "无人接听"}
-        ),
+        lambda w, c: Request("/retention-cases", {"client_id": w.fresh_client(), "kind": "closure", "reason": "fees"}),
+        lambda w, c: Request("/retention-cases", {"client_id": "C002", "kind": "closure", "reason": "fees"}),
+    ),
+    "GET /retention-cases": listing("/retention-cases"),
+    "GET /retention-cases/{case_id}": record("/retention-cases/{case_id}"),
+    "POST /retention-cases/{case_id}/actions": record(
+        "/retention-cases/{case_id}/actions", {"action": "电话挽留", "note": "减免佣金"}
+    ),
+    "POST /retention-cases/{case_id}/outcome": Entry(
+        "record",
+        lambda w, c: Request(f"/retention-cases/{w.fresh_case()}/outcome", {"outcome": "retained"}),
+        lambda w, c: Request(f"/retention-cases/{w.records['case_B2']}/outcome", {"outcome": "retained"}),
     ),
     "GET /sla/breaches": listing("/sla/breaches"),
     "GET /settings/turnover-threshold": company("/settings/turnover-threshold"),
@@ -551,7 +627,14 @@ def test_the_access_table_keeps_to_the_roles_of_domain_section_0() -> None:
 
 def concrete(route: str) -> tuple[str, str]:
     method, path = route.split(" ", 1)
-    values = {"client_id": "C001", "year": "2026", "contact_id": "c-1", "complaint_no": "TS-2603-0001"}
+    values = {
+        "client_id": "C001",
+        "year": "2026",
+        "contact_id": "c-1",
+        "complaint_no": "TS-2603-0001",
+        "callback_id": "PD-C001-20260602",
+        "case_id": "RC-20260302-0000000000",
+    }
     return method, path.format(**values)
 
 

@@ -1,5 +1,6 @@
 """Complaints through the API (DOMAIN §4): TS-YYMM-NNNN numbers gap-free under retries and
-refusals, deadlines in working days, states and legal moves, 回避, callbacks, regulator flag."""
+refusals, deadlines in working days, states and legal moves, 回避, regulator flag. The callback after
+the reply: tests/integration/test_callbacks.py."""
 
 from __future__ import annotations
 
@@ -130,12 +131,12 @@ def test_the_whole_life_of_a_complaint_is_kept(harness: Harness) -> None:
     assert move(harness, no, "accepted").json()["validity"] == "valid"
     assert move(harness, no, "investigating", as_=MANAGER).status == 200
     assert move(harness, no, "replied", as_=MANAGER).status == 200
-    missing = move(harness, no, "callback_done", as_=COUNTER)
-    assert missing.status == 422
-    assert missing.json()["error"]["field"] == "callback"
-    callback = {"reached": True, "satisfaction": "satisfied", "score": 9}
-    done = move(harness, no, "callback_done", as_=COUNTER, callback=callback)
-    assert done.json()["satisfaction"] == "satisfied"
+    assert move(harness, no, "callback_done").status == 409  # the callback task makes that move
+    harness.drain()
+    harness.trigger("callbacks", "2026-05-07T06:00:00+08:00")
+    reached = {"reached": True, "attitude": "satisfied", "score": 9}
+    assert harness.call("POST", f"/callbacks/PC-{no}/attempts", reached, as_=COUNTER).status == 200
+    assert harness.call("GET", f"/complaints/{no}").json()["satisfaction"] == "satisfied"
     closed = move(harness, no, "closed").json()
     assert closed["status"] == "closed"
     history = harness.call("GET", f"/complaints/{no}", as_=("compliance", "c", None)).json()["history"]
@@ -200,31 +201,6 @@ def test_the_person_complained_about_may_not_handle_it(harness: Harness) -> None
     assert "回避" in refused.json()["error"]["message"]
     assert move(harness, no, "accepted", as_=("supervisor", "sup-b1-deputy", "B1")).status == 200
     assert move(harness, no, "investigating", as_=MANAGER).status == 403
-
-
-@pytest.mark.usefixtures("client")
-def test_a_complaint_closes_after_three_failed_callbacks(harness: Harness) -> None:
-    no = number(harness, "2026-05-06T10:00:00+08:00")
-    for step in ("accepted", "investigating", "replied"):
-        assert move(harness, no, step).status == 200
-    path = f"/complaints/{no}/callback-attempts"
-    for attempt in range(1, 4):
-        assert move(harness, no, "closed").status == 409
-        response = harness.call("POST", path, {"reached": False, "note": f"无人接听 {attempt}"}, as_=COUNTER)
-        assert response.json()["failed_callbacks"] == attempt
-    assert harness.call("POST", path, {"reached": False}, as_=COUNTER).status == 409
-    assert move(harness, no, "closed").json()["status"] == "closed"
-
-
-@pytest.mark.usefixtures("client")
-def test_a_reached_callback_completes_it(harness: Harness) -> None:
-    no = number(harness, "2026-05-06T10:00:00+08:00")
-    for step in ("accepted", "investigating", "replied"):
-        move(harness, no, step)
-    path = f"/complaints/{no}/callback-attempts"
-    assert harness.call("POST", path, {"reached": True}, as_=COUNTER).status == 422  # satisfaction needed
-    done = harness.call("POST", path, {"reached": True, "satisfaction": "neutral", "score": 6}, as_=COUNTER).json()
-    assert (done["status"], done["satisfaction"]) == ("callback_done", "neutral")
 
 
 @pytest.mark.usefixtures("client")

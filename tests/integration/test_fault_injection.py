@@ -43,7 +43,9 @@ from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.table import StreamShard
 
 from crm import topology
+from crm.data import callbacks as callback_data
 from crm.data import clocks as clock_data
+from crm.data import samples as sample_data
 from crm.data.clients import history as class_data
 from crm.data.clients import metrics as metrics_data
 from crm.local.invoke import Invoker
@@ -989,16 +991,16 @@ def reply(harness: Harness, contact_id: str, at: str) -> None:
     assert response.status == 200, response.body
 
 
-def run_job(invoker: Invoker, at: str, *, attempts: int = 5) -> list[dict[str, Any]]:
-    """The sweep as EventBridge runs it: a failed run is run again (asynchronous retries)."""
+def run_job(invoker: Invoker, at: str, *, attempts: int = 5, job: str = "sla-sweep") -> list[dict[str, Any]]:
+    """A job as its schedule runs it: a failed run is run again (asynchronous retries)."""
     results = []
     for _ in range(attempts):
         try:
-            results.append(trigger(invoker, "sla-sweep", at)["result"])
+            results.append(trigger(invoker, job, at)["result"])
             return results
-        except Exception as error:  # the run failed (a throttled call): EventBridge runs it again
+        except Exception as error:  # the run failed (a throttled call, a crash): it is run again
             results.append({"failed": type(error).__name__})
-    raise AssertionError(f"the sweep failed {attempts} times: {results}")
+    raise AssertionError(f"{job} failed {attempts} times: {results}")
 
 
 def count_sla(
@@ -1325,3 +1327,84 @@ def test_a_cancelled_transaction_does_not_stall_the_local_stream_pump(harness: H
 
 
 test_a_cancelled_transaction_does_not_stall_the_local_stream_pump.moto_rollback_as_is = True  # type: ignore[attr-defined]
+
+
+# --- 6. The callbacks job under throttling and crashes ------------------------------------------
+
+
+def test_the_callbacks_job_throttled_and_crashing_half_way_creates_each_task_once_and_draws_once(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch, plan_hooks: Callable[[FaultPlan], None]
+) -> None:
+    """The first run of 2027 with 8 new accounts, 6 VIPs due their periodic and birthday calls,
+    and the year's sample to draw: a fifth of the job's DynamoDB calls are throttled (up to two
+    per run), and it crashes once right after creating a task and once right after recording the
+    draw. The run and its retries all fail; the next run finishes what they left, and the next
+    day's finds nothing left."""
+    started = time.monotonic()
+    for n in range(8):
+        body = new_client(f"NEW{n}", opened_on="2026-12-28")
+        assert harness.call("POST", "/clients", body, at="2026-12-28T10:00:00+08:00").status == 201
+    for n in range(6):
+        body = new_client(f"VIP{n}", birthday="1990-01-03")
+        assert harness.call("POST", "/clients", body, at="2026-12-01T10:00:00+08:00").status == 201
+        figures = {"assets": 6_000_000 + n, "avg_assets": 1_000_000, "trade_volume": 4_000_000}
+        assert harness.call("PUT", f"/clients/VIP{n}/metrics/2026", figures, at="2026-12-05T10:00:00+08:00").status
+    settle(harness.pumps.values())
+
+    plan = FaultPlan(seed=11, rate=0.2, per_invocation=2, per_batch=2)
+    crashes = FaultPlan(seed=12, rate=1.0, per_invocation=2)
+    plan_hooks(plan)
+    plan_hooks(crashes)
+    Throttle(plan, frozenset({"callback_generation"})).install(monkeypatch)
+    crash_once(
+        monkeypatch,
+        crashes,
+        callback_data,
+        "create_task",
+        key=lambda task, *a, **k: task and task.callback_id,
+        after=True,
+        label="after creating a task",
+        only=lambda k: k == "NA-NEW3",
+    )
+    crash_once(
+        monkeypatch,
+        crashes,
+        sample_data,
+        "record_draw",
+        key=lambda sample, members: sample.year,
+        after=True,
+        label="after recording the draw",
+    )
+    runs: list[dict[str, Any]] = []
+    for _ in range(6):  # the run and its retries, every one of them hit
+        try:
+            runs.append(trigger(harness.gateway.invoker, "callbacks", "2027-01-01T06:00:00+08:00")["result"])
+        except Exception as error:
+            runs.append({"failed": type(error).__name__})
+    plan.rate = crashes.rate = 0.0
+    runs += run_job(harness.gateway.invoker, "2027-01-01T06:00:00+08:00", job="callbacks")  # what they left
+    later = run_job(harness.gateway.invoker, "2027-01-02T06:00:00+08:00", job="callbacks")[-1]
+    settle(harness.pumps.values())
+
+    items = scan(harness, topology.CALLBACKS)
+    created = Counter((i["kind"], i["client_id"]) for i in items if i["sk"] == "TASK")
+    sample = json.loads(harness.call("GET", "/callbacks/samples/2027", as_=HQ).body)
+    expected = Counter(
+        {("new_account", f"NEW{n}"): 1 for n in range(8)}
+        | {("periodic", f"VIP{n}"): 1 for n in range(6)}
+        | {("care", f"VIP{n}"): 1 for n in range(6)}
+        | {("sample", client_id): 1 for client_id in sample["drawn"]}
+    )
+    tally = Tally("callbacks job: throttled, crashing after a task and after the draw")
+    tally.compare("tasks", expected, created)
+    seeds = {i["sk"].split("#")[1] for i in items if i["pk"] == "SAMPLE#2027" and i["sk"].startswith("DRAWN#")}
+    tally.same("sample draws kept", 1, len(seeds))
+    tally.same("the draw's seed", {sample["seed"]}, seeds)
+    tally.same("drawn", 2, len(sample["drawn"]))  # ceil(10 % of 14)
+    tally.same("left for the next day", {}, later["created"])
+    count_dead_letters(harness, tally)
+    tally.notes["runs"] = [r.get("failed") or r.get("created") for r in runs]
+    tally.notes["faults"] = dict(plan.injected + crashes.injected)
+    assert crashes.injected == Counter({"after creating a task": 1, "after recording the draw": 1})
+    assert sum(plan.injected.values()) >= 6  # throttled calls
+    tally.assert_clean(started)

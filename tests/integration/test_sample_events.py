@@ -41,6 +41,19 @@ API_SCENARIO = [
     ("api/profiles/vip_targets.json", 200),
     ("api/settings/turnover_threshold.json", 200),
     ("api/audit_trail/client_trail.json", 200),
+    ("api/retention/open_case.json", 201),
+    ("api/retention/record_action.json", 200),
+    ("api/clients/at_risk.json", 200),
+    ("api/retention/record_outcome.json", 200),
+    ("api/retention/read_case.json", 200),
+]
+# After the case's outcome reached the callback schedule and the daily job ran.
+CALLBACK_SCENARIO = [
+    ("api/callbacks/list_pool.json", 200),
+    ("api/callbacks/take.json", 200),
+    ("api/callbacks/record_attempt.json", 200),
+    ("api/callbacks/read.json", 200),
+    ("api/callbacks/read_sample.json", 200),
 ]
 
 
@@ -61,7 +74,8 @@ def test_every_function_has_a_sample_and_every_sample_a_function() -> None:
 
 
 def test_every_api_sample_is_replayed() -> None:
-    assert {p for p, _ in API_SCENARIO} == {str(p.relative_to(EVENTS)) for p in EVENTS.glob("api/*/*.json")}
+    replayed = {p for p, _ in API_SCENARIO + CALLBACK_SCENARIO}
+    assert replayed == {str(p.relative_to(EVENTS)) for p in EVENTS.glob("api/*/*.json")}
 
 
 def test_api_stream_and_schedule_samples_replay_on_moto(aws: dict[str, Any]) -> None:
@@ -100,3 +114,20 @@ def test_api_stream_and_schedule_samples_replay_on_moto(aws: dict[str, Any]) -> 
     # the rule tables in force decided every class so far: the walk rewrites no one
     rules_run = invoke("rules_reclassification", load("schedules/rules_reclassification/every_30_minutes.json"))
     assert (rules_run["status"], rules_run["examined"], rules_run["updated"]) == ("done", 1, 0)
+
+    # the closure decided on 5 June: the client is closed, and its follow-up callback is due
+    assert json.loads(invoke("clients", load("api/clients/at_risk.json"))["body"])["items"] == []  # it left
+    assert json.loads(invoke("clients", load("api/clients/get_client.json"))["body"])["status"] == "closed"
+    assert invoke("callback_schedule", load("streams/callback_schedule/case_closed.json")) == {"batchItemFailures": []}
+    run = invoke("callback_generation", load("schedules/callback_generation/daily_0600.json"))
+    assert (run["day"], run["created"]) == ("2026-06-06", {"post_closure": 1})
+    for relative, status in CALLBACK_SCENARIO:
+        response = invoke(Path(relative).parent.name, load(relative))
+        assert response["statusCode"] == status, (relative, response["body"])
+    task = json.loads(invoke("callbacks", load("api/callbacks/read.json"))["body"])
+    assert (task["kind"], task["status"], task["due_at"], task["attitude"]) == (
+        "post_closure",
+        "done",
+        "2026-07-05T23:59:59+08:00",
+        "neutral",
+    )

@@ -10,24 +10,24 @@ import pytest
 
 from crm import rules
 from crm.domain.access import Identity, Role
+from crm.domain.callbacks import Attitude
 from crm.domain.complaints import (
     CallbackResult,
     Category,
     Channel,
     Complaint,
     ComplaintRules,
-    Satisfaction,
     Status,
     TransitionPlan,
     Validity,
     complaint_number,
     numbering_month,
-    plan_failed_callback,
+    plan_callback_done,
     plan_transition,
 )
 from crm.domain.sla import ClockKind
 from crm.domain.time import BEIJING
-from crm.errors import Conflict, Forbidden, InvalidInput
+from crm.errors import Conflict, Forbidden
 
 RULES = rules.complaints()
 NOW = datetime(2026, 5, 6, 10, 0, tzinfo=BEIJING)
@@ -39,7 +39,7 @@ REPLIED = Status.REPLIED
 CALLBACK_DONE = Status.CALLBACK_DONE
 CLOSED = Status.CLOSED
 INVESTIGATE, REPLY = ClockKind.COMPLAINT_INVESTIGATE, ClockKind.COMPLAINT_REPLY
-REACHED = CallbackResult(reached=True, satisfaction=Satisfaction.SATISFIED, score=9)
+REACHED = CallbackResult(reached=True, satisfaction=Attitude.SATISFIED, score=9)
 
 # DOMAIN.md §4 and complaints.toml: (from, to) → who may make the move, the validity it sets,
 # the clocks it stops.
@@ -48,7 +48,7 @@ LEGAL: dict[tuple[Status, Status], tuple[frozenset[Role], Validity | None, tuple
     (RECEIVED, REJECTED): (frozenset({Role.SUPERVISOR}), Validity.INVALID, (INVESTIGATE, REPLY)),
     (ACCEPTED, INVESTIGATING): (frozenset({Role.SUPERVISOR, Role.MANAGER}), None, (INVESTIGATE,)),
     (INVESTIGATING, REPLIED): (frozenset({Role.SUPERVISOR, Role.MANAGER}), None, (REPLY,)),
-    (REPLIED, CALLBACK_DONE): (frozenset({Role.SUPERVISOR, Role.MANAGER, Role.COUNTER}), None, ()),
+    (REPLIED, CALLBACK_DONE): (frozenset(), None, ()),  # made by the post-complaint callback alone
     (REPLIED, CLOSED): (frozenset({Role.SUPERVISOR}), None, ()),
     (CALLBACK_DONE, CLOSED): (frozenset({Role.SUPERVISOR}), None, ()),
     (REJECTED, CLOSED): (frozenset({Role.SUPERVISOR}), None, ()),
@@ -85,15 +85,14 @@ def complaint(status: Status, **changes: object) -> Complaint:
     return replace(BASE, status=status, **changes)  # type: ignore[arg-type]
 
 
-def ready_for(source: Status, target: Status) -> tuple[Complaint, CallbackResult | None]:
-    """A complaint in `source` meeting the move's preconditions (a callback, or three failed ones)."""
+def ready_for(source: Status, target: Status) -> Complaint:
+    """A complaint in `source` meeting the move's preconditions (an unreachable callback)."""
     failed = 3 if (source, target) == (REPLIED, CLOSED) else 0
-    return complaint(source, failed_callbacks=failed), REACHED if target is CALLBACK_DONE else None
+    return complaint(source, failed_callbacks=failed)
 
 
 def plan(source: Status, target: Status, actor: Identity, **changes: object) -> TransitionPlan:
-    callback = changes.pop("callback", REACHED if target is CALLBACK_DONE else None)
-    return plan_transition(complaint(source, **changes), target, actor, "note", NOW, RULES, callback)  # type: ignore[arg-type]
+    return plan_transition(complaint(source, **changes), target, actor, "note", NOW, RULES)
 
 
 # --- numbering -----------------------------------------------------------------------------------
@@ -125,20 +124,21 @@ def test_numbers_run_by_the_beijing_month_of_receipt(received_at: datetime, seri
 def test_the_shipped_moves_are_those_of_domain_4() -> None:
     shipped = {key: (move.roles, move.validity, move.stops) for key, move in RULES.moves.items()}
     assert shipped == LEGAL
-    assert RULES.max_failed_callbacks == 3
+    assert [key for key, move in RULES.moves.items() if move.by_callback] == [(REPLIED, CALLBACK_DONE)]
 
 
 # --- legal and illegal moves ---------------------------------------------------------------------
 
-ALLOWED = [(s, t, role) for (s, t), (roles, _, _) in LEGAL.items() for role in sorted(roles)]
-NOT_ALLOWED = [(s, t, role) for (s, t), (roles, _, _) in LEGAL.items() for role in sorted(set(Role) - roles)]
+BY_HAND = {key: value for key, value in LEGAL.items() if value[0]}
+ALLOWED = [(s, t, role) for (s, t), (roles, _, _) in BY_HAND.items() for role in sorted(roles)]
+NOT_ALLOWED = [(s, t, role) for (s, t), (roles, _, _) in BY_HAND.items() for role in sorted(set(Role) - roles)]
 
 
 @pytest.mark.parametrize(("source", "target", "role"), ALLOWED, ids=str)
 def test_a_legal_move_by_an_allowed_role_is_planned(source: Status, target: Status, role: Role) -> None:
-    subject, callback = ready_for(source, target)
+    subject = ready_for(source, target)
     actor = staff(role)
-    planned = plan_transition(subject, target, actor, "why", NOW, RULES, callback)
+    planned = plan_transition(subject, target, actor, "why", NOW, RULES)
     transition = planned.transition
     assert (transition.source, transition.target, transition.by, transition.role) == (
         source,
@@ -153,16 +153,15 @@ def test_a_legal_move_by_an_allowed_role_is_planned(source: Status, target: Stat
 
 @pytest.mark.parametrize(("source", "target", "role"), NOT_ALLOWED, ids=str)
 def test_a_legal_move_by_another_role_is_forbidden(source: Status, target: Status, role: Role) -> None:
-    subject, callback = ready_for(source, target)
     with pytest.raises(Forbidden) as caught:
-        plan_transition(subject, target, staff(role), "why", NOW, RULES, callback)
+        plan_transition(ready_for(source, target), target, staff(role), "why", NOW, RULES)
     assert caught.value.field == "to"
 
 
 @pytest.mark.parametrize(("source", "target"), ILLEGAL, ids=str)
 def test_an_illegal_move_is_a_conflict_even_for_a_supervisor(source: Status, target: Status) -> None:
     with pytest.raises(Conflict) as caught:
-        plan_transition(complaint(source), target, staff(Role.SUPERVISOR), "why", NOW, RULES, REACHED)
+        plan_transition(complaint(source), target, staff(Role.SUPERVISOR), "why", NOW, RULES)
     assert caught.value.field == "to"
 
 
@@ -192,16 +191,9 @@ def test_acceptance_marks_the_complaint_valid_and_stops_no_clock() -> None:
 
 @pytest.mark.parametrize(("source", "target"), list(LEGAL), ids=str)
 def test_the_person_complained_about_may_make_no_move(source: Status, target: Status) -> None:
-    subject, callback = ready_for(source, target)
-    named = replace(subject, about_staff=("supervisor-1",))
+    named = replace(ready_for(source, target), about_staff=("supervisor-1",))
     with pytest.raises(Forbidden) as caught:
-        plan_transition(named, target, staff(Role.SUPERVISOR), "why", NOW, RULES, callback)
-    assert caught.value.field == "about_staff"
-
-
-def test_the_person_complained_about_may_not_record_a_failed_callback() -> None:
-    with pytest.raises(Forbidden) as caught:
-        plan_failed_callback(complaint(REPLIED), staff(Role.MANAGER, "manager-9"), RULES)
+        plan_transition(named, target, staff(Role.SUPERVISOR), "why", NOW, RULES)
     assert caught.value.field == "about_staff"
 
 
@@ -209,60 +201,46 @@ def test_another_member_of_staff_may_handle_it() -> None:
     assert plan(RECEIVED, ACCEPTED, staff(Role.SUPERVISOR), about_staff=("manager-9", "counter-3")).validity
 
 
-# --- callbacks -----------------------------------------------------------------------------------
+# --- the post-complaint callback ----------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "callback",
-    [
-        pytest.param(None, id="none"),
-        pytest.param(CallbackResult(reached=False), id="not-reached"),
-        pytest.param(CallbackResult(reached=False, satisfaction=Satisfaction.SATISFIED), id="not-reached-satisfied"),
-        pytest.param(CallbackResult(reached=True), id="reached-no-satisfaction"),
-    ],
-)
-def test_callback_done_needs_a_reached_callback_with_satisfaction(callback: CallbackResult | None) -> None:
-    with pytest.raises(InvalidInput) as caught:
-        plan(REPLIED, CALLBACK_DONE, staff(Role.COUNTER), callback=callback)
-    assert caught.value.field == "callback"
+@pytest.mark.parametrize("role", list(Role), ids=str)
+def test_no_one_moves_a_complaint_to_callback_done_by_hand(role: Role) -> None:
+    with pytest.raises(Conflict) as caught:
+        plan(REPLIED, CALLBACK_DONE, staff(role))
+    assert "PC-TS-2605-0001" in caught.value.message
 
 
-@pytest.mark.parametrize("satisfaction", list(Satisfaction), ids=str)
-def test_a_completed_callback_carries_the_clients_satisfaction(satisfaction: Satisfaction) -> None:
-    callback = CallbackResult(reached=True, satisfaction=satisfaction, score=5, note="called back")
-    planned = plan(REPLIED, CALLBACK_DONE, staff(Role.MANAGER), callback=callback)
-    assert planned.satisfaction is satisfaction
-    assert planned.transition.callback == callback
+@pytest.mark.parametrize("attitude", list(Attitude), ids=str)
+def test_a_done_callback_moves_a_replied_complaint_with_the_clients_satisfaction(attitude: Attitude) -> None:
+    result = CallbackResult(reached=True, satisfaction=attitude, score=5, note="called back")
+    planned = plan_callback_done(complaint(REPLIED), result, by="ctr-1", role=Role.COUNTER, at=NOW, rules=RULES)
+    assert planned.satisfaction is attitude
+    assert planned.transition.callback == result
+    assert (planned.transition.source, planned.transition.target) == (REPLIED, CALLBACK_DONE)
+
+
+@pytest.mark.parametrize("status", [s for s in Status if s is not REPLIED], ids=str)
+def test_only_a_replied_complaint_takes_its_callbacks_result(status: Status) -> None:
+    with pytest.raises(Conflict):
+        plan_callback_done(complaint(status), REACHED, by="ctr-1", role=Role.COUNTER, at=NOW, rules=RULES)
 
 
 @pytest.mark.parametrize("failed", [0, 1, 2], ids=str)
-def test_a_replied_complaint_closes_only_after_three_failed_callbacks(failed: int) -> None:
+def test_a_replied_complaint_closes_only_once_its_callback_is_unreachable(failed: int) -> None:
     with pytest.raises(Conflict):
         plan(REPLIED, CLOSED, staff(Role.SUPERVISOR), failed_callbacks=failed)
 
 
-@pytest.mark.parametrize(("failed", "count"), [(0, 1), (1, 2), (2, 3)], ids=str)
-def test_failed_callbacks_are_counted_up_to_three(failed: int, count: int) -> None:
-    subject = complaint(REPLIED, failed_callbacks=failed)
-    assert plan_failed_callback(subject, staff(Role.COUNTER), RULES) == count
-
-
-def test_a_fourth_failed_callback_is_a_conflict() -> None:
-    with pytest.raises(Conflict):
-        plan_failed_callback(complaint(REPLIED, failed_callbacks=3), staff(Role.COUNTER), RULES)
-
-
-@pytest.mark.parametrize("status", [s for s in Status if s is not REPLIED], ids=str)
-def test_failed_callbacks_follow_the_reply_only(status: Status) -> None:
-    with pytest.raises(Conflict):
-        plan_failed_callback(complaint(status), staff(Role.SUPERVISOR), RULES)
+def test_the_unreachable_limit_is_the_callbacks_tables() -> None:
+    assert RULES.max_failed_callbacks == rules.callbacks().unreachable_after == 3
 
 
 # --- rule-table validation ------------------------------------------------------------------------
 
 
 def build(table: dict) -> ComplaintRules:
-    return ComplaintRules.from_table(table)
+    return ComplaintRules.from_table(table, 3)
 
 
 def a_move_twice(table: dict) -> None:
@@ -293,8 +271,13 @@ def an_unknown_validity(table: dict) -> None:
     table["transitions"][0]["validity"] = "maybe"
 
 
-def no_callback_limit(table: dict) -> None:
-    del table["max_failed_callbacks"]
+def a_move_without_roles(table: dict) -> None:
+    table["transitions"][0]["roles"] = []
+
+
+def a_callback_move_with_roles(table: dict) -> None:
+    by_callback = next(row for row in table["transitions"] if row.get("by_callback"))
+    by_callback["roles"] = ["supervisor"]
 
 
 def no_transitions(table: dict) -> None:
@@ -303,10 +286,6 @@ def no_transitions(table: dict) -> None:
 
 def no_version(table: dict) -> None:
     del table["version"]
-
-
-def negative_callback_limit(table: dict) -> None:
-    table["max_failed_callbacks"] = -1
 
 
 @pytest.mark.parametrize(
@@ -319,10 +298,10 @@ def negative_callback_limit(table: dict) -> None:
         an_unknown_role,
         an_unknown_clock,
         an_unknown_validity,
-        no_callback_limit,
+        a_move_without_roles,
+        a_callback_move_with_roles,
         no_transitions,
         no_version,
-        negative_callback_limit,
     ],
     ids=lambda breakage: breakage.__name__,
 )

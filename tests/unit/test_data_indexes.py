@@ -59,7 +59,7 @@ DECLARED = _declared()
 
 
 @pytest.mark.parametrize(
-    "table,index",
+    ("table", "index"),
     [(table, index) for table in topology.TABLES for index in table.indexes],
     ids=lambda value: value.name,
 )

@@ -151,6 +151,7 @@ SK = Key("sk")
 # MANAGER#…; listings by branch and by manager through sparse indexes on the PROFILE item.
 # `by_turnover` holds only clients in bands where turnover decides the class, sharded and sorted
 # by turnover: the year-end recalibration reads the clients between the old and new T from it.
+# `at_risk` holds only clients at risk of leaving (第50条 10), per branch.
 CLIENTS = Table(
     name="clients",
     partition_key=PK,
@@ -160,6 +161,7 @@ CLIENTS = Table(
         Index("by_manager", Key("manager_id"), Key("client_id")),
         Index("by_turnover", Key("turnover_shard"), Key("turnover", "N")),
         Index("vip_targets", Key("vip_target_branch"), Key("client_id")),
+        Index("at_risk", Key("at_risk_branch"), Key("client_id")),
     ),
     stream=True,
 )
@@ -189,7 +191,24 @@ IDEMPOTENCY = Table(name="idempotency", partition_key=Key("id"), ttl_attribute="
 # consumer and never updated or deleted by anyone (no function is granted more than PutItem).
 AUDIT = Table(name="audit", partition_key=Key("subject"), sort_key=Key("entry"))
 
-TABLES: tuple[Table, ...] = (CLIENTS, SETTINGS, SERVICE, IDEMPOTENCY, AUDIT)
+# Callbacks (回访): TASK and its ATTEMPT#<n> per CALLBACK#<id>; the schedule of what can fall due
+# (SCHEDULE#…), read by the daily job from the sparse `schedule` index (only entries whose
+# creation day has come carry its keys); the yearly sample (SAMPLE#<year>). Open tasks are in
+# the sparse `open_work` index under their owner, or their branch's pool.
+CALLBACKS = Table(
+    name="callbacks",
+    partition_key=PK,
+    sort_key=SK,
+    indexes=(
+        Index("by_branch", Key("branch_id"), Key("due_key")),
+        Index("by_client", Key("client_id"), Key("due_key")),
+        Index("open_work", Key("open_owner"), Key("due_key")),
+        Index("schedule", Key("schedule_shard"), Key("create_on")),
+    ),
+    stream=True,
+)
+
+TABLES: tuple[Table, ...] = (CLIENTS, SETTINGS, SERVICE, IDEMPOTENCY, AUDIT, CALLBACKS)
 
 BUS = EventBus(name="events")
 
@@ -210,12 +229,13 @@ def _routes(*pairs: str) -> tuple[Route, ...]:
 FUNCTIONS: tuple[Function, ...] = (
     Function(
         name="clients",
-        description="Client records, yearly metrics, class and VIP history, manager re-assignment",
+        description="Client records, yearly metrics, class and VIP history, manager re-assignment, at-risk list",
         reads=(CLIENTS, SETTINGS),
         writes=(CLIENTS,),
         routes=_routes(
             "POST /clients",
             "GET /clients",
+            "GET /clients/at-risk",
             "GET /clients/{client_id}",
             "PUT /clients/{client_id}/metrics/{year}",
             "GET /clients/{client_id}/metrics",
@@ -250,7 +270,12 @@ FUNCTIONS: tuple[Function, ...] = (
         reads=(),
         appends=(AUDIT,),
         archives=(AUDIT_ARCHIVE,),
-        streams=(StreamSource(table=CLIENTS), StreamSource(table=SERVICE), StreamSource(table=SETTINGS)),
+        streams=(
+            StreamSource(table=CLIENTS),
+            StreamSource(table=SERVICE),
+            StreamSource(table=SETTINGS),
+            StreamSource(table=CALLBACKS),
+        ),
         timeout_s=60,
     ),
     Function(
@@ -335,7 +360,7 @@ FUNCTIONS: tuple[Function, ...] = (
     ),
     Function(
         name="complaints",
-        description="Complaints: gap-free numbering, states, callbacks, investigation and reply deadlines",
+        description="Complaints: gap-free numbering, states, investigation and reply deadlines",
         reads=(CLIENTS, SETTINGS, SERVICE, IDEMPOTENCY),
         writes=(SERVICE, IDEMPOTENCY),
         routes=_routes(
@@ -343,7 +368,6 @@ FUNCTIONS: tuple[Function, ...] = (
             "GET /complaints",
             "GET /complaints/{complaint_no}",
             "POST /complaints/{complaint_no}/transitions",
-            "POST /complaints/{complaint_no}/callback-attempts",
         ),
     ),
     Function(
@@ -381,6 +405,63 @@ FUNCTIONS: tuple[Function, ...] = (
         writes=(SERVICE,),
         schedule=Schedule(job="sla-sweep", expression="rate(15 minutes)"),
         timeout_s=300,
+    ),
+    Function(
+        name="callbacks",
+        description="Callback tasks (回访): lists, owners, attempts, and the yearly sample's record",
+        reads=(CALLBACKS, SERVICE, IDEMPOTENCY),
+        writes=(CALLBACKS, SERVICE, IDEMPOTENCY),
+        routes=_routes(
+            "GET /callbacks",
+            "GET /callbacks/samples/{year}",
+            "GET /callbacks/{callback_id}",
+            "PUT /callbacks/{callback_id}/owner",
+            "POST /callbacks/{callback_id}/attempts",
+        ),
+    ),
+    Function(
+        name="callback_schedule",
+        description="Stream: keeps the schedule of callbacks that can fall due, and cancels those of clients who left",
+        reads=(CALLBACKS,),
+        writes=(CALLBACKS,),
+        streams=(
+            StreamSource(table=CLIENTS, filters=({"dynamodb": {"Keys": {"sk": {"S": ["PROFILE"]}}}},)),
+            StreamSource(
+                table=SERVICE,
+                filters=(
+                    {"dynamodb": {"Keys": {"sk": {"S": ["COMPLAINT"]}}, "NewImage": {"status": {"S": ["replied"]}}}},
+                    {
+                        "dynamodb": {
+                            "Keys": {"sk": {"S": ["CASE"]}},
+                            "NewImage": {"status": {"S": ["transferred", "closed"]}},
+                        }
+                    },
+                ),
+            ),
+        ),
+    ),
+    Function(
+        name="callback_generation",
+        description="Schedule: creates the day's callback tasks and draws the yearly sample",
+        reads=(CALLBACKS, CLIENTS, SETTINGS),
+        writes=(CALLBACKS,),
+        # 06:00 in Beijing is 22:00 UTC the day before.
+        schedule=Schedule(job="callbacks", expression="cron(0 22 * * ? *)"),
+        memory_mb=1024,
+        timeout_s=900,
+    ),
+    Function(
+        name="retention",
+        description="Transfer and closure requests (转户/销户): retention cases, their actions and outcome",
+        reads=(CLIENTS, SERVICE, IDEMPOTENCY),
+        writes=(CLIENTS, SERVICE, IDEMPOTENCY),
+        routes=_routes(
+            "POST /retention-cases",
+            "GET /retention-cases",
+            "GET /retention-cases/{case_id}",
+            "POST /retention-cases/{case_id}/actions",
+            "POST /retention-cases/{case_id}/outcome",
+        ),
     ),
 )
 

@@ -13,6 +13,7 @@ from crm.domain.access import Role
 from crm.domain.client import (
     ClassChange,
     Client,
+    ClientStatus,
     ContactDetailsChange,
     ManagerAssignment,
     MetricsRecord,
@@ -21,6 +22,7 @@ from crm.domain.client import (
     phone_problem,
 )
 from crm.domain.pii import mask_id_number, mask_phone
+from crm.domain.retention import AtRiskReason
 from crm.domain.suitability import assessment_expiry
 
 Identifier = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
@@ -77,6 +79,9 @@ class ClientOut(BaseModel):
     )
     risk_assessment_expired: bool
     vip: bool
+    status: ClientStatus = Field(
+        description="active; transferred (转户) or closed (销户) once a retention case decides so"
+    )
     created_at: datetime
 
     @classmethod
@@ -100,6 +105,7 @@ class ClientOut(BaseModel):
             risk_assessment_expires_at=expires,
             risk_assessment_expired=expires is not None and now >= expires,
             vip=client.vip,
+            status=client.status,
             created_at=client.created_at,
         )
 
@@ -271,3 +277,37 @@ class ContactDetailsChangeOut(BaseModel):
 
 class ContactDetailsHistory(BaseModel):
     items: list[ContactDetailsChangeOut] = Field(description="Newest first")
+
+
+class AtRiskClient(BaseModel):
+    client_id: str
+    branch_id: str
+    manager_id: str
+    reasons: list[AtRiskReason] = Field(
+        description="assets_fell: year-end assets at most half the year before's; transfer_requested or "
+        "closure_requested: an open retention case"
+    )
+    assets_fell_in: int | None = Field(description="The year whose assets fell")
+    open_case_id: str | None
+
+
+class AtRiskPage(BaseModel):
+    items: list[AtRiskClient]
+    next_cursor: str | None
+
+    @classmethod
+    def of(cls, found: list[tuple[Client, tuple[AtRiskReason, ...]]], next_cursor: str | None) -> AtRiskPage:
+        return cls(
+            items=[
+                AtRiskClient(
+                    client_id=client.client_id,
+                    branch_id=client.branch_id,
+                    manager_id=client.manager_id,
+                    reasons=list(reasons),
+                    assets_fell_in=client.assets_fell_in,
+                    open_case_id=client.open_case_id,
+                )
+                for client, reasons in found
+            ],
+            next_cursor=next_cursor,
+        )

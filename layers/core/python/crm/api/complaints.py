@@ -8,12 +8,11 @@ from pydantic import AwareDatetime, BaseModel, Field
 
 from crm.api.clients import Identifier
 from crm.api.models import Strict
+from crm.domain.callbacks import Attitude
 from crm.domain.complaints import (
-    CallbackResult,
     Category,
     Channel,
     Complaint,
-    Satisfaction,
     Status,
     Transition,
     Validity,
@@ -39,22 +38,18 @@ class NewComplaint(Strict):
     )
 
 
-class CallbackIn(Strict):
-    reached: bool
-    satisfaction: Satisfaction | None = Field(
-        default=None, description="满意 satisfied, 一般 neutral, 不满意 dissatisfied"
-    )
-    score: int | None = Field(default=None, ge=1, le=10)
-    note: str | None = Field(default=None, max_length=2000)
+class CallbackOut(BaseModel):
+    """What the post-complaint callback found (DOMAIN §4, §5)."""
 
-    def result(self) -> CallbackResult:
-        return CallbackResult(reached=self.reached, satisfaction=self.satisfaction, score=self.score, note=self.note)
+    reached: bool
+    satisfaction: Attitude | None = Field(description="满意 satisfied, 一般 neutral, 不满意 dissatisfied")
+    score: int | None = Field(ge=1, le=10)
+    note: str | None
 
 
 class TransitionIn(Strict):
-    to: Status
+    to: Status = Field(description="callback_done follows the post-complaint callback: record its attempts")
     note: str = Field(min_length=1, max_length=2000, description="Why (留痕)")
-    callback: CallbackIn | None = Field(default=None, description="Required to move to callback_done")
 
 
 class TransitionOut(BaseModel):
@@ -64,7 +59,7 @@ class TransitionOut(BaseModel):
     role: str
     note: str
     at: datetime
-    callback: CallbackIn | None
+    callback: CallbackOut | None
 
     @classmethod
     def of(cls, transition: Transition) -> TransitionOut:
@@ -77,7 +72,7 @@ class TransitionOut(BaseModel):
                 "role": transition.role.value,
                 "note": transition.note,
                 "at": transition.at,
-                "callback": CallbackIn(
+                "callback": CallbackOut(
                     reached=callback.reached,
                     satisfaction=callback.satisfaction,
                     score=callback.score,
@@ -106,8 +101,8 @@ class ComplaintOut(BaseModel):
     regulator_referral: bool
     referral_ref: str | None
     about_staff: list[str]
-    failed_callbacks: int
-    satisfaction: Satisfaction | None
+    failed_callbacks: int = Field(description="Unreached attempts of its post-complaint callback")
+    satisfaction: Attitude | None
     history: list[TransitionOut] = Field(default_factory=list, description="State changes, oldest first")
 
     @classmethod

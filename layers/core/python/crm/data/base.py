@@ -17,6 +17,7 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.update import Action
 
 from crm.domain.audit import Stamp
+from crm.domain.time import iso
 from crm.errors import InvalidInput
 from crm.topology import Table
 
@@ -94,6 +95,7 @@ class Stamped:
     changed_by = UnicodeAttribute(null=True)
     change_reason = UnicodeAttribute(null=True)
     evidence_ref = UnicodeAttribute(null=True)
+    changed_at = UnicodeAttribute(null=True)
 
 
 def stamp_actions(model: Any, stamp: Stamp) -> list[Action]:
@@ -102,12 +104,14 @@ def stamp_actions(model: Any, stamp: Stamp) -> list[Action]:
         model.changed_by.set(stamp.by),
         set_or_remove(model.change_reason, stamp.reason),
         set_or_remove(model.evidence_ref, stamp.evidence_ref),
+        set_or_remove(model.changed_at, iso(stamp.at) if stamp.at else None),
     ]
 
 
 def stamped(item: Any, stamp: Stamp) -> Any:
     """A new item signed with its stamp, before it is saved."""
     item.changed_by, item.change_reason, item.evidence_ref = stamp.by, stamp.reason, stamp.evidence_ref
+    item.changed_at = iso(stamp.at) if stamp.at else None
     return item
 
 

@@ -8,6 +8,8 @@ stored, so numbers are gap-free, and two intakes racing for a number cannot both
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
+from typing import Any
 
 from pynamodb.attributes import (
     BooleanAttribute,
@@ -25,12 +27,12 @@ from crm.data.base import connection, lost_to_a_condition, stamp_actions
 from crm.data.service import ByBranch, ServiceItem, branch_page, complaint_pk
 from crm.domain.access import Role
 from crm.domain.audit import Stamp
+from crm.domain.callbacks import Attitude
 from crm.domain.complaints import (
     CallbackResult,
     Category,
     Channel,
     Complaint,
-    Satisfaction,
     Status,
     Transition,
     TransitionPlan,
@@ -141,7 +143,7 @@ def _complaint(item: _ComplaintItem) -> Complaint:
         about_staff=tuple(str(name) for name in item.about_staff or ()),
         validity=Validity(item.validity) if item.validity else None,
         failed_callbacks=int(item.failed_callbacks or 0),
-        satisfaction=Satisfaction(item.satisfaction) if item.satisfaction else None,
+        satisfaction=Attitude(item.satisfaction) if item.satisfaction else None,
         version=item.version,
     )
 
@@ -171,7 +173,7 @@ def _transition(item: _TransitionItem) -> Transition:
     if item.reached is not None:
         callback = CallbackResult(
             reached=bool(item.reached),
-            satisfaction=Satisfaction(item.satisfaction) if item.satisfaction else None,
+            satisfaction=Attitude(item.satisfaction) if item.satisfaction else None,
             score=int(item.score) if item.score is not None else None,
             note=item.callback_note,
         )
@@ -203,7 +205,7 @@ def create_numbered(month: str, build: Callable[[int], tuple[Complaint, list[Clo
                 transaction.update(counter, actions=[_CounterItem.serial.set(current + 1)], condition=taken)
                 transaction.save(_item(complaint), condition=ServiceItem.pk.does_not_exist())
                 transaction.save(_transition_item(first, 1), condition=ServiceItem.pk.does_not_exist())
-                stamp = Stamp(by=complaint.recorded_by, reason="complaint received")
+                stamp = Stamp(by=complaint.recorded_by, reason="complaint received", at=first.at)
                 for clock in clocks:
                     transaction.save(clock_data.clock_item(clock, stamp), condition=ServiceItem.pk.does_not_exist())
         except TransactWriteError as exc:
@@ -212,6 +214,12 @@ def create_numbered(month: str, build: Callable[[int], tuple[Complaint, list[Clo
             raise
         return complaint
     raise Conflict("complaint intake is busy; try again")
+
+
+def complaint_from_image(image: dict[str, Any]) -> tuple[Complaint, datetime]:
+    """A complaint as a DynamoDB stream record carries it, and the time of the change it shows."""
+    item = _ComplaintItem.from_raw_data(image)
+    return _complaint(item), parse_iso(item.changed_at or item.received_at)
 
 
 def get(complaint_no: str) -> tuple[Complaint, list[Transition]] | None:
@@ -229,35 +237,43 @@ def get(complaint_no: str) -> tuple[Complaint, list[Transition]] | None:
 def apply_transition(complaint: Complaint, plan: TransitionPlan, open_clocks: list[Clock]) -> None:
     """Move the complaint, keep the move, stop the clocks it meets: all or nothing, and only
     from the version it was read at (two concurrent moves: one wins, one gets 409)."""
-    actions: list[Action] = [_ComplaintItem.status.set(plan.transition.target.value)]
-    if plan.validity is not None:
-        actions.append(_ComplaintItem.validity.set(plan.validity.value))
-    if plan.satisfaction is not None:
-        actions.append(_ComplaintItem.satisfaction.set(plan.satisfaction.value))
-    _write_move(complaint, actions, plan.transition, open_clocks)
-
-
-def record_failed_callback(complaint: Complaint, attempt: Transition, count: int) -> None:
-    """An unreached callback attempt: counted on the complaint and kept in its history."""
-    _write_move(complaint, [_ComplaintItem.failed_callbacks.set(count)], attempt, [])
-
-
-def _write_move(complaint: Complaint, actions: list[Action], entry: Transition, clocks: list[Clock]) -> None:
-    stamp = Stamp(by=entry.by, reason=entry.note)
     try:
         with TransactWrite(connection=connection()) as transaction:
-            transaction.update(_item(complaint), actions=[*actions, *stamp_actions(_ComplaintItem, stamp)])
-            transaction.save(
-                _transition_item(entry, (complaint.version or 1) + 1), condition=ServiceItem.pk.does_not_exist()
-            )
-            for clock in clocks:
-                clock_data.stop(transaction, clock, entry.at, stamp)
+            _move(transaction, complaint, plan, open_clocks)
     except TransactWriteError as exc:
         if lost_to_a_condition(exc):
             raise Conflict(
                 f"complaint {complaint.complaint_no} changed meanwhile; reload it", field="complaint_no"
             ) from None
         raise
+
+
+def _move(transaction: TransactWrite, complaint: Complaint, plan: TransitionPlan, clocks: list[Clock]) -> None:
+    entry = plan.transition
+    stamp = Stamp(by=entry.by, reason=entry.note, at=entry.at)
+    actions: list[Action] = [_ComplaintItem.status.set(entry.target.value)]
+    if plan.validity is not None:
+        actions.append(_ComplaintItem.validity.set(plan.validity.value))
+    if plan.satisfaction is not None:
+        actions.append(_ComplaintItem.satisfaction.set(plan.satisfaction.value))
+    transaction.update(_item(complaint), actions=[*actions, *stamp_actions(_ComplaintItem, stamp)])
+    transaction.save(_transition_item(entry, (complaint.version or 1) + 1), condition=ServiceItem.pk.does_not_exist())
+    for clock in clocks:
+        clock_data.stop(transaction, clock, entry.at, stamp)
+
+
+def callback_done_part(complaint: Complaint, plan: TransitionPlan) -> Callable[[TransactWrite], None]:
+    """The complaint's move to `callback_done`, as part of the callback's own transaction."""
+    return lambda transaction: _move(transaction, complaint, plan, [])
+
+
+def unreached_part(complaint: Complaint, count: int, *, by: str, at: datetime) -> Callable[[TransactWrite], None]:
+    """Count an unreached attempt of the complaint's callback on the complaint (from the version it
+    was read at), as part of the callback's own transaction."""
+    stamp = Stamp(by=by, reason=f"post-complaint callback not reached ({count})", at=at)
+    return lambda transaction: transaction.update(
+        _item(complaint), actions=[_ComplaintItem.failed_callbacks.set(count), *stamp_actions(_ComplaintItem, stamp)]
+    )
 
 
 def for_branch(

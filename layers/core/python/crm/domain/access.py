@@ -90,7 +90,7 @@ class Grant:
         if confined is not None and branch_id not in (None, confined):
             raise Forbidden(f"a {self.identity.role} lists only its own branch", field="branch_id")
         branch = confined or branch_id
-        if branch is None:
+        if not branch:
             raise InvalidInput("name the branch to list", field="branch_id")
         return branch
 

@@ -45,6 +45,7 @@ class Stamp:
     by: str
     reason: str | None = None
     evidence_ref: str | None = None
+    at: datetime | None = None  # the business time of the change (the request's, the job's)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from enum import StrEnum
 
 from crm.domain.classification import ClassCause, YearMetrics
 from crm.domain.profile import Profile
@@ -59,6 +60,14 @@ class ClassBasis:
         return self.metrics.turnover
 
 
+class ClientStatus(StrEnum):
+    """A client who transferred or closed its account stays on record, readable (DOMAIN §6)."""
+
+    ACTIVE = "active"
+    TRANSFERRED = "transferred"  # 转户: to another broker
+    CLOSED = "closed"  # 销户
+
+
 @dataclass(frozen=True)
 class Client:
     client_id: str
@@ -79,6 +88,13 @@ class Client:
     risk_score: int | None = None
     risk_assessed_at: datetime | None = None
     profile: Profile = field(default_factory=Profile)
+    vip_target: bool = False  # on the branch's cultivation list (Part 4)
+    first_classified_at: datetime | None = None  # when its class was first set
+    status: ClientStatus = ClientStatus.ACTIVE
+    open_case_id: str | None = None  # a transfer or closure request being handled (DOMAIN §6)
+    open_case_kind: str | None = None
+    assets_fell_in: int | None = None  # the year its year-end assets fell by the at-risk share
+    changed_at: datetime | None = None  # the business time of the record's last change
     version: int | None = None
 
 

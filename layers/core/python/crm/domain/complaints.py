@@ -15,10 +15,11 @@ from enum import StrEnum
 from typing import Any
 
 from crm.domain.access import Identity, Role
+from crm.domain.callbacks import Attitude
 from crm.domain.rule_values import whole_number
 from crm.domain.sla import ClockKind
 from crm.domain.time import beijing
-from crm.errors import Conflict, Forbidden, InvalidInput, RuleTableError
+from crm.errors import Conflict, Forbidden, RuleTableError
 
 
 class Status(StrEnum):
@@ -53,12 +54,6 @@ class Validity(StrEnum):
     INVALID = "invalid"  # 无效
 
 
-class Satisfaction(StrEnum):
-    SATISFIED = "satisfied"  # 满意
-    NEUTRAL = "neutral"  # 一般
-    DISSATISFIED = "dissatisfied"  # 不满意
-
-
 def complaint_number(received_at: datetime, serial: int) -> str:
     """TS-YYMM-NNNN for the Beijing month of receipt (a month past 9999 complaints widens NNNN)."""
     if serial < 1:
@@ -77,8 +72,8 @@ class Move:
     roles: frozenset[Role]
     validity: Validity | None = None
     stops: tuple[ClockKind, ...] = ()
-    needs_callback: bool = False
-    needs_failed_callbacks: bool = False
+    by_callback: bool = False  # made by the post-complaint callback when it is done, by no one else
+    needs_unreachable_callback: bool = False
 
 
 @dataclass(frozen=True)
@@ -88,32 +83,32 @@ class ComplaintRules:
     moves: Mapping[tuple[Status, Status], Move]
 
     @classmethod
-    def from_table(cls, table: Mapping[str, Any]) -> ComplaintRules:
+    def from_table(cls, table: Mapping[str, Any], unreachable_after: int) -> ComplaintRules:
+        """`unreachable_after`: the callbacks table's unreached attempts that end a callback."""
         try:
             moves = {}
             for row in table["transitions"]:
-                roles = frozenset(Role(r) for r in row["roles"])
-                if not roles:
-                    raise ValueError(f"{row['from']} → {row['to']} names no role")
+                roles = frozenset(Role(r) for r in row.get("roles", ()))
+                by_callback = bool(row.get("by_callback", False))
+                if by_callback == bool(roles):
+                    raise ValueError(f"{row['from']} → {row['to']}: name its roles, or make it by_callback alone")
                 move = Move(
                     source=Status(row["from"]),
                     target=Status(row["to"]),
                     roles=roles,
                     validity=Validity(row["validity"]) if "validity" in row else None,
                     stops=tuple(ClockKind(k) for k in row.get("stops", ())),
-                    needs_callback=bool(row.get("needs_callback", False)),
-                    needs_failed_callbacks=bool(row.get("needs_failed_callbacks", False)),
+                    by_callback=by_callback,
+                    needs_unreachable_callback=bool(row.get("needs_unreachable_callback", False)),
                 )
                 if (move.source, move.target) in moves:
                     raise RuleTableError(f"complaints table: {move.source} → {move.target} twice")
                 moves[(move.source, move.target)] = move
             rules = cls(
-                version=str(table["version"]),
-                max_failed_callbacks=whole_number(table["max_failed_callbacks"]),
-                moves=moves,
+                version=str(table["version"]), max_failed_callbacks=whole_number(unreachable_after), moves=moves
             )
             if rules.max_failed_callbacks < 1:
-                raise ValueError("max_failed_callbacks must be at least 1: a complaint closes after its callback")
+                raise ValueError("a callback ends unreachable after at least one attempt")
         except (KeyError, ValueError, TypeError) as exc:
             raise RuleTableError(f"complaints table: {exc!r}") from exc
         if any(Role.COMPLIANCE in m.roles or Role.HQ in m.roles for m in moves.values()):
@@ -123,8 +118,10 @@ class ComplaintRules:
 
 @dataclass(frozen=True)
 class CallbackResult:
+    """What the post-complaint callback found, kept in the complaint's history."""
+
     reached: bool
-    satisfaction: Satisfaction | None = None
+    satisfaction: Attitude | None = None
     score: int | None = None  # 1–10
     note: str | None = None
 
@@ -148,8 +145,8 @@ class Complaint:
     referral_ref: str | None = None
     about_staff: tuple[str, ...] = ()
     validity: Validity | None = None
-    failed_callbacks: int = 0
-    satisfaction: Satisfaction | None = None
+    failed_callbacks: int = 0  # unreached attempts of its post-complaint callback
+    satisfaction: Attitude | None = None
     version: int | None = None
 
 
@@ -170,7 +167,7 @@ class TransitionPlan:
     transition: Transition
     validity: Validity | None
     stops: tuple[ClockKind, ...]
-    satisfaction: Satisfaction | None = None
+    satisfaction: Attitude | None = None
 
 
 def refuse_if_complained_about(complaint: Complaint, actor: Identity) -> None:
@@ -189,23 +186,24 @@ def plan_transition(
     note: str,
     at: datetime,
     rules: ComplaintRules,
-    callback: CallbackResult | None = None,
 ) -> TransitionPlan:
     """Check a move against the rules and say what it changes; nothing is written here."""
     refuse_if_complained_about(complaint, actor)
     move = rules.moves.get((complaint.status, target))
     if move is None:
         raise Conflict(f"a {complaint.status} complaint cannot become {target}", field="to")
+    if move.by_callback:
+        raise Conflict(
+            f"a complaint becomes {target} when its post-complaint callback is done "
+            f"(POST /callbacks/PC-{complaint.complaint_no}/attempts)",
+            field="to",
+        )
     if actor.role not in move.roles:
         raise Forbidden(f"a {actor.role} may not move a complaint to {target}", field="to")
-    if move.needs_callback and (callback is None or not callback.reached or callback.satisfaction is None):
-        raise InvalidInput(
-            "a completed callback (reached, with the client's satisfaction) is required", field="callback"
-        )
-    if move.needs_failed_callbacks and complaint.failed_callbacks < rules.max_failed_callbacks:
+    if move.needs_unreachable_callback and complaint.failed_callbacks < rules.max_failed_callbacks:
         raise Conflict(
-            f"a replied complaint closes after its callback, or after {rules.max_failed_callbacks} failed "
-            f"attempts ({complaint.failed_callbacks} so far)",
+            f"a replied complaint closes after its callback, or once the callback is unreachable after "
+            f"{rules.max_failed_callbacks} attempts ({complaint.failed_callbacks} so far)",
             field="to",
         )
     return TransitionPlan(
@@ -217,19 +215,32 @@ def plan_transition(
             role=actor.role,
             note=note,
             at=at,
-            callback=callback,
         ),
         validity=move.validity,
         stops=move.stops,
-        satisfaction=callback.satisfaction if callback else None,
     )
 
 
-def plan_failed_callback(complaint: Complaint, actor: Identity, rules: ComplaintRules) -> int:
-    """Count one unreached callback attempt; returns the new count."""
-    refuse_if_complained_about(complaint, actor)
-    if complaint.status is not Status.REPLIED:
-        raise Conflict(f"callbacks follow the reply; this complaint is {complaint.status}", field="complaint_no")
-    if complaint.failed_callbacks >= rules.max_failed_callbacks:
-        raise Conflict(f"{rules.max_failed_callbacks} attempts already failed; close the complaint", field="reached")
-    return complaint.failed_callbacks + 1
+def plan_callback_done(
+    complaint: Complaint, result: CallbackResult, *, by: str, role: Role, at: datetime, rules: ComplaintRules
+) -> TransitionPlan:
+    """The post-complaint callback reached the client: the complaint moves to `callback_done`
+    with the satisfaction it recorded (DOMAIN §4)."""
+    move = rules.moves.get((complaint.status, Status.CALLBACK_DONE))
+    if move is None or not move.by_callback:
+        raise Conflict(f"a {complaint.status} complaint cannot take its callback's result", field="callback_id")
+    return TransitionPlan(
+        transition=Transition(
+            complaint_no=complaint.complaint_no,
+            source=complaint.status,
+            target=Status.CALLBACK_DONE,
+            by=by,
+            role=role,
+            note=result.note or "post-complaint callback done",
+            at=at,
+            callback=result,
+        ),
+        validity=move.validity,
+        stops=move.stops,
+        satisfaction=result.satisfaction,
+    )

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from crm.domain.classification import ClassCause, ClassificationRules, Threshold, YearMetrics, classify
 from crm.domain.client import ClassBasis, ClassChange, Client, VipChange
+from crm.domain.retention import assets_fell
 from crm.domain.vip import VipRules
 
 
@@ -41,6 +43,8 @@ class Reclassification:
     vip_change: VipChange | None
     turnover_decides: bool  # the client's band splits on T: a recalibration may move it
     vip_target: bool  # on the branch's cultivation list (C/D rated 明日之星)
+    assets_fell_in: int | None  # at risk of leaving: the year its assets fell by the at-risk share
+    at: datetime
 
 
 def reclassify(
@@ -53,15 +57,23 @@ def reclassify(
     cause: ClassCause,
     at: datetime,
     change_id: str,
+    previous: YearMetrics | None = None,
+    asset_drop: Decimal | None = None,
 ) -> Reclassification | None:
-    """The new state, or None when nothing about the client's class or VIP status would change.
+    """The new state, or None when nothing about the client's class, VIP status or risk of leaving
+    would change.
 
     A client with no metrics has no class yet (DOMAIN.md §1). When only the basis moves (new
     figures, same class) the basis is updated without a history entry. A new VIP rule can change
-    the VIP status of a client whose class stays.
+    the VIP status of a client whose class stays. With `asset_drop` (new figures), the latest year
+    against the one before it decides whether the client is at risk of leaving (第50条 10);
+    without it (a decision from the figures already on record) that stays as it was.
     """
     if metrics is None:
         return None
+    fell_in = client.assets_fell_in
+    if asset_drop is not None:
+        fell_in = metrics.year if assets_fell(metrics, previous, asset_drop) else None
     new_class = classify(metrics, threshold.value, rules)
     basis = ClassBasis(
         metrics=metrics,
@@ -70,7 +82,8 @@ def reclassify(
         rules_version=rules.version,
     )
     vip = vip_rules.is_vip(new_class)
-    if new_class == client.client_class and basis == client.class_basis and vip == client.vip:
+    unchanged = new_class == client.client_class and basis == client.class_basis and vip == client.vip
+    if unchanged and fell_in == client.assets_fell_in:
         return None
     class_change = None
     if new_class != client.client_class:
@@ -102,6 +115,8 @@ def reclassify(
         vip_change=vip_change,
         turnover_decides=rules.turnover_matters(metrics.assets),
         vip_target=vip_rules.is_target(new_class, client.profile.value_segment),
+        assets_fell_in=fell_in,
+        at=at,
     )
 
 

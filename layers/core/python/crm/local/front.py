@@ -46,8 +46,12 @@ def _compile(route: Route, function: Function) -> _CompiledRoute:
 
 
 class RouteTable:
+    """Matches as API Gateway does: a literal path segment wins over a parameter
+    (`/clients/at-risk` before `/clients/{client_id}`)."""
+
     def __init__(self) -> None:
-        self._routes = [_compile(route, fn) for route, fn in topology.routes()]
+        compiled = [_compile(route, fn) for route, fn in topology.routes()]
+        self._routes = sorted(compiled, key=lambda c: [part.startswith("{") for part in c.route.path.split("/")])
 
     def match(self, method: str, path: str) -> tuple[_CompiledRoute, dict[str, str]] | None:
         for compiled in self._routes:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from crm.domain.access import AccessPolicy
+    from crm.domain.callbacks import CallbackRules
     from crm.domain.classification import ClassificationRules
     from crm.domain.complaints import ComplaintRules
     from crm.domain.profile import ProfileRules
@@ -71,7 +72,7 @@ def sla() -> SlaRules:
 def complaints() -> ComplaintRules:
     from crm.domain.complaints import ComplaintRules
 
-    return ComplaintRules.from_table(load_table("complaints"))
+    return ComplaintRules.from_table(load_table("complaints"), callbacks().unreachable_after)
 
 
 @cache
@@ -86,3 +87,10 @@ def profile() -> ProfileRules:
     from crm.domain.profile import ProfileRules
 
     return ProfileRules.from_table(load_table("profile"))
+
+
+@cache
+def callbacks() -> CallbackRules:
+    from crm.domain.callbacks import CallbackRules
+
+    return CallbackRules.from_table(load_table("callbacks"), classification().class_order)

@@ -19,6 +19,7 @@ from crm.domain.client import (
     MetricsRecord,
     VipChange,
 )
+from crm.domain.retention import AtRiskReason, at_risk_reasons
 from crm.domain.time import beijing
 from crm.errors import InvalidInput, NotFound
 
@@ -45,6 +46,16 @@ def listing(grant: Grant, *, branch_id: str | None, limit: int, cursor: str | No
     return client_data.list_clients(
         branch_id=grant.listing_branch(branch_id), manager_id=grant.manager_filter(), limit=limit, cursor=cursor
     )
+
+
+def at_risk(
+    grant: Grant, *, branch_id: str | None, limit: int, cursor: str | None
+) -> tuple[list[tuple[Client, tuple[AtRiskReason, ...]]], str | None]:
+    """The branch's clients at risk of leaving, each with its reasons (第50条 10; DOMAIN §5)."""
+    clients, next_cursor = client_data.at_risk(
+        branch_id=grant.listing_branch(branch_id), manager_id=grant.manager_filter(), limit=limit, cursor=cursor
+    )
+    return [(client, at_risk_reasons(client)) for client in clients], next_cursor
 
 
 def put_metrics(

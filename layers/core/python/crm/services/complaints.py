@@ -1,20 +1,16 @@
-"""Complaint intake, numbering, moves and callbacks (Part 8; complaint appendix; DOMAIN §4)."""
+"""Complaint intake, numbering and moves (Part 8; complaint appendix; DOMAIN §4); the callback after
+the reply is a callback task (crm.services.callbacks)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
-
-from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
 
 from crm import rules
 from crm.data import clocks as clock_data
 from crm.data import complaints as complaint_data
-from crm.data.idempotency import persistence
 from crm.domain.access import Grant
 from crm.domain.complaints import (
-    CallbackResult,
     Category,
     Channel,
     Complaint,
@@ -22,7 +18,6 @@ from crm.domain.complaints import (
     Transition,
     complaint_number,
     numbering_month,
-    plan_failed_callback,
     plan_transition,
     refuse_if_complained_about,
 )
@@ -31,13 +26,6 @@ from crm.errors import NotFound
 from crm.services.calendar import calendar_for
 from crm.services.clients import find as find_client
 from crm.services.contacts import receipt_time
-
-# A replay with the same Idempotency-Key within a day returns the complaint first filed.
-IDEMPOTENCY = IdempotencyConfig(
-    event_key_jmespath="[caller, key]",
-    payload_validation_jmespath="request",
-    expires_after_seconds=24 * 3600,
-)
 
 
 @dataclass(frozen=True)
@@ -117,17 +105,6 @@ def file(grant: Grant, intake: Intake, *, now: datetime) -> Complaint:
     return complaint_data.create_numbered(numbering_month(received), build)
 
 
-def file_once(grant: Grant, intake: Intake, *, now: datetime, key: str, request: dict[str, Any]) -> str:
-    """`file` under an Idempotency-Key: a retry with the key returns the first complaint's number;
-    the same key with a different request is refused."""
-
-    @idempotent_function(data_keyword_argument="submission", config=IDEMPOTENCY, persistence_store=persistence())
-    def _file(submission: dict[str, Any]) -> dict[str, str]:
-        return {"complaint_no": file(grant, intake, now=now).complaint_no}
-
-    return _file(submission={"caller": grant.identity.user_id, "key": key, "request": request})["complaint_no"]
-
-
 def find(grant: Grant, complaint_no: str) -> tuple[Complaint, list[Transition]]:
     found = complaint_data.get(complaint_no)
     if found is None:
@@ -137,40 +114,12 @@ def find(grant: Grant, complaint_no: str) -> tuple[Complaint, list[Transition]]:
 
 
 def move(
-    grant: Grant,
-    complaint_no: str,
-    target: Status,
-    note: str,
-    *,
-    now: datetime,
-    callback: CallbackResult | None = None,
+    grant: Grant, complaint_no: str, target: Status, note: str, *, now: datetime
 ) -> tuple[Complaint, list[Transition]]:
     complaint, _ = find(grant, complaint_no)
-    plan = plan_transition(complaint, target, grant.identity, note, now, rules.complaints(), callback)
+    plan = plan_transition(complaint, target, grant.identity, note, now, rules.complaints())
     meeting = [c for c in clock_data.clocks_of("complaint", complaint_no) if c.is_open and c.kind in plan.stops]
     complaint_data.apply_transition(complaint, plan, meeting)
-    return find(grant, complaint_no)
-
-
-def callback_attempt(
-    grant: Grant, complaint_no: str, result: CallbackResult, *, now: datetime
-) -> tuple[Complaint, list[Transition]]:
-    """A callback after the reply: reached, it completes the callback; not, it is counted."""
-    if result.reached:
-        return move(grant, complaint_no, Status.CALLBACK_DONE, result.note or "callback", now=now, callback=result)
-    complaint, _ = find(grant, complaint_no)
-    count = plan_failed_callback(complaint, grant.identity, rules.complaints())
-    attempt = Transition(
-        complaint_no=complaint_no,
-        source=complaint.status,
-        target=complaint.status,
-        by=grant.identity.user_id,
-        role=grant.identity.role,
-        note=result.note or f"callback attempt {count}: not reached",
-        at=now,
-        callback=result,
-    )
-    complaint_data.record_failed_callback(complaint, attempt, count)
     return find(grant, complaint_no)
 
 

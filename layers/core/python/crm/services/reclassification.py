@@ -54,10 +54,22 @@ def _decide_and_write(
     cause: ClassCause,
     at: datetime,
     change_id: str,
+    previous: YearMetrics | None = None,
+    asset_drop: bool = False,
 ) -> bool | None:
-    """True: written; False: nothing to change; None: the client changed meanwhile."""
+    """True: written; False: nothing to change; None: the client changed meanwhile. With
+    `asset_drop`, the figures are new: whether the client is at risk of leaving is decided again."""
     result = reclassify(
-        client, metrics, threshold, rules.classification(), rules.vip(), cause=cause, at=at, change_id=change_id
+        client,
+        metrics,
+        threshold,
+        rules.classification(),
+        rules.vip(),
+        cause=cause,
+        at=at,
+        change_id=change_id,
+        previous=previous,
+        asset_drop=rules.callbacks().at_risk_asset_drop if asset_drop else None,
     )
     if result is None:
         return False
@@ -71,8 +83,9 @@ def reclassify_client(client_id: str, *, cause: ClassCause, at: datetime, change
         client = client_data.get(client_id, consistent=True)
         if client is None:
             return False  # metrics without a client record: nothing to classify
+        latest, previous = metrics_data.latest_metrics(client_id)
         written = _decide_and_write(
-            client, metrics_data.latest_metrics(client_id), threshold, cause=cause, at=at, change_id=change_id
+            client, latest, threshold, cause=cause, at=at, change_id=change_id, previous=previous, asset_drop=True
         )
         if written is not None:
             return written

@@ -8,6 +8,7 @@ stream position, or the job that decided) makes a replayed decision append nothi
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from decimal import Decimal
 
 from pynamodb.attributes import BooleanAttribute, UnicodeAttribute
@@ -20,6 +21,7 @@ from crm.data.clients.items import (
     BasisAttribute,
     ClientsItem,
     ProfileItem,
+    at_risk_actions,
     basis_attribute,
     basis_of,
     client_from_item,
@@ -67,10 +69,15 @@ def apply_reclassification(client: Client, result: Reclassification) -> bool:
         ProfileItem.client_class.set(result.client_class),
         ProfileItem.vip.set(result.vip),
         ProfileItem.class_basis.set(basis_attribute(result.basis)),
+        set_or_remove(ProfileItem.vip_target_branch, client.branch_id if result.vip_target else None),
+        set_or_remove(ProfileItem.assets_fell_in, result.assets_fell_in),
+        *at_risk_actions(replace(client, assets_fell_in=result.assets_fell_in)),
     ]
-    actions.append(set_or_remove(ProfileItem.vip_target_branch, client.branch_id if result.vip_target else None))
+    if client.client_class is None:
+        actions.append(ProfileItem.first_classified_at.set(iso(result.at)))
     cause = result.class_change.cause if result.class_change else None
-    actions += stamp_actions(ProfileItem, Stamp(by=SYSTEM_RECLASSIFY, reason=f"reclassified ({cause or 'basis'})"))
+    reason = f"reclassified ({cause or 'basis'})"
+    actions += stamp_actions(ProfileItem, Stamp(by=SYSTEM_RECLASSIFY, reason=reason, at=result.at))
     if result.turnover_decides:
         actions += [
             ProfileItem.turnover_shard.set(str(shard_of(client.client_id, TURNOVER_SHARDS))),

@@ -27,11 +27,12 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from crm.data.base import DecimalAttribute, Stamped, connection, lost_to_a_condition, meta_for
+from crm.data.base import DecimalAttribute, Stamped, connection, lost_to_a_condition, meta_for, set_or_remove
 from crm.domain.classification import YearMetrics
-from crm.domain.client import ClassBasis, Client
+from crm.domain.client import ClassBasis, Client, ClientStatus
 from crm.domain.profile import DecisionStyle, Profile, TradingHabit, ValueSegment
 from crm.domain.questionnaire import RiskLevel
+from crm.domain.retention import at_risk_reasons
 from crm.domain.time import iso, parse_iso
 from crm.errors import Conflict
 from crm.topology import CLIENTS
@@ -96,6 +97,15 @@ class _VipTargets(GlobalSecondaryIndex["ProfileItem"]):
     client_id = UnicodeAttribute(range_key=True)
 
 
+class _AtRisk(GlobalSecondaryIndex["ProfileItem"]):
+    class Meta:
+        index_name = "at_risk"
+        projection = AllProjection()
+
+    at_risk_branch = UnicodeAttribute(hash_key=True)
+    client_id = UnicodeAttribute(range_key=True)
+
+
 class ProfileItem(ClientsItem):
     client_id = UnicodeAttribute()
     name = UnicodeAttribute()
@@ -121,11 +131,18 @@ class ProfileItem(ClientsItem):
     decision_style = UnicodeAttribute(null=True)
     profile_note = UnicodeAttribute(null=True)
     vip_target_branch = UnicodeAttribute(null=True)  # set while the client is a target VIP (Part 4)
+    first_classified_at = UnicodeAttribute(null=True)
+    status = UnicodeAttribute(null=True)  # null: active
+    open_case_id = UnicodeAttribute(null=True)
+    open_case_kind = UnicodeAttribute(null=True)
+    assets_fell_in = NumberAttribute(null=True)
+    at_risk_branch = UnicodeAttribute(null=True)  # set while the client is at risk of leaving (第50条 10)
     version = VersionAttribute()
     by_branch = _ByBranch()
     by_manager = _ByManager()
     by_turnover = _ByTurnover()
     vip_targets = _VipTargets()
+    at_risk = _AtRisk()
 
 
 def basis_attribute(basis: ClassBasis) -> BasisAttribute:
@@ -182,8 +199,20 @@ def client_from_item(item: ProfileItem) -> Client:
             decision_style=DecisionStyle(item.decision_style) if item.decision_style else None,
             note=item.profile_note,
         ),
+        vip_target=item.vip_target_branch is not None,
+        first_classified_at=parse_iso(item.first_classified_at) if item.first_classified_at else None,
+        status=ClientStatus(item.status) if item.status else ClientStatus.ACTIVE,
+        open_case_id=item.open_case_id,
+        open_case_kind=item.open_case_kind,
+        assets_fell_in=int(item.assets_fell_in) if item.assets_fell_in is not None else None,
+        changed_at=parse_iso(item.changed_at) if item.changed_at else None,
         version=item.version,
     )
+
+
+def client_from_image(image: dict[str, Any]) -> Client:
+    """A client record as a DynamoDB stream record carries it."""
+    return client_from_item(ProfileItem.from_raw_data(image))
 
 
 def profile_item(client: Client) -> ProfileItem:
@@ -211,6 +240,11 @@ def profile_item(client: Client) -> ProfileItem:
     if client.version is not None:
         item.version = client.version
     return item
+
+
+def at_risk_actions(client: Client) -> list[Action]:
+    """Keep the client in its branch's at-risk index exactly while it has a reason to be there."""
+    return [set_or_remove(ProfileItem.at_risk_branch, client.branch_id if at_risk_reasons(client) else None)]
 
 
 def change_with_history(client: Client, actions: list[Action], entry: ClientsItem) -> None:

@@ -95,17 +95,20 @@ def _year_metrics(item: _MetricsItem) -> YearMetrics:
     )
 
 
-def latest_metrics(client_id: str) -> YearMetrics | None:
-    """The latest year on record, read consistently: it decides the class (DOMAIN.md §1)."""
-    for item in _MetricsItem.query(
-        client_pk(client_id),
-        _MetricsItem.sk.startswith("METRICS#"),
-        scan_index_forward=False,
-        consistent_read=True,
-        limit=1,
-    ):
-        return _year_metrics(item)
-    return None
+def latest_metrics(client_id: str) -> tuple[YearMetrics | None, YearMetrics | None]:
+    """The latest year on record and the one before it, read consistently in one query: the latest
+    decides the class (DOMAIN.md §1), the two together whether the client is at risk (第50条 10)."""
+    found = [
+        _year_metrics(item)
+        for item in _MetricsItem.query(
+            client_pk(client_id),
+            _MetricsItem.sk.startswith("METRICS#"),
+            scan_index_forward=False,
+            consistent_read=True,
+            limit=2,
+        )
+    ]
+    return (found[0] if found else None), (found[1] if len(found) > 1 else None)
 
 
 # --- the company's yearly sums ---------------------------------------------------------------

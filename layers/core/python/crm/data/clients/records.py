@@ -83,6 +83,19 @@ def list_clients(
     return clients, encode_cursor(pages.last_evaluated_key)
 
 
+def at_risk(
+    *, branch_id: str, manager_id: str | None, limit: int, cursor: str | None
+) -> tuple[list[Client], str | None]:
+    """One page of a branch's clients at risk of leaving, from the sparse `at_risk` index."""
+    pages = ProfileItem.at_risk.query(
+        branch_id,
+        filter_condition=(ProfileItem.manager_id == manager_id) if manager_id else None,
+        limit=limit,
+        last_evaluated_key=decode_cursor(cursor),
+    )
+    return [client_from_item(item) for item in pages], encode_cursor(pages.last_evaluated_key)
+
+
 def client_records(after: str | None = None) -> Iterator[tuple[Client, str | None]]:
     """Every client record, each with the position just after it (to resume a walk there).
 

@@ -1,0 +1,116 @@
+"""Callback routes (回访, Part 7; DOMAIN §5): the work lists, owners, attempts and the yearly sample.
+
+A manager sees its own clients' tasks and those it was given; branch roles see the branch. The
+client's own manager may not record an attempt on a new-account, sample, post-complaint or
+post-closure callback (independence), and the person complained about never on the callback that
+follows the complaint.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.logging import correlation_paths
+
+from crm.api.app import create_app, documented, grant, request_time, to_json
+from crm.api.callbacks import AttemptIn, CallbackDetail, CallbackOut, CallbackPage, OwnerIn, SampleOut
+from crm.api.idempotency import IdempotencyKey, once
+from crm.domain.callbacks import TASK_ID_PATTERN, Kind, TaskStatus
+from crm.observability import observed
+from crm.services import callbacks as service
+
+app = create_app()
+
+CallbackId = Annotated[str, Path(pattern=TASK_ID_PATTERN, max_length=160, description="e.g. NA-C001")]
+
+
+@app.get(
+    "/callbacks",
+    summary="Callback tasks, due first",
+    description="`owner=pool`: the branch's unassigned tasks; `owner=<user>`: that person's. "
+    "hq and compliance name the branch (or a client).",
+    tags=["callbacks"],
+    responses=documented(200, CallbackPage, "One page of tasks"),
+)
+def list_callbacks(
+    branch_id: Annotated[str | None, Query(max_length=64, description="Required for hq and compliance")] = None,
+    owner: Annotated[str | None, Query(min_length=1, max_length=64, description="A user id, or pool")] = None,
+    due_before: Annotated[datetime | None, Query(description="ISO 8601 with offset")] = None,
+    kind: Annotated[Kind | None, Query()] = None,
+    status: Annotated[TaskStatus | None, Query()] = None,
+    client_id: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+) -> CallbackPage:
+    tasks, next_cursor = service.listing(
+        grant(app),
+        branch_id=branch_id,
+        owner=owner,
+        kind=kind,
+        status=status,
+        client_id=client_id,
+        due_before=due_before,
+        limit=limit,
+        cursor=cursor,
+    )
+    return CallbackPage(items=[CallbackOut.of(t) for t in tasks], next_cursor=next_cursor)
+
+
+@app.get(
+    "/callbacks/samples/<year>",
+    summary="The yearly sample's draw, to reproduce it (hq, compliance)",
+    tags=["callbacks"],
+    responses=documented(200, SampleOut, "The draw", 404),
+)
+def get_sample(year: Annotated[int, Path(ge=2000, le=2100)]) -> SampleOut:
+    return SampleOut.of(service.sample(grant(app), year))
+
+
+@app.get(
+    "/callbacks/<callback_id>",
+    summary="A callback task with what each attempt recorded",
+    tags=["callbacks"],
+    responses=documented(200, CallbackDetail, "The task", 404),
+)
+def get_callback(callback_id: CallbackId) -> CallbackDetail:
+    return CallbackDetail.detail(*service.find(grant(app), callback_id))
+
+
+@app.put(
+    "/callbacks/<callback_id>/owner",
+    summary="Assign a task (supervisor), take it (counter staff), or return it to the pool (owner null)",
+    tags=["callbacks"],
+    responses=documented(200, CallbackDetail, "The task", 404, 409),
+)
+def assign(callback_id: CallbackId, body: OwnerIn) -> CallbackDetail:
+    return CallbackDetail.detail(*service.assign(grant(app), callback_id, body.owner, now=request_time(app)))
+
+
+@app.post(
+    "/callbacks/<callback_id>/attempts",
+    summary="Record an attempt: reached with attitude and score, it is done; the third unreached, unreachable",
+    description="A post-complaint callback done moves its complaint to callback_done. 403 for the client's own "
+    "manager on new_account, sample, post_complaint and post_closure; 409 once the task is no longer open.",
+    tags=["callbacks"],
+    responses=documented(200, CallbackDetail, "The task as the attempt leaves it", 404, 409),
+)
+def record_attempt(
+    callback_id: CallbackId, body: AttemptIn, idempotency_key: IdempotencyKey = None
+) -> Response[CallbackDetail]:
+    def attempt() -> Response[CallbackDetail]:
+        task, attempts = service.record_attempt(grant(app), callback_id, body.given(), now=request_time(app))
+        return Response(
+            status_code=200,
+            content_type=content_types.APPLICATION_JSON,
+            body=CallbackDetail.detail(task, attempts),
+        )
+
+    return once(app, idempotency_key, body, attempt, to_json)
+
+
+@observed(correlation_paths.API_GATEWAY_REST)
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return app.resolve(event, context)
