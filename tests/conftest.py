@@ -10,13 +10,17 @@ from tests import environment
 environment.apply()
 
 # Suites whose tests share one expensive session fixture (a synthesised stack, a running
-# `crm local`): each runs on one worker, so the fixture is built once.
+# `crm local`): each runs on one worker, so the fixture is built once. The fuzzing runs a system
+# of its own for minutes: on its own, so that the other end-to-end tests go on beside it.
 SHARED_FIXTURE_SUITES = ("infra", "e2e")
+ON_THEIR_OWN = {"tests/e2e/test_api_fuzz.py": "fuzz"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        parts = item.nodeid.split("/")
+        path = item.nodeid.split("::", 1)[0]
+        parts = path.split("/")
         suite = parts[1] if len(parts) > 2 and parts[0] == "tests" else None
-        if suite in SHARED_FIXTURE_SUITES:
-            item.add_marker(pytest.mark.xdist_group(suite))
+        group = ON_THEIR_OWN.get(path) or (suite if suite in SHARED_FIXTURE_SUITES else None)
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))

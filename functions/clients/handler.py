@@ -25,6 +25,7 @@ from crm.api.clients import (
     ContactDetailsHistory,
     ManagerAssignmentOut,
     ManagerHistory,
+    MessageList,
     MetricsList,
     MetricsOut,
     NewClient,
@@ -37,6 +38,7 @@ from crm.domain.classification import YearMetrics
 from crm.domain.client import Client
 from crm.observability import observed
 from crm.services import clients as service
+from crm.services import messages as message_service
 
 app = create_app()
 
@@ -208,6 +210,16 @@ def contact_details_history(client_id: ClientId) -> ContactDetailsHistory:
     caller = grant(app)
     changes = service.contact_details_history(caller, client_id)
     return ContactDetailsHistory(items=[ContactDetailsChangeOut.of(c, caller.identity.role) for c in changes])
+
+
+@app.get(
+    "/clients/<client_id>/messages",
+    summary="The SMS sent to the client, newest first (template, time, masked phone; 第34–35条)",
+    tags=["clients"],
+    responses=documented(200, MessageList, "The messages", 404),
+)
+def messages(client_id: ClientId) -> MessageList:
+    return MessageList.of(message_service.messages(grant(app), client_id))
 
 
 @observed(correlation_paths.API_GATEWAY_REST)

@@ -11,7 +11,7 @@ from aws_lambda_powertools.logging import correlation_paths
 
 from crm.api.app import create_app, documented, grant, request_id, request_time, to_json
 from crm.api.idempotency import IdempotencyKey, once
-from crm.api.retention import ActionIn, CaseOut, CasePage, NewCase, OutcomeIn
+from crm.api.retention import ActionIn, CaseOut, CaseOutcomeIn, CasePage, NewCase
 from crm.domain.retention import CaseStatus
 from crm.observability import observed
 from crm.services import retention as service
@@ -94,7 +94,7 @@ def record_action(case_id: CaseId, body: ActionIn, idempotency_key: IdempotencyK
     tags=["retention"],
     responses=documented(200, CaseOut, "The decided case", 404, 409),
 )
-def decide(case_id: CaseId, body: OutcomeIn, idempotency_key: IdempotencyKey = None) -> Response[CaseOut]:
+def decide(case_id: CaseId, body: CaseOutcomeIn, idempotency_key: IdempotencyKey = None) -> Response[CaseOut]:
     def decided() -> Response[CaseOut]:
         case = service.record_outcome(grant(app), case_id, body.outcome, body.note, now=request_time(app))
         return _json(CaseOut.of(case))

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
@@ -47,6 +47,8 @@ APPEND_KEY_ACTIONS = ("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:Gene
 # never delete, never touch retention or legal holds. SSE-KMS on a single PutObject needs only this.
 ARCHIVE_ACTIONS = ("s3:PutObject",)
 ARCHIVE_KEY_ACTIONS = ("kms:GenerateDataKey",)
+# `sends_sms`: SNS Publish to a phone number, and the opt-out check before it.
+SMS_ACTIONS = ("sns:Publish", "sns:CheckIfPhoneNumberIsOptedOut")
 
 
 class CrmFunction(Construct):
@@ -104,12 +106,30 @@ class CrmFunction(Construct):
         self._grant_archives(buckets)
         for bus in spec.publishes:
             buses[bus.name].grant_put_events_to(self.role)
+        if spec.sends_sms:
+            self._grant_sms()
+        unscoped = ["X-Ray PutTraceSegments/PutTelemetryRecords (active tracing)"]
+        if spec.streams:
+            unscoped.append("DynamoDB ListStreams, which the stream event source needs")
+        if spec.sends_sms:
+            unscoped.append("SNS Publish to a phone number and CheckIfPhoneNumberIsOptedOut (topics are denied)")
         acknowledge(
             self.role,
             "AwsSolutions-IAM5[Resource::*]",
-            "X-Ray PutTraceSegments/PutTelemetryRecords (active tracing) support no resource-level "
-            "permissions"
-            + ("; nor does DynamoDB ListStreams, which the stream event source needs." if spec.streams else "."),
+            "No resource-level permissions exist for: " + "; ".join(unscoped) + ".",
+        )
+
+    def _grant_sms(self) -> None:
+        """SMS to phone numbers, and nothing else SNS does: a direct publish has no resource of its
+        own (so `*`), and every topic is denied, so the grant cannot become a way to publish on one."""
+        stack = Stack.of(self)
+        self.role.add_to_policy(iam.PolicyStatement(actions=list(SMS_ACTIONS), resources=["*"]))
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                effect=iam.Effect.DENY,
+                actions=["sns:Publish"],
+                resources=[f"arn:{stack.partition}:sns:*:*:*"],
+            )
         )
 
     def _grant_tables(self, tables: Mapping[str, dynamodb.ITable]) -> None:

@@ -204,7 +204,8 @@ def test_grants(built):
         role = built.properties("AWS::IAM::Role")[role_id]
         assert "ManagedPolicyArns" not in role, f"{spec.name}: no managed policies, only scoped grants"
         statements = list(built.statements(role_id))
-        assert all(statement["Effect"] == "Allow" for statement in statements)
+        denied = [statement for statement in statements if statement["Effect"] == "Deny"]
+        assert all(actions(statement) == ["sns:Publish"] for statement in denied), spec.name  # topics, for SMS
         for table in built.tables:
             table_id = table_logical_id(table)
             granted = _dynamodb_actions(statements, table_id, ("Arn", None))
@@ -247,11 +248,13 @@ def test_grants(built):
                 assert statement["Resource"] == {"Fn::Join": ["", [{"Fn::GetAtt": [bucket_id, "Arn"]}, "/*"]]}
             else:
                 assert not on_bucket, f"{spec.name} has no business with {bucket.name}"
-        # What no resource-level permission exists for: tracing, and listing streams to consume one.
-        assert {action for statement in statements if unscoped(statement) for action in actions(statement)} == {
+        # What no resource-level permission exists for: tracing, listing streams to consume one, SMS.
+        sms = {"sns:Publish", "sns:CheckIfPhoneNumberIsOptedOut"} if spec.sends_sms else set()
+        allowed = [statement for statement in statements if statement["Effect"] == "Allow"]
+        assert {action for statement in allowed if unscoped(statement) for action in actions(statement)} == {
             "xray:PutTraceSegments",
             "xray:PutTelemetryRecords",
-        } | ({"dynamodb:ListStreams"} if spec.streams else set()), spec.name
+        } | ({"dynamodb:ListStreams"} if spec.streams else set()) | sms, spec.name
         publishing = [statement for statement in statements if "events:PutEvents" in actions(statement)]
         assert [statement["Resource"] for statement in publishing] == [
             {"Fn::GetAtt": [built.bus_id(bus.name), "Arn"]} for bus in spec.publishes

@@ -1,4 +1,9 @@
-"""Fixtures of the integration suite: moto in-process, the harness, a registered client."""
+"""Fixtures of the integration suite: moto in-process, the harness, a registered client.
+
+moto and the topology's resources are set up once per worker for the whole package and emptied
+between tests (items, stream records, queued messages, objects, SMS): creating eight tables with
+their indexes for every test cost more than most tests themselves.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +13,19 @@ from typing import Any
 import pytest
 from moto import mock_aws
 
-from tests.integration.harness import Harness, build_harness, new_client, provisioned_clients
+from tests.integration.harness import Harness, build_harness, empty_backends, new_client, provisioned_clients
+
+
+@pytest.fixture(scope="package")
+def moto_resources() -> Iterator[dict[str, Any]]:
+    with mock_aws():
+        yield provisioned_clients()
 
 
 @pytest.fixture
-def aws() -> Iterator[dict[str, Any]]:
-    with mock_aws():
-        yield provisioned_clients()
+def aws(moto_resources: dict[str, Any]) -> dict[str, Any]:
+    empty_backends()
+    return moto_resources
 
 
 @pytest.fixture

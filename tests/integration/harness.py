@@ -57,11 +57,17 @@ class Harness:
         now_ms = int(datetime.fromisoformat(at).timestamp() * 1000) if at else None
         return self.gateway.handle(method, path, query=query, headers=sent, body=payload, now_ms=now_ms)
 
-    def drain(self) -> None:
-        """Deliver every pending stream record, as Lambda would, before returning."""
-        for pump in self.pumps.values():
-            while pump.poll_once():
-                pass
+    def drain(self, max_rounds: int = 20) -> None:
+        """Deliver every pending stream record, as Lambda would, before returning: round after round,
+        since what one consumer writes (an SMS log, a callback schedule) feeds the others."""
+        for _ in range(max_rounds):
+            busy = False
+            for pump in self.pumps.values():
+                while pump.poll_once():
+                    busy = True
+            if not busy:
+                return
+        raise AssertionError(f"the streams did not settle in {max_rounds} rounds")
 
     def trigger(self, job: str, at: str) -> dict[str, Any]:
         """Run a scheduled job as its schedule would at `at`, then let the streams settle."""
@@ -105,6 +111,27 @@ def provisioned_clients() -> dict[str, Any]:
     provision.create_tables(clients["dynamodb"])
     provision.create_buckets(clients["s3"])
     return clients
+
+
+def empty_backends() -> None:
+    """Every item, stream record, queued message, object and SMS of moto gone, the resources kept:
+    what a fresh `mock_aws` would give, without making the tables again."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.dynamodb.models import dynamodb_backends
+    from moto.s3.models import s3_backends
+    from moto.sns.models import sns_backends
+    from moto.sqs.models import sqs_backends
+
+    region = "us-east-1"
+    for table in dynamodb_backends[DEFAULT_ACCOUNT_ID][region].tables.values():
+        table.items.clear()
+        if table.stream_shard is not None:
+            table.stream_shard.items.clear()
+    for queue in sqs_backends[DEFAULT_ACCOUNT_ID][region].queues.values():
+        queue._messages.clear()
+    for bucket in s3_backends[DEFAULT_ACCOUNT_ID]["aws"].buckets.values():
+        bucket.keys.clear()
+    sns_backends[DEFAULT_ACCOUNT_ID][region].sms_messages.clear()
 
 
 def build_harness(aws: dict[str, Any]) -> Harness:

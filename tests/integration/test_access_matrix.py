@@ -73,6 +73,16 @@ CALENDAR_2027 = {
     "holidays": ["2027-01-01", "2027-02-05", "2027-02-08", "2027-02-09", "2027-02-10", "2027-02-11"],
     "workdays": ["2027-02-06"],
 }
+VISIT = {
+    "at": "2026-06-01T08:30:00+08:00",
+    "channel": "phone",
+    "purpose": "回访",
+    "outcome": "ok",
+    "self_assessment": 3,
+}
+SPOT_CHECK = {"from": "2026-06-01", "to": "2026-06-01", "finding": "日志完整"}
+PROSPECT = {"name": "新意向客户", "phone": "13500000002", "source": "referral"}
+LECTURE = {"title": "新讲座", "kind": "seminar", "held_on": "2026-06-20", "topic": "债券", "speaker": "王老师"}
 # A reached client asking to be called later: an attempt that leaves its task open.
 LATER = {"reached": True, "next_at": "2026-12-30T10:00:00+08:00"}
 
@@ -182,6 +192,10 @@ class World:
         self.harness.trigger("callbacks", self.now())
         return f"NA-{client_id}"
 
+    def fresh_prospect(self) -> str:
+        body = PROSPECT | {"branch_id": "B1", "manager_id": "mgr-1"}
+        return str(self.ok("POST", "/prospects", body)["prospect_id"])
+
     def fresh_case(self) -> str:
         body = {"client_id": self.fresh_client(), "kind": "closure", "reason": "fees"}
         return str(self.ok("POST", "/retention-cases", body)["case_id"])
@@ -222,6 +236,30 @@ def seed_branch(w: World, client: dict[str, Any], sup: Caller, *, manager: str, 
     w.ok("PUT", f"/clients/{client_id}/profile", {"value_segment": "rising_star"}, as_=sup, at=at)
     case = {"client_id": client_id, "kind": "transfer", "reason": "service"}
     w.records[f"case_{tag}"] = w.ok("POST", "/retention-cases", case, as_=sup, at=at)["case_id"]
+    visit = {"client_id": client_id, "at": at, "channel": "onsite", "purpose": f"{tag}拜访", "outcome": "ok"}
+    w.records[f"visit_{tag}"] = w.ok("POST", "/visits", visit | {"self_assessment": 4}, as_=sup, at=at)["visit_id"]
+    prospect = {
+        "name": f"{tag}意向客户",
+        "phone": "13500000001",
+        "source": "walk_in",
+        "branch_id": tag,
+        "manager_id": manager,
+    }
+    w.records[f"prospect_{tag}"] = w.ok("POST", "/prospects", prospect, as_=sup, at=at)["prospect_id"]
+    lecture = LECTURE | {"title": f"{tag}理财大讲堂", "branch_id": tag, "held_on": "2026-03-01"}
+    w.records[f"activity_{tag}"] = w.ok("POST", "/education/activities", lecture, as_=sup, at=at)["activity_id"]
+    w.ok("PUT", f"/education/activities/{w.records[f'activity_{tag}']}/attendance", {"client_ids": [client_id]},
+         as_=sup, at=at)  # fmt: skip
+    day = {"entries": [{"kind": "call", "minutes": 30, "note": f"{tag}日志"}]}
+    w.ok("PUT", f"/work-logs/{manager}/2026-06-01", day, as_=("manager", manager, tag), at="2026-06-01T08:00:00+08:00")
+    week = {"achieved": f"{tag}周总结", "problems": "无", "plan": "回访"}
+    w.ok(
+        "PUT",
+        f"/weekly-summaries/{manager}/2026-W23",
+        week,
+        as_=("manager", manager, tag),
+        at="2026-06-01T08:00:00+08:00",
+    )
 
 
 def secrets_of(client: dict[str, Any], *records: str) -> tuple[str, ...]:
@@ -265,6 +303,11 @@ def world() -> Iterator[World]:
             r["breach_B2"],
             "B2对账单",
             r["case_B2"],
+            r["visit_B2"],
+            r["prospect_B2"],
+            "B2意向客户",
+            "B2理财大讲堂",
+            "B2日志",
         )
         w.secrets_mgr1 = secrets_of(C001, r["contact_B1"], "B1咨询")
         w.listed = {
@@ -276,6 +319,9 @@ def world() -> Iterator[World]:
             "/clients/at-risk": ("C001", "C002"),
             "/callbacks": (r["callback_B1"], r["callback_B2"]),
             "/retention-cases": (r["case_B1"], r["case_B2"]),
+            "/visits": (r["visit_B1"], r["visit_B2"]),
+            "/prospects": ("B1意向客户", "B2意向客户"),
+            "/education/activities": ("B1理财大讲堂", "B2理财大讲堂"),
         }
         yield w
 
@@ -404,6 +450,15 @@ def ownership(inside: bool) -> Build:
     return request
 
 
+def of_manager(template: str, body: Any = None, query: str = "") -> Entry:
+    """A route on a manager's records: mgr-1's (B1) in scope, mgr-9's (B2) out of scope."""
+
+    def build(manager: str) -> Build:
+        return lambda w, c: Request(template.format(manager_id=manager), body, query)
+
+    return Entry("record", build("mgr-1"), build("mgr-9"))
+
+
 def reassignment(client_id: str, manager: str) -> Request:
     return Request(f"/clients/{client_id}/manager", {"manager_id": manager, "reason": "客户要求更换客户经理"})
 
@@ -452,6 +507,56 @@ TABLE: dict[str, Entry] = {
     ),
     "POST /complaints/{complaint_no}/transitions": Entry("record", transition(True), transition(False)),
     "GET /clients/at-risk": listing("/clients/at-risk"),
+    "GET /clients/{client_id}/messages": on_client("/clients/{client_id}/messages"),
+    "GET /clients/{client_id}/education": on_client("/clients/{client_id}/education"),
+    "PUT /work-logs/{manager_id}/{date}": of_manager(
+        "/work-logs/{manager_id}/2026-06-01", {"entries": [{"kind": "research", "minutes": 60}], "reason": "核对"}
+    ),
+    "GET /work-logs": Entry(
+        "record",
+        lambda w, c: Request("/work-logs", query="manager_id=mgr-1&from=2026-06-01&to=2026-06-01"),
+        lambda w, c: Request("/work-logs", query="manager_id=mgr-9&from=2026-06-01&to=2026-06-01"),
+    ),
+    "PUT /weekly-summaries/{manager_id}/{week}": of_manager(
+        "/weekly-summaries/{manager_id}/2026-W23", {"achieved": "开户", "problems": "无", "plan": "回访"}
+    ),
+    "POST /visits": Entry(
+        "record",
+        lambda w, c: Request("/visits", VISIT | {"client_id": "C001"}),
+        lambda w, c: Request("/visits", VISIT | {"client_id": "C002"}),
+    ),
+    "GET /visits": listing("/visits"),
+    "POST /spot-checks": Entry(
+        "record",
+        lambda w, c: Request("/spot-checks", SPOT_CHECK | {"manager_id": "mgr-1"}),
+        lambda w, c: Request("/spot-checks", SPOT_CHECK | {"manager_id": "mgr-9"}),
+    ),
+    "GET /managers/{manager_id}/activity": of_manager(
+        "/managers/{manager_id}/activity", query="from=2026-06-01&to=2026-06-07"
+    ),
+    "POST /prospects": Entry(
+        "record",
+        lambda w, c: Request("/prospects", PROSPECT | {"branch_id": "B1", "manager_id": "mgr-1"}),
+        lambda w, c: Request("/prospects", PROSPECT | {"branch_id": "B2", "manager_id": "mgr-9"}),
+    ),
+    "GET /prospects": listing("/prospects"),
+    "GET /prospects/{prospect_id}": record("/prospects/{prospect_id}"),
+    "POST /prospects/{prospect_id}/outcome": Entry(
+        "record",
+        lambda w, c: Request(f"/prospects/{w.fresh_prospect()}/outcome", {"outcome": "dropped", "reason": "无意向"}),
+        lambda w, c: Request(f"/prospects/{w.records['prospect_B2']}/outcome", {"outcome": "dropped", "reason": "x"}),
+    ),
+    "POST /education/activities": Entry(
+        "record",
+        lambda w, c: Request("/education/activities", LECTURE | {"branch_id": "B1"}),
+        lambda w, c: Request("/education/activities", LECTURE | {"branch_id": "B2"}),
+    ),
+    "GET /education/activities": listing("/education/activities"),
+    "PUT /education/activities/{activity_id}/attendance": Entry(
+        "record",
+        lambda w, c: Request(f"/education/activities/{w.records['activity_B1']}/attendance", {"client_ids": ["C001"]}),
+        lambda w, c: Request(f"/education/activities/{w.records['activity_B2']}/attendance", {"client_ids": ["C002"]}),
+    ),
     "GET /callbacks": listing("/callbacks"),
     "GET /callbacks/{callback_id}": record("/callbacks/{callback_id}"),
     "PUT /callbacks/{callback_id}/owner": Entry("record", ownership(True), ownership(False)),
@@ -634,6 +739,11 @@ def concrete(route: str) -> tuple[str, str]:
         "complaint_no": "TS-2603-0001",
         "callback_id": "PD-C001-20260602",
         "case_id": "RC-20260302-0000000000",
+        "manager_id": "mgr-1",
+        "date": "2026-06-01",
+        "week": "2026-W23",
+        "prospect_id": "p-1",
+        "activity_id": "a-1",
     }
     return method, path.format(**values)
 

@@ -28,3 +28,26 @@ def test_every_operation_requires_the_bearer_token() -> None:
     for path, item in document["paths"].items():
         for method, operation in item.items():
             assert "401" in operation["responses"], f"{method} {path}"
+
+
+def test_no_two_body_models_share_a_name() -> None:
+    """The OpenAPI document names each schema after its model class: two of one name would merge into
+    one schema, and a response would be checked against the other's."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    from pydantic import BaseModel
+
+    import crm.api
+    from crm import topology
+
+    modules = [importlib.import_module(m.name) for m in pkgutil.iter_modules(crm.api.__path__, "crm.api.")]
+    modules += [importlib.import_module(fn.module) for fn in topology.FUNCTIONS if fn.routes]
+    seen: dict[str, str] = {}
+    for module in modules:
+        for name, model in inspect.getmembers(module, inspect.isclass):
+            if issubclass(model, BaseModel) and model.__module__ == module.__name__:
+                assert seen.setdefault(name, module.__name__) == module.__name__, (
+                    f"{name}: {seen[name]} and {module.__name__}"
+                )

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from crm import topology
+from crm.data import counters
 from crm.local import provision
 from crm.local.invoke import LambdaContext
 
@@ -46,6 +47,9 @@ API_SCENARIO = [
     ("api/clients/at_risk.json", 200),
     ("api/retention/record_outcome.json", 200),
     ("api/retention/read_case.json", 200),
+    ("api/work_records/write_log.json", 200),
+    ("api/prospects/record.json", 201),
+    ("api/education/create_activity.json", 201),
 ]
 # After the case's outcome reached the callback schedule and the daily job ran.
 CALLBACK_SCENARIO = [
@@ -131,3 +135,20 @@ def test_api_stream_and_schedule_samples_replay_on_moto(aws: dict[str, Any]) -> 
         "2026-07-05T23:59:59+08:00",
         "neutral",
     )
+
+    # the registration's stream record: the opening SMS, once however often it comes
+    for _ in range(2):
+        assert invoke("sms", load("streams/sms/client_registered.json")) == {"batchItemFailures": []}
+    (message,) = json.loads(invoke("clients", load("api/clients/get_client.json") | MESSAGES)["body"])["items"]
+    assert (message["template"], message["status"], message["phone"]) == ("account_opened", "sent", "138****8000")
+    # the log's stream record: mgr-2's counters of 3 June
+    for _ in range(2):
+        assert invoke("aggregates", load("streams/aggregates/work_log_written.json")) == {"batchItemFailures": []}
+    (day,) = counters.between("activity#mgr-2")
+    assert (day.period, day.figures) == (
+        "D#2026-06-03",
+        {"work_logs": 1, "minutes": 130, "minutes_call": 40, "minutes_research": 90},
+    )
+
+
+MESSAGES = {"resource": "/clients/{client_id}/messages", "path": "/clients/C001/messages"}

@@ -197,3 +197,12 @@ def test_a_broken_access_table_is_refused(
     breakage: Callable[[dict], None], assert_refused: Callable[..., None]
 ) -> None:
     assert_refused("access", AccessPolicy.from_table, breakage)
+
+
+def test_an_empty_branch_is_no_branch_to_list() -> None:
+    from crm.domain.access import Grant, Identity, Role, Scope
+    from crm.errors import InvalidInput
+
+    hq = Grant(identity=Identity("hq-1", Role.HQ, None), scope=Scope.ALL)
+    with pytest.raises(InvalidInput):
+        hq.listing_branch("")

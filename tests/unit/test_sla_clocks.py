@@ -52,6 +52,7 @@ def test_the_shipped_clocks_in_working_days() -> None:
         ClockKind.CONTACT_FOLLOW_UP: 1,
         ClockKind.COMPLAINT_INVESTIGATE: 1,
         ClockKind.COMPLAINT_REPLY: 2,
+        ClockKind.PROSPECT_FOLLOW_UP: 1,
     }
 
 

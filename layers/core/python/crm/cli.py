@@ -5,6 +5,8 @@ crm token --role ROLE --user ID [--branch ID] [--port 3000]
 crm trigger JOB [--at ISO-TIME] [--port 3000]
 crm events [--type DETAIL-TYPE] [--port 3000]   the local bus log
 crm clock [ISO-TIME] [--port 3000]              the local API's request time, to try deadlines on any date
+crm messages [--port 3000]                      the SMS the local system sent (phone numbers masked)
+crm replay [FUNCTION] [--port 3000]             deliver every stream record again (to one consumer, or all)
 crm openapi [--write | --check]
 """
 
@@ -90,6 +92,17 @@ def _events(args: argparse.Namespace) -> int:
     return 0
 
 
+def _messages(args: argparse.Namespace) -> int:
+    result = _call_local(args.port, "messages", {})
+    print(json.dumps(result["items"], ensure_ascii=False, indent=2))
+    return 0
+
+
+def _replay(args: argparse.Namespace) -> int:
+    print(json.dumps(_call_local(args.port, "replay", {"function": args.function}), indent=2))
+    return 0
+
+
 def _openapi(args: argparse.Namespace) -> int:
     from crm.api.openapi import COMMITTED, build_document, render
 
@@ -139,6 +152,15 @@ def parser() -> argparse.ArgumentParser:
     events.add_argument("--type", help="only events of this detail-type, e.g. SlaBreached")
     events.add_argument("--port", type=int, default=DEFAULT_PORT)
     events.set_defaults(run=_events)
+
+    messages = commands.add_parser("messages", help="print the SMS the local system sent (through moto's SNS)")
+    messages.add_argument("--port", type=int, default=DEFAULT_PORT)
+    messages.set_defaults(run=_messages)
+
+    replay = commands.add_parser("replay", help="deliver every stream record again to a consumer (or all)")
+    replay.add_argument("function", nargs="?", help="a stream consumer, e.g. sms; none: every one")
+    replay.add_argument("--port", type=int, default=DEFAULT_PORT)
+    replay.set_defaults(run=_replay)
 
     openapi = commands.add_parser("openapi", help="print, write or check the OpenAPI document")
     mode = openapi.add_mutually_exclusive_group()

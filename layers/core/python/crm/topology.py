@@ -126,6 +126,7 @@ class Function:
     streams: tuple[StreamSource, ...] = ()
     schedule: Schedule | None = None
     publishes: tuple[EventBus, ...] = ()
+    sends_sms: bool = False  # SNS Publish to phone numbers (and to no topic)
     memory_mb: int = 512
     timeout_s: int = 15
     environment: dict[str, str] = field(default_factory=dict)
@@ -208,7 +209,29 @@ CALLBACKS = Table(
     stream=True,
 )
 
-TABLES: tuple[Table, ...] = (CLIENTS, SETTINGS, SERVICE, IDEMPOTENCY, AUDIT, CALLBACKS)
+# Managers' service records and investor education (DOMAIN §8, §9a): work logs (LOG#<manager>,
+# sk = day) and weekly summaries (WEEK#<manager>, sk = ISO week) read by key; visits, spot checks
+# and education activities listed by manager, branch or client through sparse indexes
+# (`listed_at` = <kind>#<time>#<id>); attendances (EDU#<activity>, sk = ATTENDEE#<client>) in their
+# clients' histories through `by_client`.
+ACTIVITY = Table(
+    name="activity",
+    partition_key=PK,
+    sort_key=SK,
+    indexes=(
+        Index("by_manager", Key("manager_id"), Key("listed_at")),
+        Index("by_branch", Key("branch_id"), Key("listed_at")),
+        Index("by_client", Key("client_id"), Key("listed_at")),
+    ),
+    stream=True,
+)
+
+# Counters kept by the streams from the records that change (COUNT#<name>, sk = period or member),
+# with what each record contributes (CONTRIB#<record>, sk = family): what activity views and
+# reports read instead of the records.
+AGGREGATES = Table(name="aggregates", partition_key=PK, sort_key=SK)
+
+TABLES: tuple[Table, ...] = (CLIENTS, SETTINGS, SERVICE, IDEMPOTENCY, AUDIT, CALLBACKS, ACTIVITY, AGGREGATES)
 
 BUS = EventBus(name="events")
 
@@ -245,6 +268,7 @@ FUNCTIONS: tuple[Function, ...] = (
             "GET /clients/{client_id}/manager-history",
             "PUT /clients/{client_id}/contact-details",
             "GET /clients/{client_id}/contact-details-history",
+            "GET /clients/{client_id}/messages",
         ),
     ),
     Function(
@@ -275,6 +299,7 @@ FUNCTIONS: tuple[Function, ...] = (
             StreamSource(table=SERVICE),
             StreamSource(table=SETTINGS),
             StreamSource(table=CALLBACKS),
+            StreamSource(table=ACTIVITY),
         ),
         timeout_s=60,
     ),
@@ -462,6 +487,61 @@ FUNCTIONS: tuple[Function, ...] = (
             "POST /retention-cases/{case_id}/actions",
             "POST /retention-cases/{case_id}/outcome",
         ),
+    ),
+    Function(
+        name="work_records",
+        description="Managers' work logs, weekly summaries, visits, spot checks and their activity (第52–55条)",
+        reads=(CLIENTS, SETTINGS, ACTIVITY, AGGREGATES, IDEMPOTENCY),
+        writes=(ACTIVITY, IDEMPOTENCY),
+        routes=_routes(
+            "PUT /work-logs/{manager_id}/{date}",
+            "GET /work-logs",
+            "PUT /weekly-summaries/{manager_id}/{week}",
+            "POST /visits",
+            "GET /visits",
+            "POST /spot-checks",
+            "GET /managers/{manager_id}/activity",
+        ),
+    ),
+    Function(
+        name="prospects",
+        description="Prospective clients (第32条): follow-up on the next working day, converted or dropped",
+        reads=(CLIENTS, SETTINGS, SERVICE, IDEMPOTENCY),
+        writes=(SERVICE, IDEMPOTENCY),
+        routes=_routes(
+            "POST /prospects", "GET /prospects", "GET /prospects/{prospect_id}", "POST /prospects/{prospect_id}/outcome"
+        ),
+    ),
+    Function(
+        name="education",
+        description="Investor education (Part 9): activities, attendance, and each client's history",
+        reads=(CLIENTS, ACTIVITY, IDEMPOTENCY),
+        writes=(ACTIVITY, IDEMPOTENCY),
+        routes=_routes(
+            "POST /education/activities",
+            "GET /education/activities",
+            "PUT /education/activities/{activity_id}/attendance",
+            "GET /clients/{client_id}/education",
+        ),
+    ),
+    Function(
+        name="sms",
+        description="Stream: sends the account-opening SMS through SNS, once, and logs it against the client",
+        reads=(CLIENTS,),
+        writes=(CLIENTS,),
+        streams=(
+            StreamSource(
+                table=CLIENTS, filters=({"eventName": ["INSERT"], "dynamodb": {"Keys": {"sk": {"S": ["PROFILE"]}}}},)
+            ),
+        ),
+        sends_sms=True,
+    ),
+    Function(
+        name="aggregates",
+        description="Stream: keeps the counters activity views and reports read, from the records that change",
+        reads=(AGGREGATES,),
+        writes=(AGGREGATES,),
+        streams=(StreamSource(table=ACTIVITY),),
     ),
 )
 

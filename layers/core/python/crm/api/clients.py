@@ -21,6 +21,7 @@ from crm.domain.client import (
     id_number_problem,
     phone_problem,
 )
+from crm.domain.messages import MessageRecord, MessageStatus
 from crm.domain.pii import mask_id_number, mask_phone
 from crm.domain.retention import AtRiskReason
 from crm.domain.suitability import assessment_expiry
@@ -310,4 +311,33 @@ class AtRiskPage(BaseModel):
                 for client, reasons in found
             ],
             next_cursor=next_cursor,
+        )
+
+
+class MessageOut(BaseModel):
+    message_id: str
+    template: str = Field(description="The template of rules/sms.toml it was sent from")
+    status: MessageStatus = Field(description="sent; not_sent, with the reason; pending while it is being sent")
+    sent_at: datetime
+    phone: str = Field(description="Masked, always")
+    reason: str | None
+
+
+class MessageList(BaseModel):
+    items: list[MessageOut] = Field(description="Newest first")
+
+    @classmethod
+    def of(cls, records: list[MessageRecord]) -> MessageList:
+        return cls(
+            items=[
+                MessageOut(
+                    message_id=r.message_id,
+                    template=r.template,
+                    status=r.status,
+                    sent_at=r.at,
+                    phone=r.phone_masked,
+                    reason=r.reason,
+                )
+                for r in records
+            ]
         )

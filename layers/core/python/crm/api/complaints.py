@@ -38,7 +38,7 @@ class NewComplaint(Strict):
     )
 
 
-class CallbackOut(BaseModel):
+class ComplaintCallbackOut(BaseModel):
     """What the post-complaint callback found (DOMAIN §4, §5)."""
 
     reached: bool
@@ -59,7 +59,7 @@ class TransitionOut(BaseModel):
     role: str
     note: str
     at: datetime
-    callback: CallbackOut | None
+    callback: ComplaintCallbackOut | None
 
     @classmethod
     def of(cls, transition: Transition) -> TransitionOut:
@@ -72,7 +72,7 @@ class TransitionOut(BaseModel):
                 "role": transition.role.value,
                 "note": transition.note,
                 "at": transition.at,
-                "callback": CallbackOut(
+                "callback": ComplaintCallbackOut(
                     reached=callback.reached,
                     satisfaction=callback.satisfaction,
                     score=callback.score,

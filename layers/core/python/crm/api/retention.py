@@ -23,7 +23,7 @@ class ActionIn(Strict):
     note: str | None = Field(default=None, max_length=2000)
 
 
-class OutcomeIn(Strict):
+class CaseOutcomeIn(Strict):
     outcome: Outcome = Field(description="Final; transferred and closed are always accepted")
     note: str | None = Field(default=None, max_length=2000)
 

@@ -298,8 +298,9 @@ _PARENT_FIELD = {
     ClockKind.CONTACT_FOLLOW_UP: _ParentDeadlines.follow_up_due_at,
     ClockKind.COMPLAINT_INVESTIGATE: _ParentDeadlines.investigate_due_at,
     ClockKind.COMPLAINT_REPLY: _ParentDeadlines.reply_due_at,
+    ClockKind.PROSPECT_FOLLOW_UP: _ParentDeadlines.follow_up_due_at,
 }
-_RECORD_SK = {"contact": "CONTACT", "complaint": "COMPLAINT"}
+_RECORD_SK = {"contact": "CONTACT", "complaint": "COMPLAINT", "prospect": "PROSPECT"}
 
 
 def reschedule(clock: Clock, rescheduled: Clock, *, parent_provisional: bool) -> bool:

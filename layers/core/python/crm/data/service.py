@@ -1,6 +1,7 @@
 """The service table: contacts, complaints and their deadlines, one item collection each.
 
-Keys: pk = CONTACT#<id> | COMPLAINT#<no> | COUNTER#complaints#<yymm>; within a collection,
+Keys: pk = CONTACT#<id> | COMPLAINT#<no> | PROSPECT#<id> | CASE#<id> | COUNTER#complaints#<yymm>;
+within a collection,
 sk = CONTACT | COMPLAINT (the record), TRANSITION#<at> and CALLBACK#<at> (history),
 CLOCK#<kind> (a deadline), BREACH#<kind> (the breach record), ESCALATION#<kind>#<level> (an
 escalation, published as an event by the SLA stream handler).
@@ -46,8 +47,16 @@ def complaint_pk(complaint_no: str) -> str:
     return f"COMPLAINT#{complaint_no}"
 
 
+def prospect_pk(prospect_id: str) -> str:
+    return f"PROSPECT#{prospect_id}"
+
+
+_OWNER_PK = {"contact": contact_pk, "complaint": complaint_pk, "prospect": prospect_pk}
+
+
 def owner_pk(owner_type: str, owner_id: str) -> str:
-    return contact_pk(owner_id) if owner_type == "contact" else complaint_pk(owner_id)
+    """The collection of the record a clock measures (a contact, a complaint or a prospect)."""
+    return _OWNER_PK[owner_type](owner_id)
 
 
 _Item = TypeVar("_Item", bound=ServiceItem)

@@ -1,5 +1,6 @@
 """Service-level clocks and their escalation (DOMAIN §3 e-mail replies and 首问负责制 follow-ups,
-§4 complaint investigation and reply; 第29条, 第36条, complaint appendix).
+§4 complaint investigation and reply, §8 prospects' follow-up; 第29条, 第32条, 第36条, complaint
+appendix).
 
 A clock starts at receipt and is due at the end of the N-th working day after it. It stops
 when the work is done; done after the deadline is a breach. An open clock past due escalates:
@@ -26,6 +27,7 @@ class ClockKind(StrEnum):
     CONTACT_FOLLOW_UP = "contact_follow_up"
     COMPLAINT_INVESTIGATE = "complaint_investigate"
     COMPLAINT_REPLY = "complaint_reply"
+    PROSPECT_FOLLOW_UP = "prospect_follow_up"
 
 
 class Level(StrEnum):
@@ -85,7 +87,7 @@ class SlaRules:
 class Clock:
     """One deadline of one contact or complaint."""
 
-    owner_type: str  # "contact" or "complaint"
+    owner_type: str  # "contact", "complaint" or "prospect"
     owner_id: str
     kind: ClockKind
     branch_id: str

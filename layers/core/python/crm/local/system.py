@@ -10,13 +10,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from crm import topology
+from crm import errors, topology
 from crm.domain.time import BEIJING
 from crm.local import jobs, provision, state
 from crm.local.buslog import BusLog
 from crm.local.front import Gateway, LocalFront
 from crm.local.invoke import REGION, Invoker
 from crm.local.pump import StreamPump
+from crm.local.sms import sent_sms
 from crm.local.tokens import TokenIssuer
 from crm.observability import SERVICE, RedactingFormatter
 
@@ -105,6 +106,8 @@ class LocalSystem:
                 "status": lambda _: self.status(),
                 "events": lambda body: {"items": self.bus_log.events(body.get("detail_type"))},
                 "clock": lambda body: self.set_clock(body.get("at")),
+                "messages": lambda _: {"items": sent_sms()},
+                "replay": lambda body: self.replay(body.get("function")),
             },
         )
         self.port = self._front.server_address[1]
@@ -145,6 +148,17 @@ class LocalSystem:
         gateway = self._gateway
         gateway.clock.set(None if not at else int(jobs.parse_at(at).timestamp() * 1000))
         return {"now": datetime.fromtimestamp(gateway.clock.now_ms() / 1000, tz=BEIJING).isoformat()}
+
+    def replay(self, function: str | None) -> dict[str, Any]:
+        """Deliver every stream record again to `function`'s handlers (all, without one), as an
+        operator replays a stream after a fix: the handlers must change nothing they did before."""
+        rewound = [pump.name for pump in self.pumps if function in (None, pump.function.name)]
+        if not rewound:
+            raise errors.NotFound(f"no stream consumer {function!r}", field="function")
+        for pump in self.pumps:
+            if pump.name in rewound:
+                pump.rewind()
+        return {"replayed": rewound}
 
     def status(self) -> dict[str, Any]:
         return {

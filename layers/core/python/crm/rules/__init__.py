@@ -17,9 +17,11 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from crm.domain.access import AccessPolicy
+    from crm.domain.activity import ActivityRules
     from crm.domain.callbacks import CallbackRules
     from crm.domain.classification import ClassificationRules
     from crm.domain.complaints import ComplaintRules
+    from crm.domain.messages import SmsRules
     from crm.domain.profile import ProfileRules
     from crm.domain.questionnaire import QuestionnaireRules
     from crm.domain.sla import SlaRules
@@ -94,3 +96,17 @@ def callbacks() -> CallbackRules:
     from crm.domain.callbacks import CallbackRules
 
     return CallbackRules.from_table(load_table("callbacks"), classification().class_order)
+
+
+@cache
+def activity() -> ActivityRules:
+    from crm.domain.activity import ActivityRules
+
+    return ActivityRules.from_table(load_table("activity"))
+
+
+@cache
+def sms() -> SmsRules:
+    from crm.domain.messages import SmsRules
+
+    return SmsRules.from_table(load_table("sms"))

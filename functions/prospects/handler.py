@@ -1,0 +1,99 @@
+"""Prospect routes (第32条; DOMAIN §8): record a prospective client (its follow-up is an SLA clock,
+due at the end of the next working day), list them, and settle them: converted or dropped."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.logging import correlation_paths
+
+from crm.api.app import create_app, documented, grant, request_id, request_time, to_json
+from crm.api.idempotency import IdempotencyKey, once
+from crm.api.prospects import NewProspect, ProspectOut, ProspectOutcomeIn, ProspectPage
+from crm.domain.prospects import ProspectStatus
+from crm.observability import observed
+from crm.services import prospects as service
+
+app = create_app()
+
+ProspectId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]+$")]
+
+
+@app.post(
+    "/prospects",
+    summary="Record a prospective client; its follow-up is due at the end of the next working day",
+    tags=["prospects"],
+    responses=documented(201, ProspectOut, "The prospect"),
+)
+def record(body: NewProspect, idempotency_key: IdempotencyKey = None) -> Response[ProspectOut]:
+    def recorded() -> Response[ProspectOut]:
+        caller = grant(app)
+        prospect = service.record(
+            caller,
+            prospect_id=request_id(app),
+            name=body.name,
+            phone=body.phone,
+            source=body.source,
+            branch_id=body.branch_id,
+            manager_id=body.manager_id,
+            now=request_time(app),
+        )
+        out = ProspectOut.of(prospect, caller.identity.role)
+        return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=out)
+
+    return once(app, idempotency_key, body, recorded, to_json)
+
+
+@app.get(
+    "/prospects",
+    summary="A branch's prospects, newest first",
+    tags=["prospects"],
+    responses=documented(200, ProspectPage, "One page of prospects"),
+)
+def listing(
+    branch_id: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+    status: Annotated[ProspectStatus | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+) -> ProspectPage:
+    caller = grant(app)
+    found, next_cursor = service.listing(caller, branch_id=branch_id, status=status, limit=limit, cursor=cursor)
+    return ProspectPage(items=[ProspectOut.of(p, caller.identity.role) for p in found], next_cursor=next_cursor)
+
+
+@app.get(
+    "/prospects/<prospect_id>",
+    summary="A prospect",
+    tags=["prospects"],
+    responses=documented(200, ProspectOut, "The prospect", 404),
+)
+def read(prospect_id: ProspectId) -> ProspectOut:
+    caller = grant(app)
+    return ProspectOut.of(service.find(caller, prospect_id), caller.identity.role)
+
+
+@app.post(
+    "/prospects/<prospect_id>/outcome",
+    summary="Converted (naming the new client) or dropped (saying why); the follow-up clock stops",
+    tags=["prospects"],
+    responses=documented(200, ProspectOut, "The prospect", 404, 409),
+)
+def settle(
+    prospect_id: ProspectId, body: ProspectOutcomeIn, idempotency_key: IdempotencyKey = None
+) -> Response[ProspectOut]:
+    def settled() -> Response[ProspectOut]:
+        caller = grant(app)
+        prospect = service.settle(
+            caller, prospect_id, body.outcome, client_id=body.client_id, reason=body.reason, now=request_time(app)
+        )
+        out = ProspectOut.of(prospect, caller.identity.role)
+        return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=out)
+
+    return once(app, idempotency_key, body, settled, to_json)
+
+
+@observed(correlation_paths.API_GATEWAY_REST)
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return app.resolve(event, context)

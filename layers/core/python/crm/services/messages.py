@@ -1,0 +1,50 @@
+"""SMS to clients (第34–35条; DOMAIN §8): the account-opening message sent once per client from
+the stream, and the log a client's record shows."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from crm import rules
+from crm.data import sms as sms_gateway
+from crm.data.clients import messages as message_data
+from crm.domain.access import Grant
+from crm.domain.client import Client
+from crm.domain.messages import MessageRecord, MessageStatus, compose
+from crm.domain.pii import mask_phone
+from crm.services.clients import find as find_client
+
+WELCOME = "account_opened"
+
+
+def send_welcome(client: Client) -> MessageStatus | None:
+    """Send the account-opening SMS unless an earlier delivery did; the outcome (None: done before)."""
+    sms_rules = rules.sms()
+    sms = compose(client, WELCOME, sms_rules, message_id=f"{WELCOME}-{client.client_id}")
+    pending = MessageRecord(
+        message_id=sms.message_id,
+        client_id=client.client_id,
+        template=WELCOME,
+        rules_version=sms_rules.version,
+        status=MessageStatus.NOT_SENT,
+        phone_masked=mask_phone(client.phone),
+        at=client.created_at,
+    )
+    if message_data.begin(pending) != message_data.PENDING:
+        return None  # a redelivered record: sent (or refused) before
+    if sms.problem is not None:
+        outcome = replace(pending, reason=sms.problem)
+    else:
+        try:
+            provider_id = sms_gateway.send(sms, sms_rules)
+        except sms_gateway.SmsRefused as refused:
+            outcome = replace(pending, reason=str(refused))
+        else:
+            outcome = replace(pending, status=MessageStatus.SENT, provider_id=provider_id)
+    message_data.finish(outcome)
+    return outcome.status
+
+
+def messages(grant: Grant, client_id: str) -> list[MessageRecord]:
+    find_client(grant, client_id)
+    return message_data.messages(client_id)
