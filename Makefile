@@ -71,12 +71,14 @@ deploy: synth
 openapi: install
 	$(BIN)/crm openapi --write
 
-## bench: cold starts against a bare import boto3, the callbacks job at 10k and 100k clients, then the
+## bench: cold starts against a bare import boto3, the callbacks job at 10k and 100k clients, the quarterly
+## report at N and 10×N records (~8 min), then the
 ## recalibration benchmark (100k clients by default: ~25 min; BENCH_ARGS="--clients 2000" for a quick
 ## look). Figures are ratios in one run.
 bench: install
 	-$(BIN)/python -m tests.bench.cold_start
 	$(BIN)/python -m tests.bench.callbacks
+	$(BIN)/python -m tests.bench.report
 	$(BIN)/python -m tests.bench.recalibration $(BENCH_ARGS)
 
 clean:

@@ -25,7 +25,7 @@ def record_handler(record: DynamoDBRecord) -> None:
     change: dict[str, Any] = record.raw_event["dynamodb"]
     physical = str(record.event_source_arn or "").split(":table/", 1)[-1].split("/", 1)[0]
     keys = {name: value["S"] for name, value in change["Keys"].items()}
-    on_record(TABLES.get(physical, physical), keys, change.get("NewImage"))
+    on_record(TABLES.get(physical, physical), keys, change.get("NewImage"), change.get("OldImage"))
 
 
 @observed()

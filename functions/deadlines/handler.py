@@ -9,6 +9,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
+from crm.domain.time import from_epoch_ms
 from crm.observability import logger, metrics, observed
 from crm.services.sla import reschedule_year
 
@@ -18,7 +19,8 @@ processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 def record_handler(record: DynamoDBRecord) -> None:
     partition = record.raw_event["dynamodb"]["Keys"]["pk"]["S"]  # CALENDAR#<year>
     year = int(partition.removeprefix("CALENDAR#"))
-    moved = reschedule_year(year)
+    loaded_at = from_epoch_ms(float(record.raw_event["dynamodb"].get("ApproximateCreationDateTime") or 0) * 1000)
+    moved = reschedule_year(year, at=loaded_at)
     metrics.add_metric(name="DeadlinesRecomputed", unit="Count", value=moved)
     logger.info("provisional deadlines recomputed", year=year, moved=moved)
 

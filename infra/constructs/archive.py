@@ -28,6 +28,26 @@ from infra.constructs.data import pascal_case
 ACCESS_LOG_RETENTION = Duration.days(365)  # as long as every log group keeps its logs
 
 
+def _lifecycle(spec: topology.Bucket) -> list[s3.LifecycleRule] | None:
+    if not (spec.infrequent_after_days or spec.noncurrent_days):
+        return None
+    return [
+        s3.LifecycleRule(
+            id="Age",
+            transitions=[
+                s3.Transition(
+                    storage_class=s3.StorageClass.INFREQUENT_ACCESS,
+                    transition_after=Duration.days(spec.infrequent_after_days),
+                )
+            ]
+            if spec.infrequent_after_days
+            else None,
+            noncurrent_version_expiration=Duration.days(spec.noncurrent_days) if spec.noncurrent_days else None,
+            abort_incomplete_multipart_upload_after=Duration.days(7),
+        )
+    ]
+
+
 def bucket_logical_id(bucket: topology.Bucket) -> str:
     return f"{pascal_case(bucket.name)}Bucket"
 
@@ -71,6 +91,7 @@ class Buckets(Construct):
             ),
             server_access_logs_bucket=self.access_logs,
             server_access_logs_prefix=f"{spec.name}/",
+            lifecycle_rules=_lifecycle(spec),
             removal_policy=RemovalPolicy.RETAIN,
         )
         cfn_bucket = bucket.node.default_child

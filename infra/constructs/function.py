@@ -47,6 +47,9 @@ APPEND_KEY_ACTIONS = ("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:Gene
 # never delete, never touch retention or legal holds. SSE-KMS on a single PutObject needs only this.
 ARCHIVE_ACTIONS = ("s3:PutObject",)
 ARCHIVE_KEY_ACTIONS = ("kms:GenerateDataKey",)
+# `reads_objects`: read objects (and hand out presigned URLs to them, which act with this grant).
+READ_OBJECT_ACTIONS = ("s3:GetObject",)
+READ_OBJECT_KEY_ACTIONS = ("kms:Decrypt",)
 # `sends_sms`: SNS Publish to a phone number, and the opt-out check before it.
 SMS_ACTIONS = ("sns:Publish", "sns:CheckIfPhoneNumberIsOptedOut")
 
@@ -91,7 +94,10 @@ class CrmFunction(Construct):
             environment={
                 **{table.env_var: tables[table.name].table_name for table in spec.tables},
                 **{source.env_var: tables[source.table.name].table_name for source in spec.streams},
-                **{bucket.env_var: buckets[bucket.name].bucket_name for bucket in spec.archives},
+                **{
+                    bucket.env_var: buckets[bucket.name].bucket_name
+                    for bucket in dict.fromkeys(spec.archives + spec.reads_objects)
+                },
                 **{bus.env_var: buses[bus.name].event_bus_name for bus in spec.publishes},
                 "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
                 "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
@@ -170,17 +176,20 @@ class CrmFunction(Construct):
             )
 
     def _grant_archives(self, buckets: Mapping[str, s3.IBucket]) -> None:
-        for spec in self.spec.archives:
+        for spec, actions, key_actions in (
+            *((b, ARCHIVE_ACTIONS, ARCHIVE_KEY_ACTIONS) for b in self.spec.archives),
+            *((b, READ_OBJECT_ACTIONS, READ_OBJECT_KEY_ACTIONS) for b in self.spec.reads_objects),
+        ):
             bucket = buckets[spec.name]
             iam.Grant.add_to_principal(
-                grantee=self.role, actions=list(ARCHIVE_ACTIONS), resource_arns=[bucket.arn_for_objects("*")]
+                grantee=self.role, actions=list(actions), resource_arns=[bucket.arn_for_objects(f"{spec.prefix}*")]
             )
             if bucket.encryption_key is not None:
-                bucket.encryption_key.grant(self.role, *ARCHIVE_KEY_ACTIONS)
+                bucket.encryption_key.grant(self.role, *key_actions)
             acknowledge(
                 self.role,
-                f"AwsSolutions-IAM5[Resource::<{bucket_logical_id(spec)}.Arn>/*]",
-                f"Each batch is a new object under a key of its own, so PutObject needs the objects "
-                f"of the {spec.name} bucket; it is the only action granted there (no read, delete, "
-                "retention or legal hold), and Object Lock keeps every earlier version.",
+                f"AwsSolutions-IAM5[Resource::<{bucket_logical_id(spec)}.Arn>/{spec.prefix}*]",
+                f"Each file is an object under a key of its own, so {' and '.join(actions)} needs the objects "
+                f"under {spec.prefix or '/'} of the {spec.name} bucket; nothing else is granted there (no "
+                "listing, delete, retention or legal hold), and versioning keeps every earlier version.",
             )

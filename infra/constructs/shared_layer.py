@@ -30,7 +30,7 @@ PACKAGE = "crm"
 # Parts of the package that only the local system uses (moto, the HTTP front, the CLI).
 LOCAL_ONLY = frozenset({"local", "cli.py"})
 # Installed distributions shipped in the layer, with their metadata.
-SHIPPED_DISTRIBUTIONS = ("pynamodb", "chinese_calendar")
+SHIPPED_DISTRIBUTIONS = ("pynamodb", "chinese_calendar", "xlsxwriter")
 
 POWERTOOLS_LAYER_PARAMETER = f"/aws/service/powertools/python/{ARCHITECTURE.name}/{RUNTIME.name}/{POWERTOOLS_VERSION}"
 

@@ -51,7 +51,9 @@ def test_counters_are_written_by_their_consumer_alone_and_read_by_the_activity_v
     writers = {
         spec.name for spec in synthesised.functions if granted(synthesised, spec.name, topology.AGGREGATES) & WRITE
     }
-    assert writers == {"aggregates"}
+    assert writers == {"aggregates", "quarterly_report"}
+    # the report job only adds a version's record: it can move no counter
+    assert granted(synthesised, "quarterly_report", topology.AGGREGATES) & WRITE == {"dynamodb:PutItem"}
     assert granted(synthesised, "work_records", topology.AGGREGATES) >= {"dynamodb:Query"}
     tables = synthesised.properties("AWS::DynamoDB::Table")
     assert "StreamSpecification" not in tables[table_logical_id(topology.AGGREGATES)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from aws_cdk.assertions import Match
 
 from crm import topology
@@ -406,14 +407,30 @@ def test_the_archive_bucket_policy_only_denies(synthesised):
     assert as_list(deny["Action"]) == ["s3:*"]
 
 
-def test_the_audit_archive_is_locked_versioned_private_encrypted_logged_and_retained(synthesised):
-    archive = synthesised.resources("AWS::S3::Bucket")[ARCHIVE_BUCKET_ID]
-    properties = archive["Properties"]
+def test_the_audit_archive_is_locked_and_never_expires(synthesised):
+    properties = synthesised.properties("AWS::S3::Bucket")[ARCHIVE_BUCKET_ID]
     assert properties["ObjectLockEnabled"] is True
     assert properties["ObjectLockConfiguration"] == {
         "ObjectLockEnabled": "Enabled",
         "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": topology.AUDIT_ARCHIVE.retention_days}},
     }
+    assert "LifecycleConfiguration" not in properties  # nothing expires the archive
+
+
+def test_the_reports_bucket_ages_its_files_and_keeps_earlier_versions(synthesised):
+    properties = synthesised.properties("AWS::S3::Bucket")[bucket_logical_id(topology.REPORTS)]
+    assert "ObjectLockEnabled" not in properties
+    (rule,) = properties["LifecycleConfiguration"]["Rules"]
+    assert rule["Transitions"] == [{"StorageClass": "STANDARD_IA", "TransitionInDays": 90}]
+    assert rule["NoncurrentVersionExpiration"]["NoncurrentDays"] >= 10 * 365
+    assert rule["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 7}
+
+
+@pytest.mark.parametrize("spec", topology.BUCKETS, ids=lambda b: b.name)
+def test_every_bucket_is_versioned_private_tls_only_logged_and_retained(synthesised, spec):
+    bucket_id = bucket_logical_id(spec)
+    bucket = synthesised.resources("AWS::S3::Bucket")[bucket_id]
+    properties = bucket["Properties"]
     assert properties["VersioningConfiguration"] == {"Status": "Enabled"}
     assert properties["PublicAccessBlockConfiguration"] == {
         "BlockPublicAcls": True,
@@ -422,10 +439,17 @@ def test_the_audit_archive_is_locked_versioned_private_encrypted_logged_and_reta
         "RestrictPublicBuckets": True,
     }
     assert properties["OwnershipControls"] == {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
-    assert "LifecycleConfiguration" not in properties  # nothing expires the archive
-    assert archive["DeletionPolicy"] == "Retain"
-    assert archive["UpdateReplacePolicy"] == "Retain"
+    assert bucket["DeletionPolicy"] == "Retain"
+    assert bucket["UpdateReplacePolicy"] == "Retain"
+    (policy,) = [
+        policy
+        for policy in synthesised.properties("AWS::S3::BucketPolicy").values()
+        if policy["Bucket"] == {"Ref": bucket_id}
+    ]
+    (deny,) = policy["PolicyDocument"]["Statement"]
+    assert (deny["Effect"], deny["Condition"]) == ("Deny", {"Bool": {"aws:SecureTransport": "false"}})
     access_logs = properties["LoggingConfiguration"]["DestinationBucketName"]["Ref"]
+    assert properties["LoggingConfiguration"]["LogFilePrefix"] == f"{spec.name}/"
     logs_bucket = synthesised.resources("AWS::S3::Bucket")[access_logs]
     assert logs_bucket["DeletionPolicy"] == "Retain"
     assert logs_bucket["Properties"]["PublicAccessBlockConfiguration"] == properties["PublicAccessBlockConfiguration"]
@@ -435,8 +459,10 @@ def test_the_audit_archive_is_locked_versioned_private_encrypted_logged_and_reta
         if policy["Bucket"] == {"Ref": access_logs}
     ]
     (delivery,) = [
-        statement for statement in log_policy["PolicyDocument"]["Statement"] if statement["Effect"] == "Allow"
+        statement
+        for statement in log_policy["PolicyDocument"]["Statement"]
+        if statement["Effect"] == "Allow"
+        and statement["Condition"]["ArnLike"] == {"aws:SourceArn": {"Fn::GetAtt": [bucket_id, "Arn"]}}
     ]
     assert delivery["Principal"] == {"Service": "logging.s3.amazonaws.com"}
     assert delivery["Action"] == "s3:PutObject"
-    assert delivery["Condition"]["ArnLike"] == {"aws:SourceArn": {"Fn::GetAtt": [ARCHIVE_BUCKET_ID, "Arn"]}}

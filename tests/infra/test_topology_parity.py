@@ -78,7 +78,7 @@ def test_functions(built):
             source.env_var: {"Ref": table_logical_id(source.table)} for source in spec.streams
         }
         assert {name: value for name, value in variables.items() if name.startswith("BUCKET_")} == {
-            bucket.env_var: {"Ref": bucket_logical_id(bucket)} for bucket in spec.archives
+            bucket.env_var: {"Ref": bucket_logical_id(bucket)} for bucket in spec.archives + spec.reads_objects
         }
 
 
@@ -98,6 +98,17 @@ def test_buckets(built):
         else:
             assert "ObjectLockEnabled" not in properties
             assert "ObjectLockConfiguration" not in properties
+        if spec.infrequent_after_days or spec.noncurrent_days:
+            (rule,) = properties["LifecycleConfiguration"]["Rules"]
+            assert rule["Status"] == "Enabled"
+            if spec.infrequent_after_days:
+                assert rule["Transitions"] == [
+                    {"StorageClass": "STANDARD_IA", "TransitionInDays": spec.infrequent_after_days}
+                ]
+            if spec.noncurrent_days:
+                assert rule["NoncurrentVersionExpiration"] == {"NoncurrentDays": spec.noncurrent_days}
+        else:
+            assert "LifecycleConfiguration" not in properties
     # Besides the topology's, only the bucket their server access logs go to.
     log_buckets = {
         properties["LoggingConfiguration"]["DestinationBucketName"]["Ref"]
@@ -231,7 +242,7 @@ def test_grants(built):
             if action.startswith("kms:")
         }
         assert key_actions <= KEY_ACTIONS | {"kms:GenerateDataKey"}, spec.name
-        assert ("kms:Decrypt" in key_actions) == bool(spec.tables or spec.streams), spec.name
+        assert ("kms:Decrypt" in key_actions) == bool(spec.tables or spec.streams or spec.reads_objects), spec.name
         encrypts = bool(spec.writes or spec.appends or spec.archives)
         assert bool(key_actions & {"kms:Encrypt", "kms:GenerateDataKey*", "kms:GenerateDataKey"}) == encrypts
         for bucket in built.buckets:
@@ -242,10 +253,14 @@ def test_grants(built):
                 if applies_to(statement, bucket_id, named=True)
                 and any(action.startswith("s3:") for action in actions(statement))
             ]
-            if bucket in spec.archives:
-                (statement,) = on_bucket
-                assert actions(statement) == ["s3:PutObject"], f"{spec.name} only adds objects to {bucket.name}"
-                assert statement["Resource"] == {"Fn::Join": ["", [{"Fn::GetAtt": [bucket_id, "Arn"]}, "/*"]]}
+            wanted = (["s3:PutObject"] if bucket in spec.archives else []) + (
+                ["s3:GetObject"] if bucket in spec.reads_objects else []
+            )
+            if wanted:
+                # Each action alone, on the objects under the bucket's prefix: no listing, no deleting.
+                assert sorted(a for statement in on_bucket for a in actions(statement)) == sorted(wanted), spec.name
+                objects = {"Fn::Join": ["", [{"Fn::GetAtt": [bucket_id, "Arn"]}, f"/{bucket.prefix}*"]]}
+                assert all(statement["Resource"] == objects for statement in on_bucket), spec.name
             else:
                 assert not on_bucket, f"{spec.name} has no business with {bucket.name}"
         # What no resource-level permission exists for: tracing, listing streams to consume one, SMS.

@@ -85,6 +85,7 @@ PROSPECT = {"name": "新意向客户", "phone": "13500000002", "source": "referr
 LECTURE = {"title": "新讲座", "kind": "seminar", "held_on": "2026-06-20", "topic": "债券", "speaker": "王老师"}
 # A reached client asking to be called later: an attempt that leaves its task open.
 LATER = {"reached": True, "next_at": "2026-12-30T10:00:00+08:00"}
+REPORT = "/reports/quarterly/2026Q2"
 
 
 def id_number(prefix17: str) -> str:
@@ -290,6 +291,7 @@ def world() -> Iterator[World]:
         seed_branch(w, C002, SUP_B2, manager="mgr-9", tag="B2", month="02")
         w.harness.drain()  # the audit trail, the breaches, the target VIPs, the callback schedule
         harness.trigger("callbacks", "2026-05-27T06:00:00+08:00")  # the periodic calls of C001 and C002
+        harness.trigger("quarterly-report", "2026-07-01T01:00:00+08:00")  # 2026Q2, both branches
         r = w.records
         r["callback_B1"], r["callback_B2"] = "PD-C001-20260602", "PD-C002-20260602"
         w.secrets_b2 = secrets_of(
@@ -322,6 +324,8 @@ def world() -> Iterator[World]:
             "/visits": (r["visit_B1"], r["visit_B2"]),
             "/prospects": ("B1意向客户", "B2意向客户"),
             "/education/activities": ("B1理财大讲堂", "B2理财大讲堂"),
+            REPORT: ("/branches/B1/", "/branches/B2/"),  # in the download URLs' object keys
+            f"{REPORT}/figures": ('"B1"', '"B2"'),
         }
         yield w
 
@@ -606,6 +610,8 @@ TABLE: dict[str, Entry] = {
     "GET /clients/{client_id}/profile-history": on_client("/clients/{client_id}/profile-history"),
     "GET /vip/targets": listing("/vip/targets"),
     "GET /audit/clients/{client_id}": on_client("/audit/clients/{client_id}"),
+    "GET /reports/quarterly/{period}": listing(REPORT),
+    "GET /reports/quarterly/{period}/figures": listing(f"{REPORT}/figures"),
 }
 
 
@@ -744,6 +750,7 @@ def concrete(route: str) -> tuple[str, str]:
         "week": "2026-W23",
         "prospect_id": "p-1",
         "activity_id": "a-1",
+        "period": "2026Q2",
     }
     return method, path.format(**values)
 

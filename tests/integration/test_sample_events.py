@@ -60,6 +60,12 @@ CALLBACK_SCENARIO = [
     ("api/callbacks/read_sample.json", 200),
 ]
 
+# After the quarter's report was written from the counters the stream samples kept.
+REPORT_SCENARIO = [
+    ("api/reports/quarterly_files.json", 200),
+    ("api/reports/branch_manager_figures.json", 200),
+]
+
 
 def load(relative: str) -> dict[str, Any]:
     return json.loads((EVENTS / relative).read_text(encoding="utf-8"))
@@ -78,7 +84,7 @@ def test_every_function_has_a_sample_and_every_sample_a_function() -> None:
 
 
 def test_every_api_sample_is_replayed() -> None:
-    replayed = {p for p, _ in API_SCENARIO + CALLBACK_SCENARIO}
+    replayed = {p for p, _ in API_SCENARIO + CALLBACK_SCENARIO + REPORT_SCENARIO}
     assert replayed == {str(p.relative_to(EVENTS)) for p in EVENTS.glob("api/*/*.json")}
 
 
@@ -149,6 +155,17 @@ def test_api_stream_and_schedule_samples_replay_on_moto(aws: dict[str, Any]) -> 
         "D#2026-06-03",
         {"work_logs": 1, "minutes": 130, "minutes_call": 40, "minutes_research": 90},
     )
+
+    # 01:00 Beijing on 1 July: the report on 2026Q2, from those counters; once, however often it runs
+    for status in ("published", "unchanged"):
+        report = invoke("quarterly_report", load("schedules/quarterly_report/after_q2.json"))
+        assert (report["period"], report["status"], report["version"]) == ("2026Q2", status, 1)
+    files, figures = (
+        json.loads(invoke(Path(relative).parent.name, load(relative))["body"]) for relative, _ in REPORT_SCENARIO
+    )
+    assert {"metrics.csv", "report.xlsx", "branches/B1/metrics.csv"} <= {f["name"] for f in files["files"]}
+    (manager,) = figures["items"]  # a supervisor of B1: its branch's managers
+    assert (manager["branch_id"], manager["manager_id"], manager["figures"]["work_logs"]) == ("B1", "mgr-2", 1)
 
 
 MESSAGES = {"resource": "/clients/{client_id}/messages", "path": "/clients/C001/messages"}

@@ -99,11 +99,18 @@ class EventBus:
 
 @dataclass(frozen=True)
 class Bucket:
-    """An S3 bucket; `object_lock` makes what is written there undeletable for `retention_days`."""
+    """An S3 bucket; `object_lock` makes what is written there undeletable for `retention_days`.
+
+    Functions get objects only under `prefix`; objects move to infrequent access after
+    `infrequent_after_days` (0: never), and versions that are no longer current are kept
+    `noncurrent_days` (0: forever)."""
 
     name: str
     object_lock: bool = False
     retention_days: int = 0
+    prefix: str = ""
+    infrequent_after_days: int = 0
+    noncurrent_days: int = 0
 
     @property
     def env_var(self) -> str:
@@ -121,7 +128,8 @@ class Function:
     reads: tuple[Table, ...] = ()
     writes: tuple[Table, ...] = ()
     appends: tuple[Table, ...] = ()  # PutItem only: never update or delete (append-only stores)
-    archives: tuple[Bucket, ...] = ()  # PutObject only
+    archives: tuple[Bucket, ...] = ()  # PutObject only, under the bucket's prefix
+    reads_objects: tuple[Bucket, ...] = ()  # GetObject only, under the bucket's prefix
     routes: tuple[Route, ...] = ()
     streams: tuple[StreamSource, ...] = ()
     schedule: Schedule | None = None
@@ -238,7 +246,10 @@ BUS = EventBus(name="events")
 # In AWS every audit batch is also archived to S3 under object lock (compliance mode): not even
 # the account's administrators can delete or overwrite it before the retention ends.
 AUDIT_ARCHIVE = Bucket(name="audit-archive", object_lock=True, retention_days=7 * 365)
-BUCKETS: tuple[Bucket, ...] = (AUDIT_ARCHIVE,)
+# The quarterly reports for headquarters (第55条): every version kept; a few months on they are
+# read rarely, so they move to infrequent access; earlier versions of a file are kept ten years.
+REPORTS = Bucket(name="reports", prefix="quarterly/", infrequent_after_days=90, noncurrent_days=10 * 365)
+BUCKETS: tuple[Bucket, ...] = (AUDIT_ARCHIVE, REPORTS)
 
 
 def _routes(*pairs: str) -> tuple[Route, ...]:
@@ -541,7 +552,38 @@ FUNCTIONS: tuple[Function, ...] = (
         description="Stream: keeps the counters activity views and reports read, from the records that change",
         reads=(AGGREGATES,),
         writes=(AGGREGATES,),
-        streams=(StreamSource(table=ACTIVITY),),
+        streams=(
+            StreamSource(table=CLIENTS, filters=({"dynamodb": {"Keys": {"sk": {"S": ["PROFILE"]}}}},)),
+            StreamSource(
+                table=SERVICE,
+                filters=(
+                    {"dynamodb": {"Keys": {"sk": {"S": ["CONTACT", "COMPLAINT", "CASE"]}}}},
+                    _prefix_filter("CLOCK#"),
+                    _prefix_filter("BREACH#"),
+                ),
+            ),
+            StreamSource(table=CALLBACKS, filters=({"dynamodb": {"Keys": {"sk": {"S": ["TASK"]}}}},)),
+            StreamSource(table=ACTIVITY),
+        ),
+    ),
+    Function(
+        name="quarterly_report",
+        description="Schedule: the quarterly report to headquarters (第55条) from the counters, to S3",
+        reads=(AGGREGATES,),
+        appends=(AGGREGATES,),  # a version's record, once; the counters are the aggregates consumer's
+        archives=(REPORTS,),
+        # 17:00 UTC on the last day of a quarter's last month is 01:00 Beijing on the first day of the
+        # next: an hour for the streams to count the quarter's last minutes.
+        schedule=Schedule(job="quarterly-report", expression="cron(0 17 L 3,6,9,12 ? *)"),
+        memory_mb=1024,
+        timeout_s=900,
+    ),
+    Function(
+        name="reports",
+        description="The quarterly reports: their files (presigned, 15 minutes) and their figures as JSON",
+        reads=(AGGREGATES,),
+        reads_objects=(REPORTS,),
+        routes=_routes("GET /reports/quarterly/{period}", "GET /reports/quarterly/{period}/figures"),
     ),
 )
 

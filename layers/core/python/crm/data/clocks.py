@@ -56,6 +56,7 @@ class ClockItem(ServiceItem):
     provisional = BooleanAttribute(default=False)
     unknown_years = ListAttribute[Any](default=list)  # years (numbers) no calendar was known for
     assignee = UnicodeAttribute(null=True)
+    manager_id = UnicodeAttribute(null=True)
     met_at = UnicodeAttribute(null=True)
     escalation = UnicodeAttribute(null=True)
     open_clock = UnicodeAttribute(null=True)
@@ -77,6 +78,7 @@ class BreachItem(ServiceItem):
     detected_at = UnicodeAttribute()
     met_at = UnicodeAttribute(null=True)  # set when the work was done, late
     assignee = UnicodeAttribute(null=True)
+    manager_id = UnicodeAttribute(null=True)
     by_branch = ByBranch()
 
 
@@ -116,6 +118,7 @@ def clock_item(clock: Clock, stamp: Stamp) -> ClockItem:
         provisional=clock.provisional,
         unknown_years=sorted(clock.unknown_years),
         assignee=clock.assignee,
+        manager_id=clock.manager_id,
         open_clock=OPEN,
         due_key=_due_key(clock),
         provisional_year=str(min(clock.unknown_years)) if clock.unknown_years else None,
@@ -157,6 +160,7 @@ def clock_from(item: ClockItem) -> Clock:
         provisional=bool(item.provisional),
         unknown_years=frozenset(int(y) for y in item.unknown_years or ()),
         assignee=item.assignee,
+        manager_id=item.manager_id,
         met_at=parse_iso(item.met_at) if item.met_at else None,
         escalation=Level(item.escalation) if item.escalation else None,
         version=item.version,
@@ -214,7 +218,7 @@ def escalate(clock: Clock, level: Level, at: datetime) -> bool:
     """
     actions: list[Action] = [
         ClockItem.escalation.set(level.value),
-        *stamp_actions(ClockItem, Stamp(by=SYSTEM_SWEEP, reason=f"escalated to {level.value}")),
+        *stamp_actions(ClockItem, Stamp(by=SYSTEM_SWEEP, reason=f"escalated to {level.value}", at=at)),
     ]
     if level is Level.HQ:  # nothing left to escalate: leave the sweep's index
         actions += [ClockItem.open_clock.remove(), ClockItem.due_key.remove()]
@@ -263,6 +267,7 @@ def _breach_item(clock: Clock, at: datetime) -> BreachItem:
         detected_at=iso(at),
         met_at=iso(clock.met_at) if clock.met_at else None,
         assignee=clock.assignee,
+        manager_id=clock.manager_id,
     )
 
 
@@ -303,14 +308,14 @@ _PARENT_FIELD = {
 _RECORD_SK = {"contact": "CONTACT", "complaint": "COMPLAINT", "prospect": "PROSPECT"}
 
 
-def reschedule(clock: Clock, rescheduled: Clock, *, parent_provisional: bool) -> bool:
+def reschedule(clock: Clock, rescheduled: Clock, *, parent_provisional: bool, at: datetime) -> bool:
     """Move a deadline computed without a calendar to the one computed with it, and show it on
     the contact or complaint; False when the clock changed meanwhile (the caller re-reads)."""
     actions: list[Action] = [
         ClockItem.due_at.set(iso(rescheduled.due_at)),
         ClockItem.provisional.set(rescheduled.provisional),
         ClockItem.unknown_years.set(sorted(rescheduled.unknown_years)),
-        *stamp_actions(ClockItem, Stamp(by=SYSTEM_DEADLINES, reason="deadline recomputed on a loaded calendar")),
+        *stamp_actions(ClockItem, Stamp(by=SYSTEM_DEADLINES, reason="deadline recomputed on a loaded calendar", at=at)),
     ]
     if rescheduled.unknown_years:
         actions.append(ClockItem.provisional_year.set(str(min(rescheduled.unknown_years))))
@@ -328,7 +333,8 @@ def reschedule(clock: Clock, rescheduled: Clock, *, parent_provisional: bool) ->
                     _PARENT_FIELD[clock.kind].set(iso(rescheduled.due_at)),
                     _ParentDeadlines.deadline_provisional.set(parent_provisional),
                     *stamp_actions(
-                        _ParentDeadlines, Stamp(by=SYSTEM_DEADLINES, reason="deadline recomputed on a loaded calendar")
+                        _ParentDeadlines,
+                        Stamp(by=SYSTEM_DEADLINES, reason="deadline recomputed on a loaded calendar", at=at),
                     ),
                 ],
                 condition=ServiceItem.pk.exists(),
@@ -345,6 +351,10 @@ def breaches(branch_id: str, *, limit: int, cursor: str | None) -> tuple[list[Br
     return branch_page(BreachItem, branch_id, "BREACH#", _breach, equal=(), limit=limit, cursor=cursor)
 
 
+def breach_from_image(image: dict[str, Any]) -> Breach:
+    return _breach(BreachItem.from_raw_data(image))
+
+
 def _breach(item: BreachItem) -> Breach:
     return Breach(
         owner_type=item.owner_type,
@@ -355,6 +365,7 @@ def _breach(item: BreachItem) -> Breach:
         detected_at=parse_iso(item.detected_at),
         met_at=parse_iso(item.met_at) if item.met_at else None,
         assignee=item.assignee,
+        manager_id=item.manager_id,
     )
 
 

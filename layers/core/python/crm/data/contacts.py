@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pynamodb.attributes import BooleanAttribute, UnicodeAttribute, VersionAttribute
 from pynamodb.exceptions import TransactWriteError
@@ -77,6 +78,11 @@ def _item(contact: Contact) -> _ContactItem:
     return item
 
 
+def contact_from_image(image: dict[str, Any]) -> Contact:
+    """A contact as a DynamoDB stream record carries it."""
+    return _contact(_ContactItem.from_raw_data(image))
+
+
 def _contact(item: _ContactItem) -> Contact:
     return Contact(
         contact_id=item.contact_id,
@@ -101,11 +107,11 @@ def _contact(item: _ContactItem) -> Contact:
     )
 
 
-def create(contact: Contact, clocks: list[Clock]) -> None:
-    """Log the inquiry and start its clocks in one write."""
+def create(contact: Contact, clocks: list[Clock], *, at: datetime) -> None:
+    """Log the inquiry and start its clocks in one write (`at`: when it was logged)."""
     with TransactWrite(connection=connection()) as transaction:
         transaction.save(_item(contact), condition=ServiceItem.pk.does_not_exist())
-        stamp = Stamp(by=contact.recorded_by, reason="inquiry logged")
+        stamp = Stamp(by=contact.recorded_by, reason="inquiry logged", at=at)
         for clock in clocks:
             transaction.save(clock_data.clock_item(clock, stamp), condition=ServiceItem.pk.does_not_exist())
 
@@ -119,7 +125,7 @@ def get(contact_id: str) -> Contact | None:
 
 def answer(contact: Contact, answered: Contact, open_clocks: list[Clock], at: datetime) -> None:
     """Record the answer and stop the inquiry's clocks, or 409 when it changed meanwhile."""
-    stamp = Stamp(by=answered.replied_by or "", reason="answered")
+    stamp = Stamp(by=answered.replied_by or "", reason="answered", at=at)
     try:
         with TransactWrite(connection=connection()) as transaction:
             transaction.update(

@@ -18,6 +18,7 @@ from typing import Any
 
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute, VersionAttribute
 from pynamodb.exceptions import TransactWriteError
+from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.operand import Path
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
@@ -147,12 +148,16 @@ class Counter:
 
 
 def between(name: str, first: str | None = None, last: str | None = None) -> list[Counter]:
-    """A counter's periods (or members) from `first` to `last` (sort keys, inclusive; None: all), in
-    order."""
+    """A counter's periods (or members) from `first` to `last` (sort keys, inclusive; None: from the
+    first, to the last), in order."""
     found: list[Counter] = []
     start: dict[str, Any] | None = None
     table = _CounterItem._get_connection()
-    condition = _CounterItem.sk.between(first, last) if first is not None and last is not None else None
+    condition: Condition | None = None
+    if first is not None and last is not None:
+        condition = _CounterItem.sk.between(first, last)
+    elif last is not None:
+        condition = _CounterItem.sk <= last
     while True:
         page = table.query(
             _counter_pk(name),

@@ -110,7 +110,11 @@ def get(prospect_id: str) -> Prospect | None:
 
 def decide(before: Prospect, after: Prospect, open_clocks: list[Clock]) -> None:
     """The outcome, and the follow-up clock stopped (it was followed up), atomically."""
-    stamp = Stamp(by=after.decided_by or "", reason=after.reason or f"prospect {after.status}", at=after.decided_at)
+    stamp = Stamp(
+        by=after.decided_by or "",
+        reason=after.reason or f"prospect {after.status}",
+        at=after.decided_at or after.recorded_at,
+    )
     try:
         with TransactWrite(connection=connection()) as transaction:
             transaction.update(

@@ -186,7 +186,7 @@ def decide(before: RetentionCase, after: RetentionCase, client: Client, outcome:
     """The outcome on the case and, on the client's record, its status with the case's mark gone,
     atomically. Raises ClientChanged when either moved meanwhile (the caller reads again)."""
     status = CLIENT_STATUS_AFTER[outcome]
-    at = after.decided_at
+    at = after.decided_at or after.opened_at
     stamp = Stamp(by=after.decided_by or "", reason=f"case {after.case_id}: {outcome}", at=at)
     left = replace(client, open_case_id=None, open_case_kind=None, status=status)
     actions: list[Action] = [

@@ -151,7 +151,7 @@ def start_recalibration(change: Recalibration) -> bool:
         at=iso(change.at),
         status="started",
     )
-    stamp = Stamp(by=SYSTEM_RECALIBRATION, reason=f"year-end recalibration for {change.year} (第6条)")
+    stamp = Stamp(by=SYSTEM_RECALIBRATION, reason=f"year-end recalibration for {change.year} (第6条)", at=change.at)
     current = stamped(
         _ThresholdItem(
             pk=TURNOVER_THRESHOLD,
@@ -181,7 +181,7 @@ def finish_recalibration(year: int, moved: int, at: datetime) -> None:
             _RecalibrationItem.status.set("done"),
             _RecalibrationItem.moved.set(moved),
             _RecalibrationItem.finished_at.set(iso(at)),
-            *stamp_actions(_RecalibrationItem, Stamp(by=SYSTEM_RECALIBRATION, reason=f"{moved} clients moved")),
+            *stamp_actions(_RecalibrationItem, Stamp(by=SYSTEM_RECALIBRATION, reason=f"{moved} clients moved", at=at)),
         ]
     )
 
@@ -219,7 +219,7 @@ def start_rule_tables_application(version: str, at: datetime) -> None:
             examined=0,
             updated=0,
         ),
-        Stamp(by=SYSTEM_RULES, reason=f"rule tables {version} to be applied to every client"),
+        Stamp(by=SYSTEM_RULES, reason=f"rule tables {version} to be applied to every client", at=at),
     )
     try:
         item.save(condition=_RuleTablesItem.sk.does_not_exist())
@@ -228,7 +228,7 @@ def start_rule_tables_application(version: str, at: datetime) -> None:
             raise
 
 
-def save_rule_tables_progress(progress: RuleTablesApplication) -> None:
+def save_rule_tables_progress(progress: RuleTablesApplication, at: datetime) -> None:
     """Where the walk stopped and what it did, so that the next run goes on from there."""
     finished_at = iso(progress.finished_at) if progress.finished_at is not None else None
     _RuleTablesItem(pk=RULE_TABLES, sk=_rule_tables_sk(progress.version)).update(
@@ -244,6 +244,7 @@ def save_rule_tables_progress(progress: RuleTablesApplication) -> None:
                     by=SYSTEM_RULES,
                     reason=f"rule tables {progress.version}: {progress.examined} clients examined, "
                     f"{progress.updated} updated" + ("" if finished_at else " so far"),
+                    at=at,
                 ),
             ),
         ]

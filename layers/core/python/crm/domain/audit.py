@@ -39,13 +39,14 @@ DERIVED_PREFIXES = ("AGGREGATE#", "CONTRIB#")
 
 @dataclass(frozen=True)
 class Stamp:
-    """Who made a change to a record, why, and on what evidence: written on the record with the
-    change, so the audit trail can tell (system work is signed `system:<function>`)."""
+    """Who made a change to a record, when, why, and on what evidence: written on the record with
+    the change, so the audit trail can tell (system work is signed `system:<function>`), and so
+    what counts a change (the quarterly report) counts it in the quarter it was made."""
 
     by: str
+    at: datetime  # the business time of the change (the request's, the job's)
     reason: str | None = None
     evidence_ref: str | None = None
-    at: datetime | None = None  # the business time of the change (the request's, the job's)
 
 
 @dataclass(frozen=True)

@@ -73,6 +73,7 @@ def open_clocks(contact: Contact, calendar: WorkingCalendar, rules: SlaRules) ->
             calendar=calendar,
             rules=rules,
             assignee=contact.first_responder,
+            manager_id=contact.manager_id,
         )
         for kind in kinds
     ]

@@ -96,6 +96,7 @@ class Clock:
     provisional: bool
     unknown_years: frozenset[int]
     assignee: str | None = None  # who must act first (the first responder, the handler)
+    manager_id: str | None = None  # the client's manager: whose figures a missed deadline counts in
     met_at: datetime | None = None
     escalation: Level | None = None
     version: int | None = None
@@ -119,6 +120,7 @@ def start_clock(
     calendar: WorkingCalendar,
     rules: SlaRules,
     assignee: str | None,
+    manager_id: str | None = None,
 ) -> Clock:
     deadline = calendar.deadline(received_at, rules.working_days[kind])
     return Clock(
@@ -131,6 +133,7 @@ def start_clock(
         provisional=deadline.provisional,
         unknown_years=deadline.unknown_years,
         assignee=assignee,
+        manager_id=manager_id,
     )
 
 
@@ -178,6 +181,7 @@ class Breach:
     detected_at: datetime
     met_at: datetime | None
     assignee: str | None
+    manager_id: str | None = None
 
 
 @dataclass(frozen=True)

@@ -81,6 +81,7 @@ def file(grant: Grant, intake: Intake, *, now: datetime) -> Complaint:
                 calendar=calendar,
                 rules=sla,
                 assignee=None,
+                manager_id=client.manager_id,
             )
             for kind in (ClockKind.COMPLAINT_INVESTIGATE, ClockKind.COMPLAINT_REPLY)
         )

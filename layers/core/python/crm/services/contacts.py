@@ -74,7 +74,7 @@ def log_inquiry(
         follow_up_due_at=due.get(ClockKind.CONTACT_FOLLOW_UP),
         deadline_provisional=any(clock.provisional for clock in clocks),
     )
-    contact_data.create(contact, clocks)
+    contact_data.create(contact, clocks, at=now)
     return contact
 
 

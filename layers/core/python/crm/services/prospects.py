@@ -39,6 +39,7 @@ def record(
         calendar=calendar_for(now),
         rules=rules.sla(),
         assignee=manager_id,
+        manager_id=manager_id,
     )
     prospect = Prospect(
         prospect_id=prospect_id,

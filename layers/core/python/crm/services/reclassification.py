@@ -180,7 +180,7 @@ def apply_rule_tables(now: datetime, *, seconds_left: Callable[[], float]) -> Ru
     for client, after in client_data.client_records(progress.position):
         if seconds_left() < RESERVE_S:
             settings_data.save_rule_tables_progress(
-                replace(progress, position=position, examined=examined, updated=updated)
+                replace(progress, position=position, examined=examined, updated=updated), now
             )
             return RuleTablesReport(version, "in_progress", examined, updated)
         if decided_under_other_tables(client, classification, vip) and _reclassify_from_basis(
@@ -190,6 +190,6 @@ def apply_rule_tables(now: datetime, *, seconds_left: Callable[[], float]) -> Ru
         examined += 1
         position = after
     settings_data.save_rule_tables_progress(
-        replace(progress, status="done", position=None, examined=examined, updated=updated, finished_at=now)
+        replace(progress, status="done", position=None, examined=examined, updated=updated, finished_at=now), now
     )
     return RuleTablesReport(version, "done", examined, updated)

@@ -123,11 +123,11 @@ class RescheduleRaced(Exception):
     """A clock changed while its deadline was recomputed; the stream retries the record."""
 
 
-def reschedule_year(year: int) -> int:
+def reschedule_year(year: int, at: datetime) -> int:
     """Recompute every deadline that waited for `year`'s calendar; returns how many moved.
 
-    Safe to repeat: a recomputed clock leaves the provisional index (or moves to the next
-    unknown year), so a retried record only finishes what is left.
+    `at`: when the calendar was loaded. Safe to repeat: a recomputed clock leaves the provisional index
+    (or moves to the next unknown year), so a retried record only finishes what is left.
     """
     sla = rules.sla()
     moved = 0
@@ -142,13 +142,14 @@ def reschedule_year(year: int) -> int:
             calendar=calendar,
             rules=sla,
             assignee=clock.assignee,
+            manager_id=clock.manager_id,
         )
         rescheduled = replace(
             clock, due_at=fresh.due_at, provisional=fresh.provisional, unknown_years=fresh.unknown_years
         )
         siblings = clock_data.clocks_of(clock.owner_type, clock.owner_id)
         still_provisional = fresh.provisional or any(c.provisional for c in siblings if c.kind is not clock.kind)
-        if not clock_data.reschedule(clock, rescheduled, parent_provisional=still_provisional):
+        if not clock_data.reschedule(clock, rescheduled, parent_provisional=still_provisional, at=at):
             raise RescheduleRaced(f"{clock.owner_id} {clock.kind} changed while rescheduled")
         moved += 1
         logger.info("deadline recomputed", owner=clock.owner_id, clock=clock.kind.value, due_at=iso(fresh.due_at))

@@ -53,7 +53,7 @@ def change(client: Client, entry: ProfileChange, *, vip_target: bool) -> None:
             set_or_remove(ProfileItem.decision_style, values["decision_style"]),
             set_or_remove(ProfileItem.profile_note, values["note"]),
             set_or_remove(ProfileItem.vip_target_branch, client.branch_id if vip_target else None),
-            *stamp_actions(ProfileItem, Stamp(by=entry.by, reason="profile updated")),
+            *stamp_actions(ProfileItem, Stamp(by=entry.by, reason="profile updated", at=entry.at)),
         ],
         _ProfileChangeItem(
             pk=client_pk(client.client_id),

@@ -34,7 +34,13 @@ def record_questionnaire(client: Client, record: QuestionnaireRecord) -> None:
             ProfileItem.risk_score.set(record.score),
             ProfileItem.risk_assessed_at.set(iso(record.submitted_at)),
             *stamp_actions(
-                ProfileItem, Stamp(by=record.submitted_by, reason="risk questionnaire", evidence_ref=record.paper_ref)
+                ProfileItem,
+                Stamp(
+                    by=record.submitted_by,
+                    reason="risk questionnaire",
+                    evidence_ref=record.paper_ref,
+                    at=record.submitted_at,
+                ),
             ),
         ],
         _QuestionnaireItem(

@@ -48,7 +48,7 @@ class _ContactChangeItem(ClientsItem):
 
 def create(client: Client) -> Client:
     """Store a new client; 409 when the client_id is taken."""
-    item = stamped(profile_item(client), Stamp(by=client.created_by, reason="client registered"))
+    item = stamped(profile_item(client), Stamp(by=client.created_by, reason="client registered", at=client.created_at))
     try:
         item.save(condition=ProfileItem.pk.does_not_exist())
     except PutError as exc:
@@ -113,7 +113,7 @@ def reassign_manager(client: Client, assignment: ManagerAssignment) -> None:
         client,
         [
             ProfileItem.manager_id.set(assignment.manager_id),
-            *stamp_actions(ProfileItem, Stamp(by=assignment.by, reason=assignment.reason)),
+            *stamp_actions(ProfileItem, Stamp(by=assignment.by, reason=assignment.reason, at=assignment.at)),
         ],
         _ManagerHistoryItem(
             pk=client_pk(client.client_id),
@@ -149,7 +149,9 @@ def change_contact_details(client: Client, change: ContactDetailsChange) -> None
         [
             ProfileItem.phone.set(change.phone_after),
             set_or_remove(ProfileItem.email, change.email_after),
-            *stamp_actions(ProfileItem, Stamp(by=change.by, reason=change.reason, evidence_ref=change.evidence_ref)),
+            *stamp_actions(
+                ProfileItem, Stamp(by=change.by, reason=change.reason, evidence_ref=change.evidence_ref, at=change.at)
+            ),
         ],
         _ContactChangeItem(
             pk=client_pk(client.client_id),

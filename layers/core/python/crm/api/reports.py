@@ -1,0 +1,42 @@
+"""Response bodies of the quarterly-report routes (第55条; API.md «reports»)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from crm.domain.report import Scope
+
+
+class ReportFile(BaseModel):
+    name: str = Field(description="metrics.csv, report.xlsx, figures.json (and branches/<id>/… for hq)")
+    format: str = Field(description="xlsx, csv or json")
+    url: str = Field(description="Downloads the file for 15 minutes")
+
+
+class QuarterlyReport(BaseModel):
+    period: str = Field(description="YYYYQn")
+    version: int = Field(description="1, then one more for each re-run whose figures changed")
+    generated_at: datetime
+    files: list[ReportFile]
+
+
+class FigureSet(BaseModel):
+    scope: Scope
+    branch_id: str | None
+    manager_id: str | None
+    figures: dict[str, int | float | None] = Field(description="metric → value, as in metrics.csv")
+
+
+class QuarterlyFigures(BaseModel):
+    period: str
+    version: int
+    generated_at: datetime
+    scope: Scope
+    items: list[FigureSet]
+
+    @classmethod
+    def of(cls, document: dict[str, Any]) -> QuarterlyFigures:
+        return cls.model_validate(document)
