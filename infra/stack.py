@@ -2,9 +2,11 @@
 
 A table, bucket, function, route, stream source, schedule or event bus added to the topology appears
 here with no edit: tables become `Data`, buckets `Buckets`, the buses functions publish on
-`EventBuses`, functions `CrmFunction`s, their routes the `Api`, their stream sources
-`StreamSubscription`s and their schedules `ScheduledInvocation`s. One customer-managed key
-(`Encryption`) encrypts the tables, the buckets and the log groups.
+`EventBuses`, functions `CrmFunction`s (each with its stream sources' `StreamSubscription`s and
+its schedule's `ScheduledInvocation` in the project's schedule group), their routes the `Api`
+behind a `Firewall`, and everything that can fail an alarm in `Monitoring`. One customer-managed
+key (`Encryption`) encrypts the tables, the buckets and the log groups; a second the operators'
+topic and the jobs' dead-letter queues.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from aws_cdk import Stack
+from aws_cdk import CfnParameter, Stack
+from aws_cdk import aws_scheduler as scheduler
 from constructs import Construct
 
 from crm import topology
@@ -23,9 +26,9 @@ from infra.constructs.encryption import Encryption
 from infra.constructs.event_bus import EventBuses
 from infra.constructs.function import CrmFunction
 from infra.constructs.identity import Identity
-from infra.constructs.schedule import ScheduledInvocation
+from infra.constructs.monitoring import Monitoring
 from infra.constructs.shared_layer import SharedLayers
-from infra.constructs.stream import StreamSubscription
+from infra.constructs.waf import Firewall
 
 # Feature flags this stack is written for, set on the stack itself so that every app building it
 # (the CDK CLI through cdk.json, `python infra/app.py`, the tests) gets the same template.
@@ -62,6 +65,7 @@ class BrokerageCrmStack(Stack):
         self.event_buses = EventBuses(self, "Events", buses)
         self.identity = Identity(self, "Identity")
         layers = SharedLayers(self, "Layers")
+        self.schedule_group = scheduler.ScheduleGroup(self, "Schedules")
         self.functions = {
             spec.name: CrmFunction(
                 self,
@@ -71,6 +75,8 @@ class BrokerageCrmStack(Stack):
                 buses=self.event_buses.buses,
                 layers=layers.all,
                 key=self.encryption.key,
+                schedule_group=self.schedule_group,
+                operations_key=self.encryption.operations_key,
             )
             for spec in functions
         }
@@ -82,14 +88,19 @@ class BrokerageCrmStack(Stack):
             authorizer=self.identity.authorizer,
             key=self.encryption.key,
         )
-        for built in self.functions.values():
-            for source in built.spec.streams:
-                StreamSubscription(
-                    built,
-                    "Stream" if len(built.spec.streams) == 1 else f"Stream{source.table.name.title()}",
-                    source=source,
-                    table=self.data.tables[source.table.name],
-                    function=built.function,
-                )
-            if built.spec.schedule is not None:
-                ScheduledInvocation(built, "Schedule", schedule=built.spec.schedule, function=built.function)
+        self.firewall = Firewall(self, "Firewall", stage=self.api.rest_api.deployment_stage)
+        self.monitoring = Monitoring(
+            self,
+            "Monitoring",
+            functions=self.functions,
+            schedule_group=self.schedule_group,
+            api=self.api.rest_api,
+            key=self.encryption.operations_key,
+            operator_email=CfnParameter(
+                self,
+                "OperatorEmail",
+                type="String",
+                default="",
+                description="E-mail address that receives the alarms (empty: subscribe to the topic yourself)",
+            ).value_as_string,
+        )

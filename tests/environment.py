@@ -1,10 +1,9 @@
 """The process settings every suite and benchmark shares: no real AWS, ever, and quiet
-Powertools. Applied before anything imports `crm.data`, whose models bind table names and
-region at import."""
+Powertools. Applied before anything imports `crm.data`, whose models bind the region at import."""
 
 import os
 
-from crm import topology
+from crm import config
 
 
 def apply() -> None:
@@ -22,6 +21,8 @@ def apply() -> None:
             "POWERTOOLS_TRACE_DISABLED": "true",
             "POWERTOOLS_METRICS_DISABLED": "true",
             "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
-            **topology.local_environment(),
         }
     )
+    # Seeding and assertions outside any function see every table; a handler invoked through
+    # crm.local.invoke sees only what its topology entry declares.
+    config.use_for_process(config.tooling())

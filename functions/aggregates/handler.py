@@ -4,28 +4,25 @@ contribution is remembered); failures are reported per record (partial batch res
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
-from crm import topology
+from crm import config
 from crm.observability import observed
 from crm.services.aggregates import on_record
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
-FUNCTION = topology.function("aggregates")
-# physical table name (as the environment names it) → the topology's name for it
-TABLES = {os.environ.get(source.env_var, source.table.local_name): source.table.name for source in FUNCTION.streams}
 
 
 def record_handler(record: DynamoDBRecord) -> None:
     change: dict[str, Any] = record.raw_event["dynamodb"]
-    physical = str(record.event_source_arn or "").split(":table/", 1)[-1].split("/", 1)[0]
     keys = {name: value["S"] for name, value in change["Keys"].items()}
-    on_record(TABLES.get(physical, physical), keys, change.get("NewImage"), change.get("OldImage"))
+    on_record(
+        config.active().stream_table(record.event_source_arn), keys, change.get("NewImage"), change.get("OldImage")
+    )
 
 
 @observed()

@@ -5,14 +5,13 @@ record's stream position); a failed archive fails the batch, which is retried as
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
-from crm import topology
+from crm import config
 from crm.domain.audit import AuditEntry
 from crm.domain.time import from_epoch_ms
 from crm.observability import metrics, observed
@@ -21,16 +20,7 @@ from crm.services import audit as service
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 
-FUNCTION = topology.function("audit")
-# physical table name (as the environment names it) → the topology's name for it
-TABLES = {os.environ.get(source.env_var, source.table.local_name): source.table.name for source in FUNCTION.streams}
 _batch: list[AuditEntry] = []  # one invocation at a time: the entries of the batch being processed
-
-
-def table_of(record: DynamoDBRecord) -> str:
-    """The topology name of the record's table, from its stream ARN (…:table/<name>/stream/…)."""
-    physical = str(record.event_source_arn or "").split(":table/", 1)[-1].split("/", 1)[0]
-    return TABLES.get(physical, physical)
 
 
 def record_handler(record: DynamoDBRecord) -> None:
@@ -38,7 +28,7 @@ def record_handler(record: DynamoDBRecord) -> None:
     if change is None or record.event_name is None or not change.sequence_number:
         raise ValueError("a stream record without its change")
     entry = service.record_change(
-        table_of(record),
+        config.active().stream_table(record.event_source_arn),
         record.event_name.name,
         {k: str(v) for k, v in (change.keys or {}).items()},
         change.old_image or None,

@@ -13,7 +13,7 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 
-from crm.api.app import create_app, documented, grant, request_time
+from crm.api.app import create_app, documented, grant, request_time, to_json
 from crm.api.clients import (
     AtRiskPage,
     ClassChangeOut,
@@ -34,6 +34,7 @@ from crm.api.clients import (
     VipHistory,
     YearFigures,
 )
+from crm.api.idempotency import IdempotencyKey, once
 from crm.domain.classification import YearMetrics
 from crm.domain.client import Client
 from crm.observability import observed
@@ -52,21 +53,24 @@ Year = Annotated[int, Path(ge=2000, le=2100, description="Calendar year of the f
     tags=["clients"],
     responses=documented(201, ClientOut, "The client as stored", 409),
 )
-def register_client(body: NewClient) -> Response[ClientOut]:
-    caller = grant(app)
-    client = service.register(
-        caller,
-        Client(
-            **body.model_dump(),
-            created_at=request_time(app),
-            created_by=caller.identity.user_id,
-        ),
-    )
-    return Response(
-        status_code=201,
-        content_type=content_types.APPLICATION_JSON,
-        body=ClientOut.of(client, caller.identity.role, request_time(app)),
-    )
+def register_client(body: NewClient, idempotency_key: IdempotencyKey = None) -> Response[ClientOut]:
+    def registered() -> Response[ClientOut]:
+        caller = grant(app)
+        client = service.register(
+            caller,
+            Client(
+                **body.model_dump(),
+                created_at=request_time(app),
+                created_by=caller.identity.user_id,
+            ),
+        )
+        return Response(
+            status_code=201,
+            content_type=content_types.APPLICATION_JSON,
+            body=ClientOut.of(client, caller.identity.role, request_time(app)),
+        )
+
+    return once(app, idempotency_key, body, registered, to_json)
 
 
 @app.get(

@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 
 from crm.api.app import create_app, documented, grant, request_time, to_json
-from crm.api.complaints import ComplaintOut, ComplaintPage, NewComplaint, TransitionIn
+from crm.api.complaints import ComplaintOut, ComplaintPage, ComplaintSummary, NewComplaint, TransitionIn
 from crm.api.idempotency import IdempotencyKey, once
 from crm.domain.complaints import Status
 from crm.observability import observed
@@ -52,6 +52,7 @@ def file_complaint(body: NewComplaint, idempotency_key: IdempotencyKey = None) -
 @app.get(
     "/complaints",
     summary="A branch's complaints, newest first",
+    description="Each without its history: `GET /complaints/{complaint_no}` gives that.",
     tags=["complaints"],
     responses=documented(200, ComplaintPage, "One page of complaints"),
 )
@@ -65,7 +66,7 @@ def list_complaints(
     complaints, next_cursor = service.listing(
         grant(app), branch_id=branch_id, status=status, client_id=client_id, limit=limit, cursor=cursor
     )
-    return ComplaintPage(items=[ComplaintOut.of(c) for c in complaints], next_cursor=next_cursor)
+    return ComplaintPage(items=[ComplaintSummary.listed(c) for c in complaints], next_cursor=next_cursor)
 
 
 @app.get(
@@ -81,12 +82,23 @@ def get_complaint(complaint_no: ComplaintNo) -> ComplaintOut:
 @app.post(
     "/complaints/<complaint_no>/transitions",
     summary="Move a complaint to its next state, saying why",
-    description="Illegal moves get 409; a role that may not make a move, or the person complained about, 403.",
+    description=(
+        "Illegal moves get 409; a role that may not make a move, or the person complained about, 403. "
+        "A replay with the same `Idempotency-Key` returns the first answer and moves nothing."
+    ),
     tags=["complaints"],
     responses=documented(200, ComplaintOut, "The complaint in its new state", 400, 404, 409),
 )
-def transition(complaint_no: ComplaintNo, body: TransitionIn) -> ComplaintOut:
-    return ComplaintOut.of(*service.move(grant(app), complaint_no, body.to, body.note, now=request_time(app)))
+def transition(
+    complaint_no: ComplaintNo, body: TransitionIn, idempotency_key: IdempotencyKey = None
+) -> Response[ComplaintOut]:
+    def moved() -> Response[ComplaintOut]:
+        complaint, history = service.move(grant(app), complaint_no, body.to, body.note, now=request_time(app))
+        return Response(
+            status_code=200, content_type=content_types.APPLICATION_JSON, body=ComplaintOut.of(complaint, history)
+        )
+
+    return once(app, idempotency_key, body, moved, to_json)
 
 
 @observed(correlation_paths.API_GATEWAY_REST)

@@ -8,8 +8,9 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 
-from crm.api.app import create_app, documented, grant, request_id, request_time
+from crm.api.app import create_app, documented, grant, request_id, request_time, to_json
 from crm.api.contacts import ContactOut, ContactPage, ContactReply, NewContact
+from crm.api.idempotency import IdempotencyKey, once
 from crm.domain.contacts import ContactStatus
 from crm.observability import metrics, observed
 from crm.services import contacts as service
@@ -25,18 +26,21 @@ ContactId = Annotated[str, Path(min_length=1, max_length=64)]
     tags=["contacts"],
     responses=documented(201, ContactOut, "The contact with its deadlines", 400, 404),
 )
-def log_contact(body: NewContact) -> Response[ContactOut]:
-    contact = service.log_inquiry(
-        grant(app),
-        client_id=body.client_id,
-        channel=body.channel,
-        subject=body.subject,
-        first_responder=body.first_responder,
-        received_at=body.received_at,
-        now=request_time(app),
-        contact_id=request_id(app),
-    )
-    return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=ContactOut.of(contact))
+def log_contact(body: NewContact, idempotency_key: IdempotencyKey = None) -> Response[ContactOut]:
+    def logged() -> Response[ContactOut]:
+        contact = service.log_inquiry(
+            grant(app),
+            client_id=body.client_id,
+            channel=body.channel,
+            subject=body.subject,
+            first_responder=body.first_responder,
+            received_at=body.received_at,
+            now=request_time(app),
+            contact_id=request_id(app),
+        )
+        return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=ContactOut.of(contact))
+
+    return once(app, idempotency_key, body, logged, to_json)
 
 
 @app.get(
@@ -75,11 +79,14 @@ def get_contact(contact_id: ContactId) -> ContactOut:
     tags=["contacts"],
     responses=documented(200, ContactOut, "The answered contact", 400, 404, 409),
 )
-def reply(contact_id: ContactId, body: ContactReply) -> ContactOut:
-    contact = service.reply(grant(app), contact_id, body.answer, now=request_time(app))
-    if contact.replied_same_day:  # 第36条: same day in principle; counted for the branch's assessment
-        metrics.add_metric(name="SameDayReplies", unit="Count", value=1)
-    return ContactOut.of(contact)
+def reply(contact_id: ContactId, body: ContactReply, idempotency_key: IdempotencyKey = None) -> Response[ContactOut]:
+    def replied() -> Response[ContactOut]:
+        contact = service.reply(grant(app), contact_id, body.answer, now=request_time(app))
+        if contact.replied_same_day:  # 第36条: same day in principle; counted for the branch's assessment
+            metrics.add_metric(name="SameDayReplies", unit="Count", value=1)
+        return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=ContactOut.of(contact))
+
+    return once(app, idempotency_key, body, replied, to_json)
 
 
 @observed(correlation_paths.API_GATEWAY_REST)

@@ -8,7 +8,8 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.logging import correlation_paths
 
-from crm.api.app import create_app, documented, grant, request_id, request_time
+from crm.api.app import create_app, documented, grant, request_id, request_time, to_json
+from crm.api.idempotency import IdempotencyKey, once
 from crm.api.questionnaires import AssessmentOut, QuestionnaireHistory, Submission
 from crm.observability import observed
 from crm.services import questionnaires as service
@@ -24,16 +25,19 @@ ClientId = Annotated[str, Path(min_length=1, max_length=64, description="The cli
     tags=["questionnaires"],
     responses=documented(201, AssessmentOut, "The scored assessment", 404, 409),
 )
-def submit(client_id: ClientId, body: Submission) -> Response[AssessmentOut]:
-    record = service.submit(
-        grant(app),
-        client_id,
-        body.answers,
-        paper_ref=body.paper_ref,
-        now=request_time(app),
-        submission_id=request_id(app),
-    )
-    return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=AssessmentOut.of(record))
+def submit(client_id: ClientId, body: Submission, idempotency_key: IdempotencyKey = None) -> Response[AssessmentOut]:
+    def submitted() -> Response[AssessmentOut]:
+        record = service.submit(
+            grant(app),
+            client_id,
+            body.answers,
+            paper_ref=body.paper_ref,
+            now=request_time(app),
+            submission_id=request_id(app),
+        )
+        return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=AssessmentOut.of(record))
+
+    return once(app, idempotency_key, body, submitted, to_json)
 
 
 @app.get(

@@ -9,7 +9,8 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 
-from crm.api.app import create_app, documented, grant, request_id, request_time
+from crm.api.app import create_app, documented, grant, request_id, request_time, to_json
+from crm.api.idempotency import IdempotencyKey, once
 from crm.api.suitability import (
     BusinessList,
     BusinessOut,
@@ -72,17 +73,20 @@ def suitability(
     tags=["suitability"],
     responses=documented(201, SaleOut, "The sale as recorded", 400, 404, 409),
 )
-def record_sale(client_id: ClientId, body: NewSale) -> Response[SaleOut]:
-    sale = service.record_sale(
-        grant(app),
-        client_id,
-        body.product_id,
-        body.amount,
-        acknowledgement_ref=body.acknowledgement_ref,
-        now=request_time(app),
-        sale_id=request_id(app),
-    )
-    return _created(SaleOut.of(sale))
+def record_sale(client_id: ClientId, body: NewSale, idempotency_key: IdempotencyKey = None) -> Response[SaleOut]:
+    def recorded() -> Response[SaleOut]:
+        sale = service.record_sale(
+            grant(app),
+            client_id,
+            body.product_id,
+            body.amount,
+            acknowledgement_ref=body.acknowledgement_ref,
+            now=request_time(app),
+            sale_id=request_id(app),
+        )
+        return _created(SaleOut.of(sale))
+
+    return once(app, idempotency_key, body, recorded, to_json)
 
 
 @app.get(
@@ -101,11 +105,16 @@ def sales(client_id: ClientId) -> SaleHistory:
     tags=["suitability"],
     responses=documented(201, DisclosureOut, "The disclosure as recorded", 400, 404),
 )
-def record_disclosure(client_id: ClientId, body: NewDisclosure) -> Response[DisclosureOut]:
-    disclosure = service.record_disclosure(
-        grant(app), client_id, body.business, body.document_ref, body.signed_on, now=request_time(app)
-    )
-    return _created(DisclosureOut.of(disclosure))
+def record_disclosure(
+    client_id: ClientId, body: NewDisclosure, idempotency_key: IdempotencyKey = None
+) -> Response[DisclosureOut]:
+    def recorded() -> Response[DisclosureOut]:
+        disclosure = service.record_disclosure(
+            grant(app), client_id, body.business, body.document_ref, body.signed_on, now=request_time(app)
+        )
+        return _created(DisclosureOut.of(disclosure))
+
+    return once(app, idempotency_key, body, recorded, to_json)
 
 
 @app.get(
@@ -124,10 +133,15 @@ def disclosures(client_id: ClientId) -> DisclosureHistory:
     tags=["suitability"],
     responses=documented(201, BusinessOut, "The business, enabled", 400, 404, 409),
 )
-def enable_business(client_id: ClientId, body: NewBusiness) -> Response[BusinessOut]:
-    return _created(
-        BusinessOut.of(service.enable_business(grant(app), client_id, body.business, now=request_time(app)))
-    )
+def enable_business(
+    client_id: ClientId, body: NewBusiness, idempotency_key: IdempotencyKey = None
+) -> Response[BusinessOut]:
+    def enabled() -> Response[BusinessOut]:
+        return _created(
+            BusinessOut.of(service.enable_business(grant(app), client_id, body.business, now=request_time(app)))
+        )
+
+    return once(app, idempotency_key, body, enabled, to_json)
 
 
 @app.get(

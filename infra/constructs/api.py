@@ -137,12 +137,6 @@ class Api(Construct):
             "The account-level role API Gateway uses to write execution and access logs; AWS "
             "maintains this policy for exactly that purpose and it grants nothing else.",
         )
-        acknowledge(
-            self.rest_api,
-            "AwsSolutions-APIG3",
-            "No AWS WAF web ACL yet: every method requires a Cognito token and the stage is "
-            "throttled; a WAF (rate-based and managed rules) is a follow-up with its own cost.",
-        )
         validator = self.rest_api.add_request_validator(
             "PathParameters", validate_request_parameters=True, validate_request_body=False
         )

@@ -69,7 +69,16 @@ class Buckets(Construct):
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             enforce_ssl=True,
-            lifecycle_rules=[s3.LifecycleRule(id="ExpireAccessLogs", expiration=ACCESS_LOG_RETENTION)],
+            # Versioned like the buckets it watches: an overwritten or deleted log stays, for as
+            # long as the logs themselves are kept.
+            versioned=True,
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="ExpireAccessLogs",
+                    expiration=ACCESS_LOG_RETENTION,
+                    noncurrent_version_expiration=ACCESS_LOG_RETENTION,
+                )
+            ],
             removal_policy=RemovalPolicy.RETAIN,
         )
         self.buckets: dict[str, s3.Bucket] = {spec.name: self._bucket(spec) for spec in buckets}

@@ -7,6 +7,11 @@ encrypted under a deleted key is lost), and has an alias named after the stack. 
 keeps the account's IAM in charge (CDK's default) and lets CloudWatch Logs use it for this
 account's log groups only; functions get what they need on it through the grants on the tables
 and the bucket, never directly.
+
+A second key, `operations_key`, encrypts what the operators handle: the alarm topic and the jobs'
+dead-letter queues. Those carry descriptions of failures (a job's scheduled time, an alarm's
+state), never clients' data, and keeping them off the data key spares Scheduler, CloudWatch and
+every operator a grant on the key that guards the tables.
 """
 
 from __future__ import annotations
@@ -50,5 +55,23 @@ class Encryption(Construct):
                         )
                     }
                 },
+            )
+        )
+        self.operations_key = kms.Key(
+            self,
+            "OperationsKey",
+            description=f"{stack.stack_name}: alarm topic and jobs' dead-letter queues",
+            enable_key_rotation=True,
+            alias=f"alias/{stack.stack_name}/operations",
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        # CloudWatch alarms publish to the encrypted topic as the CloudWatch service.
+        self.operations_key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="CloudWatchAlarmsOfThisAccount",
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+                resources=["*"],
+                conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
             )
         )

@@ -7,7 +7,8 @@ each the least it needs on the customer-managed key those tables and buckets are
 It gets its own log group (encrypted with that key, with a retention regulators can rely on),
 active tracing, our shared layer and the Powertools layer, and as environment variables the
 physical name of every table, stream source, bucket and bus it uses (`TABLE_<NAME>`,
-`STREAM_TABLE_<NAME>`, `BUCKET_<NAME>`, `EVENT_BUS_NAME`), the same variables `crm.local` sets.
+`STREAM_TABLE_<NAME>`, `BUCKET_<NAME>`, `EVENT_BUS_NAME`) and its topology name (`CRM_FUNCTION`):
+`topology.Function.variables`, the same variables `crm.local` gives it and `crm.config` checks.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_scheduler as scheduler
 from constructs import Construct
 
 from crm import topology
@@ -29,6 +31,8 @@ from infra import REPO
 from infra.constructs.archive import bucket_logical_id
 from infra.constructs.data import pascal_case, table_logical_id
 from infra.constructs.nag import acknowledge
+from infra.constructs.schedule import ScheduledInvocation
+from infra.constructs.stream import StreamSubscription
 
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 ARCHITECTURE = lambda_.Architecture.ARM_64
@@ -67,6 +71,8 @@ class CrmFunction(Construct):
         buses: Mapping[str, events.IEventBus],
         layers: Sequence[lambda_.ILayerVersion],
         key: kms.IKey,
+        schedule_group: scheduler.IScheduleGroup,
+        operations_key: kms.IKey,
     ) -> None:
         super().__init__(scope, pascal_case(spec.name))
         self.spec = spec
@@ -92,12 +98,10 @@ class CrmFunction(Construct):
             memory_size=spec.memory_mb,
             timeout=Duration.seconds(spec.timeout_s),
             environment={
+                topology.FUNCTION_VARIABLE: spec.name,
                 **{table.env_var: tables[table.name].table_name for table in spec.tables},
                 **{source.env_var: tables[source.table.name].table_name for source in spec.streams},
-                **{
-                    bucket.env_var: buckets[bucket.name].bucket_name
-                    for bucket in dict.fromkeys(spec.archives + spec.reads_objects)
-                },
+                **{bucket.env_var: buckets[bucket.name].bucket_name for bucket in spec.buckets},
                 **{bus.env_var: buses[bus.name].event_bus_name for bus in spec.publishes},
                 "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
                 "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
@@ -110,6 +114,28 @@ class CrmFunction(Construct):
         )
         self._grant_tables(tables)
         self._grant_archives(buckets)
+        self.subscriptions = [
+            StreamSubscription(
+                self,
+                "Stream" if len(spec.streams) == 1 else f"Stream{source.table.name.title()}",
+                source=source,
+                table=tables[source.table.name],
+                function=self.function,
+            )
+            for source in spec.streams
+        ]
+        self.job = (
+            ScheduledInvocation(
+                self,
+                "Schedule",
+                schedule=spec.schedule,
+                function=self.function,
+                group=schedule_group,
+                key=operations_key,
+            )
+            if spec.schedule is not None
+            else None
+        )
         for bus in spec.publishes:
             buses[bus.name].grant_put_events_to(self.role)
         if spec.sends_sms:

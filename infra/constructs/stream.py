@@ -2,7 +2,7 @@
 
 The mapping reports partial batch failures, bisects a failing batch, retries a bounded number
 of times within a bounded record age, and sends what still fails to an encrypted SQS queue
-(14 days to look at it and replay it) instead of blocking the shard or dropping the record.
+(`failure_queue`) instead of blocking the shard or dropping the record.
 
 The queue is encrypted with an SQS-managed key, deliberately not with the stack's customer-managed
 key: Lambda puts there only where the failed batch lies (stream ARN, shard, first and last sequence
@@ -17,13 +17,10 @@ from aws_cdk import Duration
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from crm import topology
-from infra.constructs.nag import acknowledge
-
-FAILURE_RETENTION = Duration.days(14)  # the most SQS keeps a message
+from infra.constructs.failures import failure_queue
 
 
 class StreamSubscription(Construct):
@@ -37,21 +34,8 @@ class StreamSubscription(Construct):
         function: lambda_.IFunction,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.failures = sqs.Queue(
-            self,
-            "Failures",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=FAILURE_RETENTION,
-        )
-        acknowledge(
-            self.failures,
-            "AwsSolutions-SQS3",
-            "This queue is itself the on-failure destination of a stream event source mapping: it "
-            "holds the descriptions of records that exhausted their retries, for an operator to "
-            "inspect and replay. Nothing consumes it automatically, so a DLQ behind it would never "
-            "receive anything.",
-        )
+        self.source = source
+        self.failures = failure_queue(self, "Failures")
         function.add_event_source(
             sources.DynamoEventSource(
                 table,

@@ -23,12 +23,17 @@ def granted(synthesised, function: str, table: topology.Table) -> set[str]:
 
 
 def test_the_callbacks_job_runs_daily_at_six_in_beijing_on_its_own_function(synthesised):
-    (rule,) = [
-        r for r in synthesised.properties("AWS::Events::Rule").values() if r["Description"] == "crm job callbacks"
+    (schedule,) = [
+        s
+        for s in synthesised.properties("AWS::Scheduler::Schedule").values()
+        if s["Description"] == "crm job callbacks"
     ]
-    assert rule["ScheduleExpression"] == "cron(0 22 * * ? *)"  # 22:00 UTC = 06:00 the next day in Beijing
-    (target,) = rule["Targets"]
-    assert target["Arn"] == {"Fn::GetAtt": [synthesised.function_id("callback_generation"), "Arn"]}
+    assert (schedule["ScheduleExpression"], schedule["ScheduleExpressionTimezone"]) == (
+        "cron(0 6 * * ? *)",
+        "Asia/Shanghai",
+    )
+    target = schedule["Target"]
+    assert synthesised.refers_to(target["Arn"], synthesised.function_id("callback_generation"))
     assert target["RetryPolicy"]["MaximumRetryAttempts"] >= 1
     function = synthesised.properties("AWS::Lambda::Function")[synthesised.function_id("callback_generation")]
     assert function["Timeout"] == 900

@@ -23,15 +23,16 @@ def _on_reports(synthesised, function: str) -> list[tuple[list[str], object]]:
 
 
 def test_the_job_runs_an_hour_into_each_quarter_in_beijing(synthesised):
-    (rule,) = [
-        r
-        for r in synthesised.properties("AWS::Events::Rule").values()
-        if r["Description"] == "crm job quarterly-report"
+    (schedule,) = [
+        s
+        for s in synthesised.properties("AWS::Scheduler::Schedule").values()
+        if s["Description"] == "crm job quarterly-report"
     ]
-    # 17:00 UTC on the last day of March, June, September, December = 01:00 Beijing on the 1st after
-    assert rule["ScheduleExpression"] == "cron(0 17 L 3,6,9,12 ? *)"
-    (target,) = rule["Targets"]
-    assert target["Arn"] == {"Fn::GetAtt": [synthesised.function_id("quarterly_report"), "Arn"]}
+    # 01:00 Beijing on 1 January, April, July and October
+    assert schedule["ScheduleExpression"] == "cron(0 1 1 1,4,7,10 ? *)"
+    assert schedule["ScheduleExpressionTimezone"] == "Asia/Shanghai"
+    target = schedule["Target"]
+    assert synthesised.refers_to(target["Arn"], synthesised.function_id("quarterly_report"))
     assert target["RetryPolicy"]["MaximumRetryAttempts"] >= 1
 
 

@@ -184,6 +184,14 @@ def test_functions_see_their_tables_and_powertools_settings(synthesised):
             assert variables[table.env_var] == {"Ref": table_logical_id(table)}
         assert {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "LOG_LEVEL"} <= variables.keys()
         assert {name for name in variables if name.startswith("TABLE_")} == {table.env_var for table in spec.tables}
+        # What crm.config reads at cold start: exactly the declared variables (and Powertools' own).
+        assert set(spec.variables) <= variables.keys()
+        assert variables[topology.FUNCTION_VARIABLE] == spec.name
+        assert variables.keys() - spec.variables.keys() - spec.environment.keys() == {
+            "POWERTOOLS_SERVICE_NAME",
+            "POWERTOOLS_METRICS_NAMESPACE",
+            "LOG_LEVEL",
+        }
 
 
 def test_every_log_group_is_kept_a_year_encrypted_and_every_function_logs_to_its_own(synthesised):
@@ -237,9 +245,16 @@ def test_failure_queues_are_encrypted_and_refuse_plain_http(synthesised):
     queues = synthesised.properties("AWS::SQS::Queue")
     assert queues
     policies = synthesised.properties("AWS::SQS::QueuePolicy").values()
+    dead_letters = {
+        synthesised.logical_id(built.job.dead_letters) for built in synthesised.stack.functions.values() if built.job
+    }
+    assert dead_letters
+    operations_key = {"Fn::GetAtt": [synthesised.logical_id(synthesised.stack.encryption.operations_key), "Arn"]}
     for queue_id, queue in queues.items():
-        # SQS-managed, deliberately: the messages only locate failed batches (infra/constructs/stream.py).
-        assert queue["SqsManagedSseEnabled"] is True
+        if queue_id in dead_letters:  # a job's scheduled event: under the operations key
+            assert queue["KmsMasterKeyId"] == operations_key
+        else:  # SQS-managed, deliberately: the messages only locate failed batches (infra/constructs/stream.py).
+            assert queue["SqsManagedSseEnabled"] is True
         (policy,) = [policy for policy in policies if {"Ref": queue_id} in policy["Queues"]]
         assert any(
             statement["Effect"] == "Deny" and statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
@@ -250,19 +265,32 @@ def test_failure_queues_are_encrypted_and_refuse_plain_http(synthesised):
 # --- Encryption ------------------------------------------------------------------------------
 
 
-def test_one_customer_managed_key_rotates_has_an_alias_and_outlives_the_stack(synthesised):
-    ((key_id, key),) = synthesised.resources("AWS::KMS::Key").items()
-    assert key_id == synthesised.key_id
-    assert key["Properties"]["EnableKeyRotation"] is True
-    assert key["DeletionPolicy"] == "Retain"
-    assert key["UpdateReplacePolicy"] == "Retain"
-    (alias,) = synthesised.properties("AWS::KMS::Alias").values()
-    assert alias["TargetKeyId"] == {"Fn::GetAtt": [key_id, "Arn"]}
-    assert alias["AliasName"] == f"alias/{synthesised.stack.stack_name}/data"
+def test_two_customer_managed_keys_rotate_have_an_alias_and_outlive_the_stack(synthesised):
+    """The data key, and the operations key of the alarm topic and the jobs' dead-letter queues."""
+    keys = synthesised.resources("AWS::KMS::Key")
+    operations_id = synthesised.logical_id(synthesised.stack.encryption.operations_key)
+    assert set(keys) == {synthesised.key_id, operations_id}
+    for key in keys.values():
+        assert key["Properties"]["EnableKeyRotation"] is True
+        assert key["DeletionPolicy"] == "Retain"
+        assert key["UpdateReplacePolicy"] == "Retain"
+    aliases = {alias["AliasName"]: alias["TargetKeyId"] for alias in synthesised.properties("AWS::KMS::Alias").values()}
+    assert aliases == {
+        f"alias/{synthesised.stack.stack_name}/data": {"Fn::GetAtt": [synthesised.key_id, "Arn"]},
+        f"alias/{synthesised.stack.stack_name}/operations": {"Fn::GetAtt": [operations_id, "Arn"]},
+    }
+
+
+def test_the_operations_key_lets_cloudwatch_alarms_of_this_account_publish(synthesised):
+    key = synthesised.properties("AWS::KMS::Key")[synthesised.logical_id(synthesised.stack.encryption.operations_key)]
+    (service,) = [statement for statement in key["KeyPolicy"]["Statement"] if "Service" in statement["Principal"]]
+    assert service["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert sorted(service["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey*"]
+    assert service["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
 
 
 def test_the_key_policy_leaves_access_to_iam_and_lets_logs_use_it_for_this_account_only(synthesised):
-    (key,) = synthesised.properties("AWS::KMS::Key").values()
+    key = synthesised.properties("AWS::KMS::Key")[synthesised.key_id]
     statements = key["KeyPolicy"]["Statement"]
     assert all(statement["Effect"] == "Allow" for statement in statements)
     principals = [statement["Principal"] for statement in statements]
@@ -452,6 +480,9 @@ def test_every_bucket_is_versioned_private_tls_only_logged_and_retained(synthesi
     assert properties["LoggingConfiguration"]["LogFilePrefix"] == f"{spec.name}/"
     logs_bucket = synthesised.resources("AWS::S3::Bucket")[access_logs]
     assert logs_bucket["DeletionPolicy"] == "Retain"
+    assert logs_bucket["Properties"]["VersioningConfiguration"] == {"Status": "Enabled"}
+    (expiry,) = logs_bucket["Properties"]["LifecycleConfiguration"]["Rules"]
+    assert expiry["NoncurrentVersionExpiration"]["NoncurrentDays"] == expiry["ExpirationInDays"]
     assert logs_bucket["Properties"]["PublicAccessBlockConfiguration"] == properties["PublicAccessBlockConfiguration"]
     (log_policy,) = [
         policy

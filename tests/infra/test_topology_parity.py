@@ -277,15 +277,36 @@ def test_grants(built):
 
 
 def test_schedules(built):
-    rules = list(built.properties("AWS::Events::Rule").values())
+    """Every job an EventBridge Scheduler schedule in Beijing time, in the project's group, that
+    sends the scheduled time and ends on its own dead-letter queue after its retries."""
+    assert not built.resources("AWS::Events::Rule")
+    schedules = list(built.properties("AWS::Scheduler::Schedule").values())
     scheduled = [spec for spec in built.functions if spec.schedule is not None]
-    assert len(rules) == len(scheduled)
+    assert len(schedules) == len(scheduled)
+    (group,) = built.properties("AWS::Scheduler::ScheduleGroup").values()
     for spec in scheduled:
         assert spec.schedule is not None
-        (rule,) = [rule for rule in rules if rule["ScheduleExpression"] == spec.schedule.expression]
-        assert rule["State"] == "ENABLED"
-        (target,) = rule["Targets"]
-        assert target["Arn"] == {"Fn::GetAtt": [built.function_id(spec.name), "Arn"]}
+        (schedule,) = [s for s in schedules if s["Description"] == f"crm job {spec.schedule.job}"]
+        assert schedule["ScheduleExpression"] == spec.schedule.expression
+        assert schedule["ScheduleExpressionTimezone"] == "Asia/Shanghai"
+        assert schedule["State"] == "ENABLED"
+        assert schedule["GroupName"] == group["Name"]
+        target = schedule["Target"]
+        assert target["Arn"] == {"Fn::Join": ["", [{"Fn::GetAtt": [built.function_id(spec.name), "Arn"]}, ":$LATEST"]]}
+        assert json.loads(target["Input"])["time"] == "<aws.scheduler.scheduled-time>"
+        job = built.stack.functions[spec.name].job
+        assert job is not None
+        dead_letters = {"Fn::GetAtt": [built.logical_id(job.dead_letters), "Arn"]}
+        assert target["DeadLetterConfig"] == {"Arn": dead_letters}
+        assert target["RetryPolicy"]["MaximumRetryAttempts"] == spec.schedule.retry_attempts
+        # A run the function fails: Lambda retries it as often, then puts it on the same queue.
+        (invoke_config,) = [
+            config
+            for config in built.properties("AWS::Lambda::EventInvokeConfig").values()
+            if config["FunctionName"] == {"Ref": built.function_id(spec.name)}
+        ]
+        assert invoke_config["MaximumRetryAttempts"] == spec.schedule.retry_attempts
+        assert invoke_config["DestinationConfig"] == {"OnFailure": {"Destination": dead_letters}}
 
 
 def test_the_extension_really_adds_what_the_topology_does_not_have_yet(extended):

@@ -4,6 +4,7 @@ the reply: tests/integration/test_callbacks.py."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -14,7 +15,7 @@ from crm.domain.access import Identity, Role
 from crm.domain.complaints import Status, plan_transition
 from crm.domain.time import parse_iso
 from crm.errors import Conflict
-from tests.integration.harness import Harness
+from tests.integration.harness import Harness, new_client
 
 MANAGER = ("manager", "mgr-1", "B1")
 COUNTER = ("counter", "ctr-1", "B1")
@@ -41,8 +42,8 @@ def test_numbers_run_per_beijing_month_from_0001(harness: Harness) -> None:
     assert number(harness, "2026-05-31T23:59:00+08:00") == "TS-2605-0002"
     # 2026-05-31T16:30Z is already June 1st in Beijing
     assert number(harness, "2026-06-01T09:00:00+08:00", received_at="2026-05-31T16:30:00Z") == "TS-2606-0001"
-    # a letter received in April, logged in June, is numbered in April
-    assert number(harness, "2026-06-01T10:00:00+08:00", received_at="2026-04-28T10:00:00+08:00") == "TS-2604-0001"
+    # a letter received in April, logged in May, is numbered in April
+    assert number(harness, "2026-05-20T10:00:00+08:00", received_at="2026-04-28T10:00:00+08:00") == "TS-2604-0001"
     assert number(harness, "2026-06-02T10:00:00+08:00") == "TS-2606-0002"
 
 
@@ -72,9 +73,22 @@ def test_retries_with_the_same_key_return_the_same_complaint_and_consume_no_numb
         ({"content": ""}, 422, "content"),
         ({"client_id": "NOPE"}, 404, "client_id"),
         ({"received_at": "2026-05-07T10:00:00+08:00"}, 422, "received_at"),
+        ({"received_at": "1900-01-01T10:00:00+08:00"}, 422, "received_at"),
+        ({"received_at": "2020-05-17T23:59:00+08:00"}, 422, "received_at"),  # the day before C001 opened
+        ({"received_at": "2026-04-06T09:59:00+08:00"}, 422, "received_at"),  # 30 days and a minute back
         ({"about_staff": ["ctr-1"]}, 403, "about_staff"),  # the recorder is the one complained about
     ],
-    ids=["category", "channel", "content", "unknown-client", "future", "recorder-complained-about"],
+    ids=[
+        "category",
+        "channel",
+        "content",
+        "unknown-client",
+        "future",
+        "year-1900",
+        "before-opening",
+        "too-long-ago",
+        "recorder-complained-about",
+    ],
 )
 def test_refused_complaints_consume_no_number(
     harness: Harness, changes: dict[str, Any], status: int, field: str
@@ -83,6 +97,21 @@ def test_refused_complaints_consume_no_number(
     assert refused.status == status, refused.body
     assert refused.json()["error"]["field"] == field
     assert number(harness, "2026-05-06T10:05:00+08:00") == "TS-2605-0001"
+
+
+@pytest.mark.usefixtures("client")
+def test_a_receipt_up_to_thirty_days_back_and_on_the_opening_day_is_taken(harness: Harness) -> None:
+    days = rules.requests().limits.complaint_received_max_days_back
+    assert days == 30  # DEFAULT (rules/requests.toml)
+    now = parse_iso("2026-05-06T10:00:00+08:00")
+    back = (now - timedelta(days=days)).isoformat()
+    assert number(harness, now.isoformat(), received_at=back) == "TS-2604-0001"
+    opened = "2026-05-01T00:00:00+08:00"  # a client opened that day complains at once
+    assert harness.call("POST", "/clients", new_client("C900", opened_on="2026-05-01")).status == 201
+    assert number(harness, now.isoformat(), client_id="C900", received_at=opened) == "TS-2605-0001"
+    early = file(harness, now.isoformat(), client_id="C900", received_at="2026-04-30T23:59:59+08:00")
+    assert (early.status, early.json()["error"]["field"]) == (422, "received_at")
+    assert "opened" in early.json()["error"]["message"]
 
 
 @pytest.mark.usefixtures("client")
@@ -98,7 +127,8 @@ def test_refused_complaints_consume_no_number(
 def test_deadlines_count_working_days_after_the_day_of_receipt(
     harness: Harness, received_at: str, investigate_due: str, reply_due: str
 ) -> None:
-    got = file(harness, "2026-10-01T08:00:00+08:00", received_at=received_at).json()
+    logged = (parse_iso(received_at) + timedelta(days=1)).isoformat()  # a day late: deadlines still run from receipt
+    got = file(harness, logged, received_at=received_at).json()
     assert (got["investigate_due_at"], got["reply_due_at"], got["deadline_provisional"]) == (
         investigate_due,
         reply_due,
@@ -141,7 +171,7 @@ def test_the_whole_life_of_a_complaint_is_kept(harness: Harness) -> None:
     assert closed["status"] == "closed"
     history = harness.call("GET", f"/complaints/{no}", as_=("compliance", "c", None)).json()["history"]
     assert [(h["from"], h["to"], h["by"]) for h in history] == [
-        ("received", "received", "ctr-1"),
+        (None, "received", "ctr-1"),  # the receipt: no state before it
         ("received", "accepted", "sup-b1"),
         ("accepted", "investigating", "mgr-1"),
         ("investigating", "replied", "mgr-1"),
@@ -229,3 +259,33 @@ def test_listing_by_branch_and_status(harness: Harness) -> None:
     assert [c["complaint_no"] for c in listed] == [first]
     assert harness.call("GET", "/complaints", as_=("supervisor", "s2", "B2")).json()["items"] == []
     assert len(harness.call("GET", "/complaints", as_=("hq", "h", None), query="branch_id=B1").json()["items"]) == 2
+
+
+@pytest.mark.usefixtures("client")
+def test_a_listed_complaint_has_no_history_the_complaint_itself_does(harness: Harness) -> None:
+    no = number(harness, "2026-05-06T10:00:00+08:00")
+    (listed,) = harness.call("GET", "/complaints").json()["items"]
+    assert listed["complaint_no"] == no
+    assert "history" not in listed
+    history = harness.call("GET", f"/complaints/{no}").json()["history"]
+    assert [(h["from"], h["to"], h["note"]) for h in history] == [(None, "received", "received")]
+
+
+@pytest.mark.usefixtures("client")
+def test_a_replayed_move_returns_the_first_answer_and_moves_nothing(harness: Harness) -> None:
+    no = number(harness, "2026-05-06T10:00:00+08:00")
+    key = {"Idempotency-Key": "move-7"}
+    accept = {"to": "accepted", "note": "受理"}
+    first = harness.call("POST", f"/complaints/{no}/transitions", accept, headers=key, at="2026-05-06T11:00:00+08:00")
+    assert first.status == 200, first.body
+    replay = harness.call("POST", f"/complaints/{no}/transitions", accept, headers=key, at="2026-05-06T11:00:09+08:00")
+    assert (replay.status, replay.json()) == (200, first.json())  # not a 409: accepted → accepted
+    other = {"to": "investigating", "note": "调查"}
+    reused = harness.call("POST", f"/complaints/{no}/transitions", other, headers=key, at="2026-05-06T11:01:00+08:00")
+    assert reused.status == 422, reused.body
+    assert reused.json()["error"]["field"] == "Idempotency-Key"
+    history = harness.call("GET", f"/complaints/{no}").json()["history"]
+    assert [h["to"] for h in history] == ["received", "accepted"]
+    # without the key, the same move again is the illegal move it is
+    again = harness.call("POST", f"/complaints/{no}/transitions", accept, at="2026-05-06T11:02:00+08:00")
+    assert again.status == 409

@@ -118,7 +118,7 @@ def test_a_quarter_is_on_the_beijing_clock() -> None:
 def test_a_run_reports_on_the_quarter_that_ended_before_it() -> None:
     assert reported_quarter(at("2027-01-01T01:00")) == Quarter(2026, 4)  # 1 January: Q4 of the year before
     assert reported_quarter(at("2026-07-01T01:00")) == Q2
-    assert reported_quarter(at("2026-06-30T17:00:00+00:00")) == Q2  # the schedule's 17:00 UTC
+    assert reported_quarter(datetime.fromisoformat("2026-06-30T17:00:00Z")) == Q2  # Scheduler sends UTC
 
 
 # --- the metrics --------------------------------------------------------------------------------------

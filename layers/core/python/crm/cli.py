@@ -2,7 +2,8 @@
 
 crm local [--port 3000] [--state DIR]       run everything locally on moto; Ctrl-C stops it
 crm token --role ROLE --user ID [--branch ID] [--port 3000]
-crm trigger JOB [--at ISO-TIME] [--port 3000]
+crm trigger JOB [--at ISO-TIME] [--port 3000]   non-zero when the run failed every attempt
+crm dead-letters [JOB] [--port 3000]            the job runs on their dead-letter queues
 crm events [--type DETAIL-TYPE] [--port 3000]   the local bus log
 crm clock [ISO-TIME] [--port 3000]              the local API's request time, to try deadlines on any date
 crm messages [--port 3000]                      the SMS the local system sent (phone numbers masked)
@@ -78,6 +79,18 @@ def _token(args: argparse.Namespace) -> int:
 def _trigger(args: argparse.Namespace) -> int:
     result = _call_local(args.port, "trigger", {"job": args.job, "at": args.at})
     print(json.dumps(result, ensure_ascii=False, indent=2))
+    if result.get("failed"):
+        print(
+            f"{args.job} failed {result['attempts']} times and is on its dead-letter queue "
+            f"(crm dead-letters {args.job}): {result['error']}",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+def _dead_letters(args: argparse.Namespace) -> int:
+    print(json.dumps(_call_local(args.port, "dead-letters", {"job": args.job})["items"], ensure_ascii=False, indent=2))
     return 0
 
 
@@ -142,6 +155,12 @@ def parser() -> argparse.ArgumentParser:
     trigger.add_argument("--at", help="the business time of the run (ISO 8601; Beijing time if no offset)")
     trigger.add_argument("--port", type=int, default=DEFAULT_PORT)
     trigger.set_defaults(run=_trigger)
+    dead = commands.add_parser(
+        "dead-letters", help="the job runs that failed every attempt, on their dead-letter queues"
+    )
+    dead.add_argument("job", nargs="?", help="one job (default: all)")
+    dead.add_argument("--port", type=int, default=DEFAULT_PORT)
+    dead.set_defaults(run=_dead_letters)
 
     clock = commands.add_parser("clock", help="set the local API's request time (no time: back to now)")
     clock.add_argument("at", nargs="?", help="ISO 8601; Beijing time if no offset")

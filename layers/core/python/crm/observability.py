@@ -18,6 +18,7 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 
+from crm import config
 from crm.domain.pii import redact
 
 SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "brokerage-crm")
@@ -51,10 +52,12 @@ def tracer() -> Any:
 def observed(correlation_id_path: str | None = None) -> Callable[[Handler], Handler]:
     """Wrap a Lambda entry point: structured logs with correlation id, metrics, tracing when on.
 
-    Order as Powertools recommends: logging context outermost, then metrics, then tracing.
+    Order as Powertools recommends: logging context outermost, then metrics, then tracing. Applied
+    when the handler module loads, it is also where a function's configuration is read (cold start).
     """
 
     def decorate(handler: Handler) -> Handler:
+        config.cold_start()  # in Lambda: read (and check) the function's environment once, now
         wrapped = handler
         if tracing_enabled():
             wrapped = tracer().capture_lambda_handler(wrapped, capture_response=False)

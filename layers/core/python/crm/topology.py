@@ -76,10 +76,32 @@ class StreamSource:
         return f"STREAM_TABLE_{self.table.name.upper()}"
 
 
+SCHEDULE_TIMEZONE = "Asia/Shanghai"  # the regulation's clock: every cron below reads in Beijing time
+
+
 @dataclass(frozen=True)
 class Schedule:
+    """A job run by EventBridge Scheduler: `retry_attempts` more tries of a failed run (each with
+    the same scheduled time), then its dead-letter queue."""
+
     job: str  # the name `crm trigger JOB` uses
-    expression: str  # EventBridge: cron(...) or rate(...), evaluated in UTC
+    expression: str  # EventBridge Scheduler: cron(...) in SCHEDULE_TIMEZONE, or rate(...)
+    retry_attempts: int = 2
+    max_event_age_s: int = 3600
+
+    def event(self, *, run_id: str, time: str, schedule_arn: str, attempt: str) -> dict:
+        """The event the job's handler gets: `time` is the run's scheduled time (UTC, ISO 8601), the
+        same on each retry, so a job is idempotent for it. Built by the stack (with Scheduler's
+        context attributes as values) and by `crm trigger`."""
+        return {
+            "version": "0",
+            "id": run_id,
+            "detail-type": "Scheduled Event",
+            "source": "aws.scheduler",
+            "time": time,
+            "resources": [schedule_arn],
+            "detail": {"job": self.job, "attempt": attempt},
+        }
 
 
 @dataclass(frozen=True)
@@ -121,6 +143,9 @@ class Bucket:
         return f"crm-{self.name}"
 
 
+FUNCTION_VARIABLE = "CRM_FUNCTION"  # which topology entry a Lambda function runs (crm.config)
+
+
 @dataclass(frozen=True)
 class Function:
     name: str  # also its folder under functions/
@@ -147,6 +172,33 @@ class Function:
     @property
     def tables(self) -> tuple[Table, ...]:
         return tuple(dict.fromkeys(self.reads + self.writes + self.appends))
+
+    @property
+    def buckets(self) -> tuple[Bucket, ...]:
+        return tuple(dict.fromkeys(self.archives + self.reads_objects))
+
+    @property
+    def variables(self) -> dict[str, str]:
+        """Every environment variable the function is given, and what it names: the physical name
+        of each table, stream source, bucket and bus it uses, and its own topology name."""
+        return {
+            FUNCTION_VARIABLE: "its name in the topology",
+            **{table.env_var: f"the {table.name} table" for table in self.tables},
+            **{source.env_var: f"the {source.table.name} stream's table" for source in self.streams},
+            **{bucket.env_var: f"the {bucket.name} bucket" for bucket in self.buckets},
+            **{bus.env_var: f"the {bus.name} event bus" for bus in self.publishes},
+        }
+
+    @property
+    def local_environment(self) -> dict[str, str]:
+        """The function's variables with the local names (moto's tables, buckets, bus)."""
+        return {
+            FUNCTION_VARIABLE: self.name,
+            **{table.env_var: table.local_name for table in self.tables},
+            **{source.env_var: source.table.local_name for source in self.streams},
+            **{bucket.env_var: bucket.local_name for bucket in self.buckets},
+            **{bus.env_var: bus.local_name for bus in self.publishes},
+        }
 
 
 def _prefix_filter(prefix: str) -> dict:
@@ -264,8 +316,8 @@ FUNCTIONS: tuple[Function, ...] = (
     Function(
         name="clients",
         description="Client records, yearly metrics, class and VIP history, manager re-assignment, at-risk list",
-        reads=(CLIENTS, SETTINGS),
-        writes=(CLIENTS,),
+        reads=(CLIENTS, SETTINGS, IDEMPOTENCY),
+        writes=(CLIENTS, IDEMPOTENCY),
         routes=_routes(
             "POST /clients",
             "GET /clients",
@@ -285,8 +337,8 @@ FUNCTIONS: tuple[Function, ...] = (
     Function(
         name="questionnaires",
         description="Risk tolerance questionnaires (附件1): scoring, history, the client's risk level",
-        reads=(CLIENTS,),
-        writes=(CLIENTS,),
+        reads=(CLIENTS, IDEMPOTENCY),
+        writes=(CLIENTS, IDEMPOTENCY),
         routes=_routes(
             "POST /clients/{client_id}/questionnaires",
             "GET /clients/{client_id}/questionnaires",
@@ -325,8 +377,8 @@ FUNCTIONS: tuple[Function, ...] = (
         description="Schedule: the year-end reset of the turnover threshold T (第6条), moving only who crosses it",
         reads=(CLIENTS, SETTINGS),
         writes=(CLIENTS, SETTINGS),
-        # 16:05 UTC on 31 December is 00:05 on 1 January in Beijing: just after the year turns.
-        schedule=Schedule(job="turnover-recalibration", expression="cron(5 16 31 12 ? *)"),
+        # Just after the year turns.
+        schedule=Schedule(job="turnover-recalibration", expression="cron(5 0 1 1 ? *)"),
         memory_mb=1024,
         timeout_s=900,
     ),
@@ -350,8 +402,8 @@ FUNCTIONS: tuple[Function, ...] = (
     Function(
         name="suitability",
         description="Product suitability, sales with acknowledgement, risk disclosures and high-risk businesses",
-        reads=(CLIENTS,),
-        writes=(CLIENTS,),
+        reads=(CLIENTS, IDEMPOTENCY),
+        writes=(CLIENTS, IDEMPOTENCY),
         routes=_routes(
             "GET /products",
             "GET /clients/{client_id}/suitability",
@@ -385,8 +437,8 @@ FUNCTIONS: tuple[Function, ...] = (
     Function(
         name="contacts",
         description="Client contacts (inquiries, visits, SMS, e-mail) with reply and follow-up deadlines",
-        reads=(CLIENTS, SETTINGS, SERVICE),
-        writes=(SERVICE,),
+        reads=(CLIENTS, SETTINGS, SERVICE, IDEMPOTENCY),
+        writes=(SERVICE, IDEMPOTENCY),
         routes=_routes(
             "POST /contacts",
             "GET /contacts",
@@ -481,8 +533,7 @@ FUNCTIONS: tuple[Function, ...] = (
         description="Schedule: creates the day's callback tasks and draws the yearly sample",
         reads=(CALLBACKS, CLIENTS, SETTINGS),
         writes=(CALLBACKS,),
-        # 06:00 in Beijing is 22:00 UTC the day before.
-        schedule=Schedule(job="callbacks", expression="cron(0 22 * * ? *)"),
+        schedule=Schedule(job="callbacks", expression="cron(0 6 * * ? *)"),
         memory_mb=1024,
         timeout_s=900,
     ),
@@ -572,9 +623,8 @@ FUNCTIONS: tuple[Function, ...] = (
         reads=(AGGREGATES,),
         appends=(AGGREGATES,),  # a version's record, once; the counters are the aggregates consumer's
         archives=(REPORTS,),
-        # 17:00 UTC on the last day of a quarter's last month is 01:00 Beijing on the first day of the
-        # next: an hour for the streams to count the quarter's last minutes.
-        schedule=Schedule(job="quarterly-report", expression="cron(0 17 L 3,6,9,12 ? *)"),
+        # 01:00 on a quarter's first day: an hour for the streams to count the last one's last minutes.
+        schedule=Schedule(job="quarterly-report", expression="cron(0 1 1 1,4,7,10 ? *)"),
         memory_mb=1024,
         timeout_s=900,
     ),
@@ -601,13 +651,3 @@ def routes() -> tuple[tuple[Route, Function], ...]:
 
 def schedules() -> tuple[tuple[Schedule, Function], ...]:
     return tuple((fn.schedule, fn) for fn in FUNCTIONS if fn.schedule is not None)
-
-
-def local_environment() -> dict[str, str]:
-    """Environment the handlers see locally: every table, bus and bucket under its local name."""
-    return {
-        **{table.env_var: table.local_name for table in TABLES},
-        **{source.env_var: source.table.local_name for fn in FUNCTIONS for source in fn.streams},
-        BUS.env_var: BUS.local_name,
-        **{bucket.env_var: bucket.local_name for bucket in BUCKETS},
-    }

@@ -3,7 +3,11 @@
 Request flow: the authorizer's claims become an `Identity`; the access table turns identity ×
 route into a `Grant` (or 401/403) before any validation or business code runs; Powertools
 validates the request against the route's pydantic models; domain errors map to the error
-body of API.md. Bodies are parsed with Decimal floats so money never passes through float.
+body of API.md. Before Powertools sees it, the request is held to the limits of
+`rules/requests.toml` (crm.domain.request_limits): its parameters, and its body, parsed once with
+those limits and Decimal floats so money never passes through float. Hostile input (1e309, a
+5,000-digit integer, 5,000 levels of nesting, duplicate keys, a lone surrogate, NUL or a bidi
+override) gets 400/413/422 naming the field, never a 500.
 """
 
 from __future__ import annotations
@@ -13,7 +17,6 @@ import json
 from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
-from functools import partial
 from http import HTTPStatus
 from typing import Any
 
@@ -25,6 +28,7 @@ from pydantic import BaseModel
 from crm import errors, rules
 from crm.api.models import ErrorBody
 from crm.domain.access import Grant, Identity
+from crm.domain.request_limits import parse_body, screen_parameters
 from crm.domain.time import from_epoch_ms
 from crm.observability import logger
 
@@ -37,9 +41,6 @@ STATUS: dict[type[errors.CrmError], HTTPStatus] = {
     errors.InvalidInput: HTTPStatus.UNPROCESSABLE_ENTITY,
     errors.PayloadTooLarge: HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
 }
-# The largest legitimate body (a complaint of 10,000 characters, a year's calendar) is well
-# under this; anything bigger is refused before it is parsed.
-MAX_BODY_BYTES = 256 * 1024
 
 
 def _json_default(value: Any) -> Any:
@@ -96,19 +97,22 @@ def authorize(event: Mapping[str, Any]) -> Grant:
     """Identity × route → grant, before validation or business code sees the request.
 
     Also refuses non-JSON bodies (the API speaks JSON only, and a form-encoded body from
-    `curl -d` would otherwise be read as a half-empty form) and oversized ones.
+    `curl -d` would otherwise be read as a half-empty form), oversized ones, and path or query
+    parameters beyond the limits of `rules/requests.toml`.
     """
     claims = ((event.get("requestContext") or {}).get("authorizer") or {}).get("claims")
     identity = Identity.from_claims(claims)
     grant = rules.access().grant(identity, f"{event.get('httpMethod')} {event.get('resource')}")
-    body = event.get("body") or ""
-    if len(body) > MAX_BODY_BYTES:
-        raise errors.PayloadTooLarge(f"the body exceeds {MAX_BODY_BYTES // 1024} KiB", field="body")
-    if event.get("isBase64Encoded") and body:
-        try:
-            base64.b64decode(body).decode("utf-8")
-        except (ValueError, UnicodeDecodeError):
-            raise errors.MalformedRequest("the body is not UTF-8 text", field="body") from None
+    limits = rules.requests().limits
+    body = str(event.get("body") or "")
+    if event.get("isBase64Encoded"):  # measured again once decoded (body_text)
+        too_large = len(body) > 4 * (limits.max_body_bytes // 3 + 1)
+    else:  # in UTF-8 bytes, as it travelled; a character takes at most four
+        too_large = (
+            len(body) * 4 > limits.max_body_bytes and len(body.encode("utf-8", "surrogatepass")) > limits.max_body_bytes
+        )
+    if too_large:
+        raise errors.PayloadTooLarge(f"the body exceeds {limits.max_body_bytes // 1024} KiB", field="body")
     headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
     content_type = headers.get("content-type", "").split(";")[0].strip().lower()
     if event.get("body") and content_type and not content_type.endswith("json"):
@@ -116,16 +120,51 @@ def authorize(event: Mapping[str, Any]) -> Grant:
             f"send the body as JSON with Content-Type: application/json (not {content_type})",
             field="Content-Type",
         )
+    screen_parameters(event, limits)
     logger.append_keys(user=identity.user_id, role=identity.role.value, branch=identity.branch_id)
     return grant
 
 
+def body_text(event: Mapping[str, Any]) -> str | None:
+    """The body as text (decoded when API Gateway base64-encoded it), or None without one."""
+    body = event.get("body")
+    if not body:
+        return None
+    if not event.get("isBase64Encoded"):
+        return str(body)
+    try:
+        raw = base64.b64decode(body, validate=True)
+    except ValueError:
+        raise errors.MalformedRequest("the body is not valid base64", field="body") from None
+    if len(raw) > rules.requests().limits.max_body_bytes:
+        raise errors.PayloadTooLarge(
+            f"the body exceeds {rules.requests().limits.max_body_bytes // 1024} KiB", field="body"
+        )
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise errors.MalformedRequest("the body is not UTF-8 text", field="body") from None
+
+
 class CrmResolver(APIGatewayRestResolver):
-    """A REST resolver that authorises the caller before Powertools validates the request."""
+    """A REST resolver that authorises the caller, then holds the request to the limits of
+    `rules/requests.toml`, before Powertools validates it. The body is parsed once, there, and
+    Powertools is handed that parse."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(json_body_deserializer=self._json_body, **kwargs)
+        self._parsed: tuple[str, Any] | None = None
+
+    def _json_body(self, text: str) -> Any:
+        if self._parsed is not None and self._parsed[0] == text:
+            return self._parsed[1]
+        return parse_body(text, rules.requests().limits)
 
     def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         try:
             caller = authorize(event)
+            text = body_text(event)
+            self._parsed = None if text is None else (text, parse_body(text, rules.requests().limits))
         except errors.CrmError as exc:
             return {
                 "statusCode": STATUS.get(type(exc), HTTPStatus.BAD_REQUEST).value,
@@ -134,15 +173,14 @@ class CrmResolver(APIGatewayRestResolver):
                 "isBase64Encoded": False,
             }
         self.append_context(grant=caller)
-        return super().resolve(event, context)
+        try:
+            return super().resolve(event, context)
+        finally:
+            self._parsed = None
 
 
 def create_app() -> CrmResolver:
-    app = CrmResolver(
-        enable_validation=True,
-        serializer=to_json,
-        json_body_deserializer=partial(json.loads, parse_float=Decimal),
-    )
+    app = CrmResolver(enable_validation=True, serializer=to_json)
 
     @app.exception_handler(errors.CrmError)
     def _domain_error(exc: errors.CrmError) -> Response:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, Field
 
@@ -53,7 +54,9 @@ class TransitionIn(Strict):
 
 
 class TransitionOut(BaseModel):
-    from_: Status = Field(alias="from", serialization_alias="from")
+    from_: Status | None = Field(
+        alias="from", serialization_alias="from", description="The state it left; null on the first entry, the receipt"
+    )
     to: Status
     by: str
     role: str
@@ -66,7 +69,7 @@ class TransitionOut(BaseModel):
         callback = transition.callback
         return cls.model_validate(
             {
-                "from": transition.source,
+                "from": transition.from_state,
                 "to": transition.target,
                 "by": transition.by,
                 "role": transition.role.value,
@@ -84,7 +87,9 @@ class TransitionOut(BaseModel):
         )
 
 
-class ComplaintOut(BaseModel):
+class ComplaintSummary(BaseModel):
+    """A complaint as listed: everything but its history (GET /complaints/{complaint_no} has that)."""
+
     complaint_no: str = Field(description="TS-YYMM-NNNN: month of receipt (Beijing), serial from 0001")
     client_id: str
     branch_id: str
@@ -103,15 +108,28 @@ class ComplaintOut(BaseModel):
     about_staff: list[str]
     failed_callbacks: int = Field(description="Unreached attempts of its post-complaint callback")
     satisfaction: Attitude | None
-    history: list[TransitionOut] = Field(default_factory=list, description="State changes, oldest first")
+
+    @staticmethod
+    def fields_of(complaint: Complaint) -> dict[str, Any]:
+        fields = {name: getattr(complaint, name) for name in ComplaintSummary.model_fields}
+        fields["about_staff"] = list(complaint.about_staff)
+        return fields
+
+    @staticmethod
+    def listed(complaint: Complaint) -> ComplaintSummary:
+        return ComplaintSummary(**ComplaintSummary.fields_of(complaint))
+
+
+class ComplaintOut(ComplaintSummary):
+    """A complaint with its history: the receipt first, then every state change, oldest first."""
+
+    history: list[TransitionOut] = Field(description="Its receipt, then its state changes, oldest first")
 
     @classmethod
-    def of(cls, complaint: Complaint, history: list[Transition] | None = None) -> ComplaintOut:
-        fields = {name: getattr(complaint, name) for name in cls.model_fields if name != "history"}
-        fields["about_staff"] = list(complaint.about_staff)
-        return cls(**fields, history=[TransitionOut.of(t) for t in history or []])
+    def of(cls, complaint: Complaint, history: list[Transition]) -> ComplaintOut:
+        return cls(**cls.fields_of(complaint), history=[TransitionOut.of(t) for t in history])
 
 
 class ComplaintPage(BaseModel):
-    items: list[ComplaintOut]
+    items: list[ComplaintSummary]
     next_cursor: str | None

@@ -2,7 +2,8 @@
 
 A mobile client that times out and retries must not create a second complaint, case or attempt.
 With the header, the first answer (status and body) is kept by Powertools Idempotency in the
-`idempotency` table, keyed by caller, route and key; a replay within the expiry returns it
+`idempotency` table, keyed by caller, route and key; a replay within the expiry (a rules table)
+returns it
 unchanged, and the same key with a different body is refused (422 naming `Idempotency-Key`).
 Errors are not kept: a request refused once may be sent again, corrected, under the same key.
 """
@@ -17,9 +18,9 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Header
 
+from crm import rules
 from crm.errors import Conflict, InvalidInput
 
-EXPIRES_AFTER_S = 24 * 3600  # a day: longer than any client's retries, shorter than a second intent
 HEADER = "Idempotency-Key"
 
 IdempotencyKey = Annotated[
@@ -40,7 +41,8 @@ def config() -> Any:
     return IdempotencyConfig(
         event_key_jmespath="[caller, route, key]",
         payload_validation_jmespath="request",
-        expires_after_seconds=EXPIRES_AFTER_S,
+        # rules/requests.toml: longer than any client's retries, shorter than a second intent
+        expires_after_seconds=rules.requests().idempotency.expires_after_s,
     )
 
 

@@ -3,10 +3,10 @@ under object lock (in AWS: compliance mode, so not even an administrator can del
 
 from __future__ import annotations
 
-import os
 from functools import cache
 from typing import Any
 
+from crm import config
 from crm.data.audit import as_json_line
 from crm.domain.audit import AuditEntry
 from crm.topology import AUDIT_ARCHIVE
@@ -26,7 +26,7 @@ def archive(entries: list[AuditEntry], batch_id: str) -> str | None:
     first = entries[0].at
     key = f"audit/{first:%Y/%m/%d}/{entries[0].table}-{batch_id}.jsonl"
     _client().put_object(
-        Bucket=os.environ.get(AUDIT_ARCHIVE.env_var, AUDIT_ARCHIVE.local_name),
+        Bucket=config.active().bucket(AUDIT_ARCHIVE),
         Key=key,
         Body="".join(as_json_line(entry) + "\n" for entry in entries).encode("utf-8"),
         ContentType="application/x-ndjson",

@@ -16,6 +16,7 @@ from pynamodb.constants import NUMBER
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.update import Action
 
+from crm import config
 from crm.domain.audit import Stamp
 from crm.domain.time import iso
 from crm.errors import InvalidInput
@@ -27,13 +28,17 @@ def region() -> str:
 
 
 def meta_for(table: Table) -> Any:
-    """A PynamoDB `Meta` bound to the table's physical name from the environment."""
+    """A PynamoDB `Meta` whose table name is the running function's (`crm.config`), read on each
+    use: PynamoDB rebinds its connection when the name changes, so one process can run several
+    functions locally, and an undeclared table fails where it is touched."""
 
-    table_region = region()
+    class TableName(type):
+        @property
+        def table_name(cls) -> str:
+            return config.active().table(table)
 
-    class Meta:
-        table_name = os.environ.get(table.env_var, table.local_name)
-        region = table_region
+    class Meta(metaclass=TableName):
+        region = region()
 
     return Meta
 

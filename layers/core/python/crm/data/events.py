@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from crm import config
 from crm.topology import BUS
 
 SOURCE = "brokerage.crm"
@@ -41,7 +41,7 @@ def publish(events: list[Event]) -> None:
                     "DetailType": event.detail_type,
                     "Detail": json.dumps(event.detail, ensure_ascii=False, default=str),
                     "Resources": list(event.resources),
-                    "EventBusName": os.environ.get(BUS.env_var, BUS.local_name),
+                    "EventBusName": config.active().bus(BUS),
                 }
                 for event in chunk
             ]

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-import os
 from functools import cache
 
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
+from crm import config
 from crm.topology import IDEMPOTENCY
 
 
-@cache
 def persistence() -> DynamoDBPersistenceLayer:
-    return DynamoDBPersistenceLayer(table_name=os.environ.get(IDEMPOTENCY.env_var, IDEMPOTENCY.local_name))
+    return _persistence(config.active().table(IDEMPOTENCY))
+
+
+@cache
+def _persistence(table_name: str) -> DynamoDBPersistenceLayer:
+    return DynamoDBPersistenceLayer(table_name=table_name)

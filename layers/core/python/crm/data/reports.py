@@ -4,7 +4,6 @@ whose record is missing was never published, whatever files a run cut short left
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -12,6 +11,7 @@ from typing import Any
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import PutError
 
+from crm import config
 from crm.data.counters import AggregatesItem
 from crm.domain.report import Quarter
 from crm.topology import REPORTS
@@ -27,7 +27,7 @@ def _s3() -> Any:
 
 
 def _bucket() -> str:
-    return os.environ.get(REPORTS.env_var, REPORTS.local_name)
+    return config.active().bucket(REPORTS)
 
 
 def key_of(quarter: Quarter, version: int, name: str) -> str:

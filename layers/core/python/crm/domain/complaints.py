@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -19,7 +19,7 @@ from crm.domain.callbacks import Attitude
 from crm.domain.rule_values import whole_number
 from crm.domain.sla import ClockKind
 from crm.domain.time import beijing
-from crm.errors import Conflict, Forbidden, RuleTableError
+from crm.errors import Conflict, Forbidden, InvalidInput, RuleTableError
 
 
 class Status(StrEnum):
@@ -63,6 +63,21 @@ def complaint_number(received_at: datetime, serial: int) -> str:
 
 def numbering_month(received_at: datetime) -> str:
     return f"{beijing(received_at):%y%m}"
+
+
+def refuse_implausible_receipt(received_at: datetime, *, now: datetime, opened_on: date, max_days_back: int) -> None:
+    """A complaint logged late (a letter, a referral) names when it reached us: not before the
+    client's account was opened (Beijing day), nor more than `max_days_back` days before the
+    request (rules/requests.toml). That it is not in the future is checked with every receipt."""
+    if beijing(received_at).date() < opened_on:
+        raise InvalidInput(
+            f"received_at lies before the client's account was opened ({opened_on.isoformat()})", field="received_at"
+        )
+    if received_at < now - timedelta(days=max_days_back):
+        raise InvalidInput(
+            f"received_at lies more than {max_days_back} days before now; a complaint is logged when it arrives",
+            field="received_at",
+        )
 
 
 @dataclass(frozen=True)
@@ -152,6 +167,9 @@ class Complaint:
 
 @dataclass(frozen=True)
 class Transition:
+    """One entry of a complaint's history. The first records its receipt: kept with the received
+    state as both ends (no move of the rules goes from a state to itself), it has no from-state."""
+
     complaint_no: str
     source: Status
     target: Status
@@ -160,6 +178,15 @@ class Transition:
     note: str
     at: datetime
     callback: CallbackResult | None = None
+
+    @property
+    def is_receipt(self) -> bool:
+        return self.source is Status.RECEIVED and self.target is Status.RECEIVED
+
+    @property
+    def from_state(self) -> Status | None:
+        """The state the complaint left; None for the receipt."""
+        return None if self.is_receipt else self.source
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from crm import config
 from crm.topology import Function
 
 ACCOUNT = "123456789012"
@@ -42,7 +43,8 @@ class Invoker:
     """Loads each function's handler once and runs it like one warm Lambda container.
 
     A Lambda container handles one event at a time and Powertools' resolvers keep per-request
-    state on module-level objects, so invocations of the same function are serialised.
+    state on module-level objects, so invocations of the same function are serialised. Each runs
+    with the settings of its function's declared (local) environment and nothing else, as in AWS.
     """
 
     def __init__(self) -> None:
@@ -63,5 +65,6 @@ class Invoker:
         context = LambdaContext(
             function_name=function.name, memory_limit_in_mb=function.memory_mb, timeout_s=function.timeout_s
         )
-        with self._locks[function.name]:
+        settings = config.Settings.load(function, function.local_environment)
+        with self._locks[function.name], config.running(settings):
             return handler(event, context)

@@ -74,6 +74,18 @@ def create_queues(sqs: Any) -> dict[str, str]:
     }
 
 
+def dead_letter_queue_name(schedule: topology.Schedule) -> str:
+    return f"crm-{schedule.job}-dead-letters"
+
+
+def create_dead_letter_queues(sqs: Any) -> dict[str, str]:
+    """One dead-letter queue per job, as in AWS; returns job → URL."""
+    return {
+        schedule.job: sqs.create_queue(QueueName=dead_letter_queue_name(schedule))["QueueUrl"]
+        for schedule, _ in topology.schedules()
+    }
+
+
 BUS_LOG_QUEUE = "crm-bus-log"
 
 

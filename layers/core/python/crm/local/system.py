@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import threading
@@ -19,7 +20,7 @@ from crm.local.invoke import REGION, Invoker
 from crm.local.pump import StreamPump
 from crm.local.sms import sent_sms
 from crm.local.tokens import TokenIssuer
-from crm.observability import SERVICE, RedactingFormatter
+from crm.observability import SERVICE, RedactingFormatter, logger
 
 ISSUER = "https://crm.local/user-pool"
 SNAPSHOT_EVERY_S = 10.0
@@ -27,7 +28,8 @@ TRIGGER_SETTLE_S = 15.0  # at most this long for the streams to catch up before 
 
 
 def handler_environment(aws_endpoint: str) -> dict[str, str]:
-    """What every handler process sees locally: moto as AWS, tables by their local names."""
+    """What the local process sees: moto as AWS. Each function's own variables (its tables' local
+    names) are given per invocation by the invoker (`crm.config`)."""
     return {
         "AWS_ENDPOINT_URL": aws_endpoint,
         "AWS_ACCESS_KEY_ID": "local",
@@ -37,7 +39,6 @@ def handler_environment(aws_endpoint: str) -> dict[str, str]:
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_METRICS_DISABLED": "true",
         "POWERTOOLS_SERVICE_NAME": "brokerage-crm-local",
-        **topology.local_environment(),
     }
 
 
@@ -84,6 +85,7 @@ class LocalSystem:
         provision.create_tables(self._clients["dynamodb"])
         provision.create_buckets(self._clients["s3"])
         queues = provision.create_queues(self._clients["sqs"])
+        self._dead_letter_queues = provision.create_dead_letter_queues(self._clients["sqs"])
         self.bus_log = BusLog(self._clients["sqs"], provision.create_bus(self._clients["events"], self._clients["sqs"]))
         restored = 0
         if self.state_dir is not None:
@@ -109,6 +111,7 @@ class LocalSystem:
                 "clock": lambda body: self.set_clock(body.get("at")),
                 "messages": lambda _: {"items": sent_sms()},
                 "replay": lambda body: self.replay(body.get("function")),
+                "dead-letters": lambda body: {"items": self.dead_letters(body.get("job"))},
             },
         )
         self.port = self._front.server_address[1]
@@ -171,7 +174,24 @@ class LocalSystem:
         """Run a job as its schedule would, on the state the streams have caught up with: what was
         written just before (a quarter's last records, before its report) has been counted."""
         self._drain(timeout_s=TRIGGER_SETTLE_S)
-        return jobs.trigger(self.invoker, str(body.get("job", "")), body.get("at"))
+        return jobs.trigger(self.invoker, str(body.get("job", "")), body.get("at"), dead_letters=self._dead_letter)
+
+    def _dead_letter(self, job: str, failure: dict[str, Any]) -> None:
+        """A run that failed every attempt, on its job's dead-letter queue (as Scheduler and Lambda
+        put it in AWS), where `crm dead-letters` shows it."""
+        logger.error("job run sent to its dead-letter queue", job=job, error=failure["error"])
+        self._clients["sqs"].send_message(
+            QueueUrl=self._dead_letter_queues[job], MessageBody=json.dumps(failure, ensure_ascii=False, default=str)
+        )
+
+    def dead_letters(self, job: str | None = None) -> list[dict[str, Any]]:
+        """What waits on the jobs' dead-letter queues (all jobs, or one), left there."""
+        sqs, found = self._clients["sqs"], []
+        for name, url in self._dead_letter_queues.items():
+            if job in (None, name):
+                messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0)
+                found += [json.loads(message["Body"]) for message in messages.get("Messages", [])]
+        return found
 
     def _drain(self, *, timeout_s: float) -> None:
         """Let the pumps deliver what was written before now, and what that writes in turn, so

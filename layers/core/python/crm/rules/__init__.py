@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from crm.domain.messages import SmsRules
     from crm.domain.profile import ProfileRules
     from crm.domain.questionnaire import QuestionnaireRules
+    from crm.domain.request_limits import RequestRules
     from crm.domain.sla import SlaRules
     from crm.domain.suitability import SuitabilityRules
     from crm.domain.vip import VipRules
@@ -110,3 +111,11 @@ def sms() -> SmsRules:
     from crm.domain.messages import SmsRules
 
     return SmsRules.from_table(load_table("sms"))
+
+
+@cache
+def requests() -> RequestRules:
+    """What one request may carry (limits at the API edge) and how long idempotent answers are kept."""
+    from crm.domain.request_limits import RequestRules
+
+    return RequestRules.from_table(load_table("requests"))

@@ -20,6 +20,7 @@ from crm.domain.complaints import (
     numbering_month,
     plan_transition,
     refuse_if_complained_about,
+    refuse_implausible_receipt,
 )
 from crm.domain.sla import Clock, ClockKind, start_clock
 from crm.errors import NotFound
@@ -48,6 +49,12 @@ def file(grant: Grant, intake: Intake, *, now: datetime) -> Complaint:
     """
     client = find_client(grant, intake.client_id)
     received = receipt_time(intake.received_at, now)
+    refuse_implausible_receipt(
+        received,
+        now=now,
+        opened_on=client.opened_on,
+        max_days_back=rules.requests().limits.complaint_received_max_days_back,
+    )
     draft = Complaint(
         complaint_no="",
         client_id=intake.client_id,
