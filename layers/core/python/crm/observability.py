@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import cache
 from typing import Any
 
@@ -26,13 +26,34 @@ SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "brokerage-crm")
 
 class RedactingFormatter(LambdaPowertoolsFormatter):
     """Structured log lines with ID and phone numbers masked wherever they appear — messages,
-    extra keys, exception traces — so no log ever holds them in clear (PIPL art. 28)."""
+    extra keys, exception traces — so no log ever holds them in clear (PIPL art. 28).
+
+    Keys appended once the logger is set up (the invocation's function name, request id, user)
+    belong to the invocation's context, not to the process: Lambda runs one invocation per
+    process, but `crm local` runs API requests and stream batches side by side on threads, and a
+    stream handler's lines must not carry the user of a request running beside it."""
+
+    per_invocation = False
+
+    def append_keys(self, **additional_keys: Any) -> None:
+        if self.per_invocation:
+            self.thread_safe_append_keys(**additional_keys)
+        else:
+            super().append_keys(**additional_keys)
+
+    def remove_keys(self, keys: Iterable[str]) -> None:
+        super().remove_keys(keys)
+        self.thread_safe_remove_keys(list(keys))
+
+    def get_current_keys(self) -> dict[str, Any]:
+        return {**super().get_current_keys(), **self.thread_safe_get_current_keys()}
 
     def format(self, record: logging.LogRecord) -> str:
         return redact(super().format(record))
 
 
 logger = Logger(service=SERVICE, logger_formatter=RedactingFormatter())
+logger.registered_formatter.per_invocation = True  # type: ignore[attr-defined]  # set up: the service's keys stay
 metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "BrokerageCrm"), service=SERVICE)
 
 Handler = Callable[[dict[str, Any], Any], Any]
