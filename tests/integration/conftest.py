@@ -13,12 +13,16 @@ from typing import Any
 import pytest
 from moto import mock_aws
 
+from tests.bench import moto_speedups
 from tests.integration.harness import Harness, build_harness, empty_backends, new_client, provisioned_clients
 
 
 @pytest.fixture(scope="package")
 def moto_resources() -> Iterator[dict[str, Any]]:
-    with mock_aws():
+    # moto's habits that cost time and change no answer (a transaction deep-copying whole tables
+    # to roll back, each page re-sorting the table, responses serialised field by field): the
+    # benchmarks' replacements, which tests.bench.moto_speedups holds to the same answers.
+    with mock_aws(), moto_speedups.installed():
         yield provisioned_clients()
 
 

@@ -122,9 +122,12 @@ def empty_backends() -> None:
     from moto.sns.models import sns_backends
     from moto.sqs.models import sqs_backends
 
+    from tests.bench.moto_speedups import invalidate
+
     region = "us-east-1"
     for table in dynamodb_backends[DEFAULT_ACCOUNT_ID][region].tables.values():
         table.items.clear()
+        invalidate(table)
         if table.stream_shard is not None:
             table.stream_shard.items.clear()
     for queue in sqs_backends[DEFAULT_ACCOUNT_ID][region].queues.values():
