@@ -40,6 +40,7 @@ from crm.domain.callbacks import (
 )
 from crm.domain.time import BEIJING
 from crm.errors import Conflict, Forbidden, InvalidInput
+from tests.unit.breakage import breaking as _set
 
 RULES = rules.callbacks()
 NOW = datetime(2026, 6, 10, 10, 0, tzinfo=BEIJING)
@@ -390,21 +391,6 @@ def test_the_shipped_table_holds_domain_5s_defaults() -> None:
 
 def build(table: dict[str, Any]) -> CallbackRules:
     return CallbackRules.from_table(table, rules.classification().class_order)
-
-
-def _set(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
-    def breakage(table: dict[str, Any]) -> None:
-        *parents, last = path.split(".")
-        node = table
-        for part in parents:
-            node = node[part]
-        if value is KeyError:
-            del node[last]
-        else:
-            node[last] = value
-
-    breakage.__name__ = f"{path}={value!r}"
-    return breakage
 
 
 @pytest.mark.parametrize(

@@ -23,6 +23,7 @@ from crm.domain.request_limits import (
     year_problem,
 )
 from crm.domain.time import parse_iso
+from tests.unit.breakage import breaking as _set
 
 LIMITS = rules.requests().limits
 
@@ -45,21 +46,6 @@ def test_the_shipped_table_holds_the_defaults() -> None:
     assert LIMITS.max_body_bytes == 256 * 1024
     assert LIMITS.max_money_cny == Decimal("1000000000000")
     assert table.idempotency.expires_after_s == 86400
-
-
-def _set(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
-    def breakage(table: dict[str, Any]) -> None:
-        *parents, last = path.split(".")
-        node = table
-        for part in parents:
-            node = node[part]
-        if value is KeyError:
-            del node[last]
-        else:
-            node[last] = value
-
-    breakage.__name__ = f"{path}={value!r}"
-    return breakage
 
 
 @pytest.mark.parametrize(

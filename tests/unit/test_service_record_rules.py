@@ -38,6 +38,7 @@ from crm.domain.messages import SmsRules, compose
 from crm.domain.prospects import Prospect, ProspectOutcome, ProspectStatus, Source, decide
 from crm.domain.time import BEIJING
 from crm.errors import Conflict, Forbidden, InvalidInput
+from tests.unit.breakage import breaking as _set
 
 RULES = rules.activity()
 CALENDAR = WorkingCalendar({2026: library_schedule(2026)})  # type: ignore[dict-item]
@@ -278,21 +279,6 @@ def test_a_number_that_is_no_mainland_mobile_is_not_sent_with_the_reason() -> No
     sms = compose(replace(CLIENT, phone="02012345678"), "account_opened", rules.sms(), message_id="m")
     assert sms.to is None
     assert "11-digit mainland mobile" in (sms.problem or "")
-
-
-def _set(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
-    def breakage(table: dict[str, Any]) -> None:
-        *parents, last = path.split(".")
-        node = table
-        for part in parents:
-            node = node[part]
-        if value is KeyError:
-            del node[last]
-        else:
-            node[last] = value
-
-    breakage.__name__ = f"{path}={value!r}"
-    return breakage
 
 
 @pytest.mark.parametrize(
