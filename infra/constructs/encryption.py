@@ -29,14 +29,7 @@ class Encryption(Construct):
     def __init__(self, scope: Construct, construct_id: str) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
-        self.key = kms.Key(
-            self,
-            "Key",
-            description=f"{stack.stack_name}: tables, audit archive and logs at rest",
-            enable_key_rotation=True,
-            alias=f"alias/{stack.stack_name}/data",
-            removal_policy=RemovalPolicy.RETAIN,
-        )
+        self.key = self._key("Key", "data", "tables, audit archive and logs at rest")
         # CloudWatch Logs encrypts log groups with the caller's key only if the key policy lets the
         # regional logs service use it; the encryption context confines that to this account's groups.
         self.key.add_to_resource_policy(
@@ -57,14 +50,7 @@ class Encryption(Construct):
                 },
             )
         )
-        self.operations_key = kms.Key(
-            self,
-            "OperationsKey",
-            description=f"{stack.stack_name}: alarm topic and jobs' dead-letter queues",
-            enable_key_rotation=True,
-            alias=f"alias/{stack.stack_name}/operations",
-            removal_policy=RemovalPolicy.RETAIN,
-        )
+        self.operations_key = self._key("OperationsKey", "operations", "alarm topic and jobs' dead-letter queues")
         # CloudWatch alarms publish to the encrypted topic as the CloudWatch service.
         self.operations_key.add_to_resource_policy(
             iam.PolicyStatement(
@@ -74,4 +60,16 @@ class Encryption(Construct):
                 resources=["*"],
                 conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
             )
+        )
+
+    def _key(self, construct_id: str, alias: str, what: str) -> kms.Key:
+        """A key rotating yearly, kept when the stack goes (data under a deleted key is lost)."""
+        stack_name = Stack.of(self).stack_name
+        return kms.Key(
+            self,
+            construct_id,
+            description=f"{stack_name}: {what}",
+            enable_key_rotation=True,
+            alias=f"alias/{stack_name}/{alias}",
+            removal_policy=RemovalPolicy.RETAIN,
         )

@@ -49,6 +49,7 @@ class Invoker:
 
     def __init__(self) -> None:
         self._handlers: dict[str, Callable[[dict[str, Any], Any], Any]] = {}
+        self._settings: dict[str, config.Settings] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
 
@@ -57,6 +58,7 @@ class Invoker:
             if function.name not in self._handlers:
                 module = importlib.import_module(function.module)
                 self._handlers[function.name] = module.lambda_handler
+                self._settings[function.name] = config.Settings.load(function, function.local_environment)
                 self._locks[function.name] = threading.Lock()
             return self._handlers[function.name]
 
@@ -65,6 +67,5 @@ class Invoker:
         context = LambdaContext(
             function_name=function.name, memory_limit_in_mb=function.memory_mb, timeout_s=function.timeout_s
         )
-        settings = config.Settings.load(function, function.local_environment)
-        with self._locks[function.name], config.running(settings):
+        with self._locks[function.name], config.running(self._settings[function.name]):
             return handler(event, context)
