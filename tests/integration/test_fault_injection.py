@@ -33,6 +33,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -347,22 +348,16 @@ class SecondContainer(Invoker):
         super().__init__()
         self.container = container
 
-    def handler(self, function: topology.Function) -> Callable[[dict[str, Any], Any], Any]:
-        with self._guard:
-            if function.name not in self._handlers:
-                origin = importlib.util.find_spec(function.module)
-                assert origin is not None
-                assert origin.origin is not None
-                spec = importlib.util.spec_from_file_location(
-                    f"{function.module}__container{self.container}", origin.origin
-                )
-                assert spec is not None
-                assert spec.loader is not None
-                module = importlib.util.module_from_spec(spec)
-                spec.loader.exec_module(module)
-                self._handlers[function.name] = module.lambda_handler
-                self._locks[function.name] = threading.Lock()
-            return self._handlers[function.name]
+    def load(self, function: topology.Function) -> ModuleType:
+        origin = importlib.util.find_spec(function.module)
+        assert origin is not None
+        assert origin.origin is not None
+        spec = importlib.util.spec_from_file_location(f"{function.module}__container{self.container}", origin.origin)
+        assert spec is not None
+        assert spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
 
 
 def observe_conflicts(monkeypatch: pytest.MonkeyPatch) -> Counter[tuple[str | None, int]]:

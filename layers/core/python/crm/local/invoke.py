@@ -8,6 +8,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any
 
 from crm import config
@@ -56,11 +57,14 @@ class Invoker:
     def handler(self, function: Function) -> Callable[[dict[str, Any], Any], Any]:
         with self._guard:
             if function.name not in self._handlers:
-                module = importlib.import_module(function.module)
-                self._handlers[function.name] = module.lambda_handler
+                self._handlers[function.name] = self.load(function).lambda_handler
                 self._settings[function.name] = config.Settings.load(function, function.local_environment)
                 self._locks[function.name] = threading.Lock()
             return self._handlers[function.name]
+
+    def load(self, function: Function) -> ModuleType:
+        """The function's handler module, as a container imports it once."""
+        return importlib.import_module(function.module)
 
     def invoke(self, function: Function, event: dict[str, Any]) -> Any:
         handler = self.handler(function)
