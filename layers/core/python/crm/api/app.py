@@ -180,7 +180,10 @@ class CrmResolver(APIGatewayRestResolver):
 
 
 def create_app() -> CrmResolver:
+    from crm import snapstart  # in Lambda: warm this app before SnapStart's snapshot, reseed after
+
     app = CrmResolver(enable_validation=True, serializer=to_json)
+    snapstart.prepare(app)
 
     @app.exception_handler(errors.CrmError)
     def _domain_error(exc: errors.CrmError) -> Response:

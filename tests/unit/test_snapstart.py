@@ -1,0 +1,154 @@
+"""crm.snapstart: every API app registers SnapStart's hooks with the runtime, the before-snapshot
+hook builds what a request needs without any network, and the after-restore hook reseeds `random`.
+
+`snapshot_restore_py` exists only in Lambda's runtime: here a fake one records what is registered,
+as the real one does, as `(function, args, kwargs)`."""
+
+from __future__ import annotations
+
+import random
+import socket
+import sys
+import types
+from collections.abc import Iterator
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+import pytest
+from pydantic_core import SchemaValidator
+from pynamodb.models import Model
+
+from crm import config, rules, snapstart, topology
+from crm.api.app import create_app
+from crm.data.audit import _AuditItem
+from crm.data.clients.items import ProfileItem
+from crm.data.settings import SettingsItem
+from functions.clients import handler  # imported without the fake runtime: its app registered nothing
+
+Hook = tuple[Any, tuple[Any, ...], dict[str, Any]]
+
+
+class FakeRuntime(types.ModuleType):
+    def __init__(self) -> None:
+        super().__init__("snapshot_restore_py")
+        self.before: list[Hook] = []
+        self.after: list[Hook] = []
+
+    def register_before_snapshot(self, func: Any, *args: Any, **kwargs: Any) -> Any:
+        self.before.append((func, args, kwargs))
+        return func
+
+    def register_after_restore(self, func: Any, *args: Any, **kwargs: Any) -> Any:
+        self.after.append((func, args, kwargs))
+        return func
+
+    @staticmethod
+    def run(hooks: list[Hook]) -> list[Any]:
+        return [func(*args, **kwargs) for func, args, kwargs in hooks]
+
+
+@pytest.fixture
+def runtime(monkeypatch: pytest.MonkeyPatch) -> FakeRuntime:
+    fake = FakeRuntime()
+    monkeypatch.setitem(sys.modules, "snapshot_restore_py", fake)
+    return fake
+
+
+def _refuse(_socket: socket.socket, address: Any) -> None:
+    raise AssertionError(f"a connection to {address} before the snapshot")
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What one run of the before-snapshot hooks did, in the clients function, offline."""
+
+    warmed: snapstart.Warmed
+    settings: config.Settings
+    routes: list[Any]  # the clients app's Powertools routes
+    tables: set[str]  # the rule tables shipped, by name
+
+
+@pytest.fixture(scope="module")
+def snapshot() -> Iterator[Snapshot]:
+    """The clients function's app registered with a fake runtime whose before-snapshot hooks then run
+    once (creating botocore clients takes seconds here), from nothing built: no route model, no rule
+    table, no DynamoDB client on any model. Any connection attempt fails it."""
+    spec = topology.function("clients")
+    routes = [*handler.app._static_routes, *handler.app._dynamic_routes]
+    tables = {
+        entry.name.removesuffix(".toml") for entry in resources.files(rules).iterdir() if entry.name.endswith(".toml")
+    }
+    with pytest.MonkeyPatch.context() as patch:
+        fake = FakeRuntime()
+        patch.setitem(sys.modules, "snapshot_restore_py", fake)
+        patch.setattr(socket.socket, "connect", _refuse)
+        patch.setattr(socket.socket, "connect_ex", _refuse)
+        for model in snapstart._subclasses(Model):
+            patch.setattr(model, "_connection", None)
+        for route in routes:
+            patch.setattr(route, "_dependant", None)
+        for name in tables:
+            getattr(rules, name).cache_clear()
+        with config.running(config.Settings.load(spec, spec.local_environment)) as settings:
+            assert snapstart.prepare(handler.app)
+            (warmed,) = fake.run(fake.before)
+            yield Snapshot(warmed=warmed, settings=settings, routes=routes, tables=tables)
+
+
+def test_outside_lambda_nothing_is_registered(monkeypatch):
+    monkeypatch.setitem(sys.modules, "snapshot_restore_py", None)  # `import` raises ImportError
+    assert snapstart.prepare(create_app()) is False
+
+
+def test_every_api_app_registers_its_warming_before_the_snapshot_and_reseeding_after(runtime):
+    app = create_app()
+    assert runtime.before == [(snapstart.warm, (app,), {})]
+    assert runtime.after == [(snapstart.reseed, (), {})]
+
+
+def test_before_the_snapshot_every_route_gets_its_validation_models(snapshot):
+    assert set(snapshot.warmed.routes) == {route.key for route in topology.function("clients").routes}
+    for route in snapshot.routes:
+        assert route._dependant is not None, route.path
+    (register,) = [route for route in snapshot.routes if (route.method, route.path) == ("POST", "/clients")]
+    (body,) = register._dependant.body_params
+    assert body.type_.__name__ == "NewClient"
+    assert isinstance(body._type_adapter.validator, SchemaValidator)  # compiled, not a deferred mock
+    (metrics,) = [r for r in snapshot.routes if (r.method, r.path) == ("PUT", "/clients/<client_id>/metrics/<year>")]
+    assert [param.name for param in metrics._dependant.path_params] == ["client_id", "year"]
+
+
+def test_before_the_snapshot_every_rule_table_is_loaded(snapshot):
+    assert set(snapshot.warmed.rules) == snapshot.tables
+    for name in snapshot.tables:
+        assert getattr(rules, name).cache_info().currsize == 1, name
+
+
+def test_before_the_snapshot_the_data_layer_has_its_dynamodb_clients(snapshot):
+    declared = set(snapshot.settings.tables.values())
+    bound = [model for model in snapstart._subclasses(Model) if model._connection is not None]
+    assert ProfileItem in bound
+    assert SettingsItem in bound
+    for model in bound:
+        assert model._connection is not None
+        assert model._connection.table_name in declared, model.__name__
+        assert model._connection.connection._client is not None, model.__name__  # created, not yet used
+    assert _AuditItem not in bound  # the clients function has no grant on the audit table
+    # One per bound model, the transactions' connection and the idempotency store's.
+    assert snapshot.warmed.clients == len(bound) + 2
+
+
+def test_after_a_restore_random_is_reseeded(runtime):
+    create_app()  # registers its hooks
+    random.seed(20240101)
+    state = random.getstate()  # what every environment resumed from one snapshot starts with
+
+    draws = []
+    for _ in range(2):  # two environments restored from the same snapshot
+        random.setstate(state)
+        runtime.run(runtime.after)
+        assert random.getstate() != state
+        draws.append([random.random() for _ in range(4)])
+
+    assert draws[0] != draws[1]
