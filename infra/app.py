@@ -2,12 +2,17 @@
 
 Any unacknowledged cdk-nag finding makes synth fail. The cloud assembly goes to `cdk.out/` at
 the repository root (or wherever the CDK CLI asks through `CDK_OUTDIR`).
+
+Context is read as the CDK CLI reads it: `cdk.json`'s `context`, then `-c name=value` over it
+(`python infra/app.py -c snapstart=false`, which `make synth SNAPSTART=false` runs).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 if __package__ in (None, ""):
@@ -26,8 +31,10 @@ from infra.stack import BrokerageCrmStack
 STACK_NAME = "BrokerageCrm"
 
 
-def build_app(outdir: str | os.PathLike[str] | None = None) -> tuple[App, BrokerageCrmStack]:
-    app = App(outdir=str(outdir or os.environ.get("CDK_OUTDIR") or REPO / "cdk.out"))
+def build_app(
+    outdir: str | os.PathLike[str] | None = None, context: Mapping[str, object] | None = None
+) -> tuple[App, BrokerageCrmStack]:
+    app = App(outdir=str(outdir or os.environ.get("CDK_OUTDIR") or REPO / "cdk.out"), context=dict(context or {}))
     stack = BrokerageCrmStack(
         app,
         STACK_NAME,
@@ -37,5 +44,23 @@ def build_app(outdir: str | os.PathLike[str] | None = None) -> tuple[App, Broker
     return app, stack
 
 
+def context_arguments(argv: Sequence[str]) -> dict[str, str]:
+    """`-c name=value` (or `--context name=value`), as many as given, as the CDK CLI takes them."""
+    context: dict[str, str] = {}
+    arguments = iter(argv)
+    for argument in arguments:
+        if argument not in ("-c", "--context"):
+            raise SystemExit(f"usage: infra/app.py [-c name=value]...; not {argument!r}")
+        name, equals, value = next(arguments, "").partition("=")
+        if not (name and equals):
+            raise SystemExit(f"{argument} takes name=value")
+        context[name] = value
+    return context
+
+
+def cdk_json_context() -> dict[str, object]:
+    return dict(json.loads((REPO / "cdk.json").read_text(encoding="utf-8")).get("context", {}))
+
+
 if __name__ == "__main__":
-    build_app()[0].synth()
+    build_app(context={**cdk_json_context(), **context_arguments(sys.argv[1:])})[0].synth()

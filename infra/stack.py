@@ -2,7 +2,8 @@
 
 A table, bucket, function, route, stream source, schedule or event bus added to the topology appears
 here with no edit: tables become `Data`, buckets `Buckets`, the buses functions publish on
-`EventBuses`, functions `CrmFunction`s (each with its stream sources' `StreamSubscription`s and
+`EventBuses`, functions `CrmFunction`s (API functions published behind an alias, with SnapStart
+unless the `snapstart` context flag is false; each with its stream sources' `StreamSubscription`s and
 its schedule's `ScheduledInvocation` in the project's schedule group), their routes the `Api`
 behind a `Firewall`, and everything that can fail an alarm in `Monitoring`. One customer-managed
 key (`Encryption`) encrypts the tables, the buckets and the log groups; a second the operators'
@@ -24,7 +25,7 @@ from infra.constructs.archive import Buckets
 from infra.constructs.data import Data
 from infra.constructs.encryption import Encryption
 from infra.constructs.event_bus import EventBuses
-from infra.constructs.function import CrmFunction
+from infra.constructs.function import SNAPSTART_CONTEXT, CrmFunction, snap_start_enabled
 from infra.constructs.identity import Identity
 from infra.constructs.monitoring import Monitoring
 from infra.constructs.shared_layer import SharedLayers
@@ -56,6 +57,7 @@ class BrokerageCrmStack(Stack):
             description="Brokerage CRM back end: API, functions, tables and streams (crm.topology)",
             **kwargs,
         )
+        snap_start = snap_start_enabled(self.node.try_get_context(SNAPSTART_CONTEXT))
         for flag, value in FEATURE_FLAGS.items():
             self.node.set_context(flag, value)
         self.encryption = Encryption(self, "Encryption")
@@ -77,6 +79,7 @@ class BrokerageCrmStack(Stack):
                 key=self.encryption.key,
                 schedule_group=self.schedule_group,
                 operations_key=self.encryption.operations_key,
+                snap_start=snap_start,
             )
             for spec in functions
         }
@@ -84,7 +87,7 @@ class BrokerageCrmStack(Stack):
             self,
             "Api",
             routes=[(route, spec) for spec in functions for route in spec.routes],
-            functions={name: built.function for name, built in self.functions.items()},
+            functions={name: built.invoked for name, built in self.functions.items()},
             authorizer=self.identity.authorizer,
             key=self.encryption.key,
         )

@@ -1,5 +1,8 @@
 """The REST API: every topology route as a method proxied to its function, all behind Cognito.
 
+Each method invokes its function's `live` alias (`CrmFunction.invoked`): the version the deploy
+published, SnapStart's snapshot; API Gateway's permission to invoke names that alias alone.
+
 The stage is throttled, traced with X-Ray and access-logged (JSON, one year, encrypted with the
 stack's customer-managed key). Errors API Gateway
 answers itself (no token, throttled, unknown route, integration failure) use the API's error body

@@ -9,10 +9,17 @@ active tracing, our shared layer and the Powertools layer, and as environment va
 physical name of every table, stream source, bucket and bus it uses (`TABLE_<NAME>`,
 `STREAM_TABLE_<NAME>`, `BUCKET_<NAME>`, `EVENT_BUS_NAME`) and its topology name (`CRM_FUNCTION`):
 `topology.Function.variables`, the same variables `crm.local` gives it and `crm.config` checks.
+
+A function with routes (an API function) is also published, as a new version whenever a deploy
+changes it (code, configuration or layers), behind the `live` alias, which is what API Gateway
+invokes. With SnapStart on (the default; the `snapstart` context flag turns it off), Lambda
+initialises that version once, when it is published, and new execution environments resume from
+its snapshot (`crm.snapstart` warms it before the snapshot and reseeds after each restore).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 
 from aws_cdk import Duration, RemovalPolicy, Stack
@@ -42,6 +49,10 @@ SERVICE_NAME = "brokerage-crm"
 METRICS_NAMESPACE = "BrokerageCrm"
 LOG_LEVEL = "INFO"
 FUNCTIONS_DIR = REPO / "functions"
+# API functions: the alias API Gateway invokes, always on the version this deploy published.
+ALIAS = "live"
+# `cdk synth -c snapstart=false` (or `make synth SNAPSTART=false`): API functions without SnapStart.
+SNAPSTART_CONTEXT = "snapstart"
 
 # `appends`: put a new item (conditionally, so a redelivery appends nothing) and nothing else; on the
 # table's key what DynamoDB needs to encrypt it (CDK's write grant without `kms:ReEncrypt*`).
@@ -56,6 +67,28 @@ READ_OBJECT_ACTIONS = ("s3:GetObject",)
 READ_OBJECT_KEY_ACTIONS = ("kms:Decrypt",)
 # `sends_sms`: SNS Publish to a phone number, and the opt-out check before it.
 SMS_ACTIONS = ("sns:Publish", "sns:CheckIfPhoneNumberIsOptedOut")
+
+
+def snap_start_enabled(value: object) -> bool:
+    """The `snapstart` context value: absent means on; `-c snapstart=false` arrives as a string."""
+    if value is None or value is True or value == "true":
+        return True
+    if value is False or value == "false":
+        return False
+    raise ValueError(f"context {SNAPSTART_CONTEXT}={value!r}: use true or false")
+
+
+def layers_fingerprint(scope: Construct, layers: Sequence[lambda_.ILayerVersion]) -> str:
+    """What the layers hold: for one built here, its asset (whose hash is in its S3 key); for one
+    imported by ARN, that ARN (Powertools': a parameter named after its version). CDK's version hash
+    sees a layer only by its logical id, so new code in our `crm` layer would publish no new version
+    and the alias would go on running the old. (CDK's flag for this, recognizeLayerVersion, also
+    sorts the layers, which would change the order functions load them in.)"""
+    parts = []
+    for layer in layers:
+        resource = layer.node.default_child
+        parts.append(resource.content if isinstance(resource, lambda_.CfnLayerVersion) else layer.layer_version_arn)
+    return json.dumps(Stack.of(scope).resolve(parts), sort_keys=True)
 
 
 class CrmFunction(Construct):
@@ -73,6 +106,7 @@ class CrmFunction(Construct):
         key: kms.IKey,
         schedule_group: scheduler.IScheduleGroup,
         operations_key: kms.IKey,
+        snap_start: bool = True,
     ) -> None:
         super().__init__(scope, pascal_case(spec.name))
         self.spec = spec
@@ -111,7 +145,14 @@ class CrmFunction(Construct):
             tracing=lambda_.Tracing.ACTIVE,
             log_group=self.log_group,
             role=self.role,
+            snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if snap_start and spec.routes else None,
         )
+        # What API Gateway invokes: the version this deploy published (the one SnapStart snapshots),
+        # through an alias, so the API's permissions name the alias and never the whole function.
+        self.alias: lambda_.Alias | None = None
+        if spec.routes:
+            self.function.invalidate_version_based_on(layers_fingerprint(self, layers))
+            self.alias = lambda_.Alias(self, "Live", alias_name=ALIAS, version=self.function.current_version)
         self._grant_tables(tables)
         self._grant_archives(buckets)
         self.subscriptions = [
@@ -150,6 +191,11 @@ class CrmFunction(Construct):
             "AwsSolutions-IAM5[Resource::*]",
             "No resource-level permissions exist for: " + "; ".join(unscoped) + ".",
         )
+
+    @property
+    def invoked(self) -> lambda_.IFunction:
+        """What callers invoke: the `live` alias of an API function, else the function itself."""
+        return self.alias or self.function
 
     def _grant_sms(self) -> None:
         """SMS to phone numbers, and nothing else SNS does: a direct publish has no resource of its

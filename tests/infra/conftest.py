@@ -61,6 +61,12 @@ class Synthesised:
     def function_id(self, name: str) -> str:
         return self.logical_id(self.stack.functions[name].function)
 
+    def alias_id(self, name: str) -> str:
+        """The logical id of an API function's `live` alias, which API Gateway invokes."""
+        alias = self.stack.functions[name].alias
+        assert alias is not None, f"{name} has no routes, so no alias"
+        return self.logical_id(alias)
+
     def role_id(self, name: str) -> str:
         return self.logical_id(self.stack.functions[name].role)
 

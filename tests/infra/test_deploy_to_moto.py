@@ -13,11 +13,15 @@ import io
 import json
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
 from moto import mock_aws
+from moto.awslambda.models import LambdaVersion, lambda_backends
+from moto.cloudformation import parsing
 from moto.core import DEFAULT_ACCOUNT_ID
+from moto.core.common_models import CloudFormationModel
 from moto.dynamodb.models import dynamodb_backends
 from moto.events.models import EventBus
 from moto.ssm.models import Parameter, ssm_backends
@@ -68,6 +72,47 @@ def _publish_assets(synthesised, s3) -> None:
             s3.put_object(Bucket=bucket.replace("${AWS::Region}", REGION), Key=destination["objectKey"], Body=body)
 
 
+class _LambdaAlias(CloudFormationModel):
+    """moto's CloudFormation has no `AWS::Lambda::Alias`: create it through moto's Lambda, as
+    CloudFormation does through Lambda's; `Ref` gives its ARN, as in AWS."""
+
+    def __init__(self, arn: str) -> None:
+        self.arn = arn
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.arn
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::Lambda::Alias"
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return "Name"
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[override]
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **_: Any
+    ) -> _LambdaAlias:
+        properties = cloudformation_json["Properties"]
+        alias = lambda_backends[account_id][region_name].create_alias(
+            name=properties["Name"],
+            function_name=properties["FunctionName"],
+            function_version=str(properties["FunctionVersion"]),
+            description=properties.get("Description", ""),
+            routing_config=properties.get("RoutingConfig"),
+        )
+        return cls(alias.arn)
+
+
+def _version_attribute(version: LambdaVersion, attribute: str) -> str:
+    """`Fn::GetAtt [<version>, Version]`, which moto's CloudFormation does not resolve."""
+    if attribute != "Version":
+        raise NotImplementedError(attribute)
+    return str(version.version)
+
+
 @pytest.fixture
 def deployed(synthesised, monkeypatch):
     """The stack created in moto: physical id of every resource, by logical id."""
@@ -82,6 +127,11 @@ def deployed(synthesised, monkeypatch):
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     # moto's CloudFormation resolves `Ref` of an event bus to its model object; AWS returns the name.
     monkeypatch.setattr(EventBus, "physical_resource_id", property(lambda bus: bus.name), raising=False)
+    # The API functions' published versions and `live` aliases (tests/infra/test_snapstart.py).
+    monkeypatch.setattr(LambdaVersion, "get_cfn_attribute", _version_attribute, raising=False)
+    monkeypatch.setattr(LambdaVersion, "has_cfn_attr", classmethod(lambda cls, attribute: attribute == "Version"))
+    for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
+        cached.cache_clear()  # they list CloudFormationModel's subclasses: _LambdaAlias now among them
     with mock_aws():
         boto3.client("ssm").put_parameter(Name="/cdk-bootstrap/hnb659fds/version", Value="30", Type="String")
         _publish_aws_parameter(
@@ -156,6 +206,24 @@ def test_stream_sources_deploy_and_consumers_get_their_source_tables_names(deplo
         variables = lambda_.get_function_configuration(FunctionName=function_name)["Environment"]["Variables"]
         for source in spec.streams:
             assert variables[source.env_var] == deployed[table_logical_id(source.table)]
+
+
+def test_api_functions_deploy_a_published_version_behind_their_live_alias(deployed, synthesised):
+    lambda_ = boto3.client("lambda")
+    api_functions = [spec for spec in topology.FUNCTIONS if spec.routes]
+    assert api_functions
+    for spec in api_functions:
+        function_name = deployed[synthesised.function_id(spec.name)]
+        (alias,) = lambda_.list_aliases(FunctionName=function_name)["Aliases"]
+        assert alias["Name"] == "live"
+        assert alias["AliasArn"] == deployed[synthesised.alias_id(spec.name)]
+        published = [v["Version"] for v in lambda_.list_versions_by_function(FunctionName=function_name)["Versions"]]
+        assert alias["FunctionVersion"] in published
+        assert alias["FunctionVersion"] != "$LATEST"
+    for spec in topology.FUNCTIONS:
+        if not spec.routes:
+            function_name = deployed[synthesised.function_id(spec.name)]
+            assert lambda_.list_aliases(FunctionName=function_name)["Aliases"] == [], spec.name
 
 
 def test_archivers_get_the_name_of_a_deployed_bucket(deployed, synthesised):
