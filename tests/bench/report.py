@@ -47,7 +47,7 @@ class Outcome:
 def _environment(endpoint: str) -> dict[str, str]:
     from crm.local.system import handler_environment
 
-    return handler_environment(endpoint)
+    return handler_environment(endpoint) | {"AWS_ENDPOINT_URL": endpoint}  # every service at the counted server
 
 
 def seed(per_kind: int) -> int:
