@@ -349,7 +349,7 @@ def client_items(synthetic: SyntheticClient) -> Iterator[dict[str, Any]]:
 
 def settings_items(clients: Iterable[SyntheticClient]) -> Iterator[dict[str, Any]]:
     """Each client's counted part of each year, and the yearly sums over 8 shards
-    (`metrics_data.fold` applied to every metrics record)."""
+    (what the reclassification folds into them for every metrics record)."""
     shards: dict[tuple[int, int], list[Decimal]] = {}
     for synthetic in clients:
         client_id = synthetic.client.client_id

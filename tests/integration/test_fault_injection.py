@@ -47,13 +47,11 @@ from crm import topology
 from crm.data import callbacks as callback_data
 from crm.data import clocks as clock_data
 from crm.data import samples as sample_data
-from crm.data.clients import history as class_data
 from crm.data.clients import metrics as metrics_data
 from crm.local.invoke import Invoker
 from crm.local.jobs import trigger
 from crm.local.pump import StreamPump
 from crm.services import audit as audit_service
-from crm.services import reclassification
 from tests.integration.harness import Harness, new_client, stream_arn
 
 HQ = ("hq", "hq-1", None)
@@ -701,8 +699,8 @@ LOWEST_ANSWERS: dict[str, Any] = {str(n): "A" for n in range(1, 13)} | {"9": ["A
 def test_races_with_a_redelivery_and_with_api_writes_lose_and_double_nothing(
     harness: Harness, monkeypatch: pytest.MonkeyPatch, plan_hooks: Callable[[FaultPlan], None]
 ) -> None:
-    """A second container redelivers the same records between the first one's read and its
-    conditional write (of the yearly sums, of the class), an API write bumps the profile's
+    """A second container redelivers the same records between the first one's reads and its
+    conditional write (of the yearly sums and the class), an API write bumps the profile's
     version at the same point, and a second mapping on the same stream replays it all."""
     started = time.monotonic()
     client_ids = [f"R{i:02d}" for i in range(9)]
@@ -729,35 +727,26 @@ def test_races_with_a_redelivery_and_with_api_writes_lose_and_double_nothing(
         body = {"answers": LOWEST_ANSWERS, "paper_ref": f"P-{client_id}"}
         raced_responses.append(harness.call("POST", f"/clients/{client_id}/questionnaires", body).status)
 
-    at_fold = {c for i, c in enumerate(client_ids) if i % 3 == 0}
-    at_class = {c for i, c in enumerate(client_ids) if i % 3 == 1}
+    redelivered = {c for i, c in enumerate(client_ids) if i % 3 != 2}
     reassigned = {c for i, c in enumerate(client_ids) if i % 6 == 2}
-    assessed = {c for i, c in enumerate(client_ids) if i % 6 == 5}
-    contribution = metrics_data._ContributionItem
-    race_after(
-        monkeypatch,
-        contribution,
-        "get",
-        client_of=lambda key, *_, **__: key.removeprefix("CONTRIB#"),
-        clients=at_fold,
-        race=redeliver,
-    )
 
-    def at_reclassification(client_id: str) -> None:
-        if client_id in at_class:
+    def between_read_and_write(client_id: str) -> None:
+        if client_id in redelivered:
             redeliver(client_id)
         elif client_id in reassigned:
             reassign(client_id)
         else:
             questionnaire(client_id)
 
+    # The reclassification reads everything it decides from (T, the client's part of the sums, the
+    # client's record and latest figures), then writes the fold and the class in one transaction.
     race_after(
         monkeypatch,
         metrics_data,
-        "latest_metrics",
-        client_of=lambda client_id: client_id,
-        clients=at_class | reassigned | assessed,
-        race=at_reclassification,
+        "read_change",
+        client_of=lambda client_id, *_, **__: client_id,
+        clients=set(client_ids),
+        race=between_read_and_write,
     )
 
     puts: list[Put] = []
@@ -775,7 +764,7 @@ def test_races_with_a_redelivery_and_with_api_writes_lose_and_double_nothing(
         pass
     settle([*harness.pumps.values(), *twins])
 
-    tally = Tally("races: redelivery at the fold and at the class write, API writes, a second mapping")
+    tally = Tally("races: redelivery between the reads and the write, API writes, a second mapping")
     count_reclassification(harness, tally, puts, states)
     for client_id in reassigned:
         tally.same(f"{client_id} manager", "mgr-2", profile(harness, client_id)["manager_id"])
@@ -789,7 +778,7 @@ def test_races_with_a_redelivery_and_with_api_writes_lose_and_double_nothing(
             1,
             profile_changes(harness, client_id, "manager_id"),
         )
-    for client_id in assessed:
+    for client_id in set(client_ids) - redelivered - reassigned:  # assessed
         tally.same(f"{client_id} risk level", "very_low", profile(harness, client_id).get("risk_level"))
         tally.same(
             f"{client_id} questionnaires",
@@ -824,45 +813,36 @@ def test_races_with_a_redelivery_and_with_api_writes_lose_and_double_nothing(
 def test_crashes_after_partial_work_are_retried_without_doubling_anything(
     harness: Harness, monkeypatch: pytest.MonkeyPatch, plan_hooks: Callable[[FaultPlan], None]
 ) -> None:
-    """The handlers die between their writes: after the fold (before the class), after the class
-    write (before returning), after an audit append, and between the appends and the archive."""
+    """The handlers die between their steps: the reclassification after its reads (before its one
+    write of the fold and the class), and after that write (before returning); the audit after an
+    append, and between the appends and the archive."""
     started = time.monotonic()
     client_ids = [f"X{i:02d}" for i in range(9)]
     register(harness, client_ids)
     settle(harness.pumps.values())
-    # three kinds of reclassify crash, one client of each in every batch of three records
+    # two kinds of reclassify crash, alternating by client in every batch of three records
     plan = FaultPlan(seed=7, rate=1.0, per_invocation=3, per_batch=3)
     plan_hooks(plan)
-    kind = {c: i % 3 for i, c in enumerate(client_ids)}
+    kind = {c: i % 2 for i, c in enumerate(client_ids)}
     crash_once(
         monkeypatch,
         plan,
         metrics_data,
-        "fold",
-        key=lambda client_id, year, current: (client_id, year, current),
+        "read_change",
+        key=lambda client_id, year, *_: (client_id, year),
         after=True,
-        label="after the fold's write",
+        label="after the reads, before the write",
         only=lambda k: kind[k[0]] == 0,
     )
     crash_once(
         monkeypatch,
         plan,
-        reclassification,
-        "reclassify_client",
-        key=lambda client_id, **kw: (client_id, kw["change_id"]),
-        after=False,
-        label="between the fold and the class",
-        only=lambda k: kind[k[0]] == 1,
-    )
-    crash_once(
-        monkeypatch,
-        plan,
-        class_data,
-        "apply_reclassification",
-        key=lambda client, result: (client.client_id, result.client_class),
+        metrics_data,
+        "write_change",
+        key=lambda change, result: (change.client_id, change.year),
         after=True,
-        label="after the class write",
-        only=lambda k: kind[k[0]] == 2,
+        label="after the fold and class write",
+        only=lambda k: kind[k[0]] == 1,
     )
     audit_data = importlib.import_module("crm.data.audit")
     crash_once(
@@ -903,9 +883,8 @@ def test_crashes_after_partial_work_are_retried_without_doubling_anything(
     count_dead_letters(harness, tally)
     tally.notes["crashes"] = dict(plan.injected)
     for label in (
-        "after the fold's write",
-        "between the fold and the class",
-        "after the class write",
+        "after the reads, before the write",
+        "after the fold and class write",
         "after an append",
         "between the appends and the archive",
     ):

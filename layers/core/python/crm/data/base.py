@@ -6,7 +6,9 @@ import base64
 import binascii
 import json
 import os
+import time
 import zlib
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -52,6 +54,31 @@ def connection() -> Connection:
     if _connection is None:
         _connection = Connection(region=region())
     return _connection
+
+
+Key = tuple[str, str]  # pk, sk
+BATCH_GET_ROUNDS = 5  # BatchGetItem requests for one read, when DynamoDB leaves keys unprocessed
+
+
+def batch_get_raw(table_name: str, keys: Iterable[Key]) -> dict[Key, dict[str, Any]]:
+    """The items under `keys` (string `pk` and `sk`, at most 100) of one table, as DynamoDB returns
+    them, read consistently: one BatchGetItem request, more only for keys it left unprocessed
+    (retried with backoff). For items of different models read together; each is then parsed by
+    its model's `from_raw_data`. Keys without an item are absent from the answer."""
+    pending = [{"pk": {"S": pk}, "sk": {"S": sk}} for pk, sk in dict.fromkeys(keys)]
+    found: dict[Key, dict[str, Any]] = {}
+    for attempt in range(BATCH_GET_ROUNDS):
+        if attempt:
+            time.sleep(0.05 * 2**attempt)
+        response = connection().client.batch_get_item(
+            RequestItems={table_name: {"Keys": pending, "ConsistentRead": True}}
+        )
+        for raw in response.get("Responses", {}).get(table_name, []):
+            found[(raw["pk"]["S"], raw["sk"]["S"])] = raw
+        pending = response.get("UnprocessedKeys", {}).get(table_name, {}).get("Keys", [])
+        if not pending:
+            return found
+    raise RuntimeError(f"{len(pending)} keys of {table_name} stayed unprocessed after {BATCH_GET_ROUNDS} requests")
 
 
 class DecimalAttribute(Attribute[Decimal]):

@@ -9,8 +9,10 @@ walk over the clients stopped.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import PutError, TransactWriteError
@@ -19,7 +21,9 @@ from pynamodb.transactions import TransactWrite
 
 from crm.data.base import (
     DecimalAttribute,
+    Key,
     Stamped,
+    batch_get_raw,
     connection,
     lost_to_a_condition,
     meta_for,
@@ -83,6 +87,17 @@ def turnover_threshold(initial: Threshold) -> Threshold:
     except _ThresholdItem.DoesNotExist:
         return initial
     return Threshold(value=item.value, version=item.threshold_version)
+
+
+def turnover_threshold_with(initial: Threshold, keys: Iterable[Key]) -> tuple[Threshold, dict[Key, dict[str, Any]]]:
+    """`T` in force (as `turnover_threshold`) and the settings items under `keys` as DynamoDB
+    returns them (absent: no item), in one consistent batch read."""
+    found = batch_get_raw(SettingsItem.Meta.table_name, [(TURNOVER_THRESHOLD, CURRENT), *keys])
+    raw = found.pop((TURNOVER_THRESHOLD, CURRENT), None)
+    if raw is None:
+        return initial, found
+    item = _ThresholdItem.from_raw_data(raw)
+    return Threshold(value=item.value, version=item.threshold_version), found
 
 
 def threshold_set_at() -> datetime | None:

@@ -1,7 +1,7 @@
 """Reclassifying clients from their stored state (第4–6条; VIP per Part 4).
 
 - `on_metrics_written`: a client's figures for a year changed (the stream): fold them into the
-  company's yearly sums, then bring the client's class and VIP flag up to date.
+  company's yearly sums and bring the client's class and VIP flag up to date, in one transaction.
 - `recalibrate_turnover_threshold`: the year-end job (第6条). Sets the new `T` from the sums of
   the previous three years, then reclassifies only the clients between the old and new `T`.
 - `apply_rule_tables`: the class bands or the VIP rule changed (a new table deployed): every
@@ -27,7 +27,12 @@ from crm.data.clients import records as client_data
 from crm.domain.classification import ClassCause, Threshold, YearMetrics
 from crm.domain.client import Client
 from crm.domain.recalibration import recalibrate, years_to_average
-from crm.domain.reclassification import decided_under_other_tables, reclassify, rule_tables_version
+from crm.domain.reclassification import (
+    Reclassification,
+    decided_under_other_tables,
+    reclassify,
+    rule_tables_version,
+)
 from crm.domain.time import beijing
 
 MAX_ATTEMPTS = 5
@@ -46,6 +51,33 @@ def current_threshold() -> Threshold:
     return settings_data.turnover_threshold(initial_threshold())
 
 
+def _decide(
+    client: Client,
+    metrics: YearMetrics | None,
+    threshold: Threshold,
+    *,
+    cause: ClassCause,
+    at: datetime,
+    change_id: str,
+    previous: YearMetrics | None = None,
+    asset_drop: bool = False,
+) -> Reclassification | None:
+    """The client's new state, or None when nothing changes. With `asset_drop`, the figures are
+    new: whether the client is at risk of leaving is decided again."""
+    return reclassify(
+        client,
+        metrics,
+        threshold,
+        rules.classification(),
+        rules.vip(),
+        cause=cause,
+        at=at,
+        change_id=change_id,
+        previous=previous,
+        asset_drop=rules.callbacks().at_risk_asset_drop if asset_drop else None,
+    )
+
+
 def _decide_and_write(
     client: Client,
     metrics: YearMetrics | None,
@@ -57,19 +89,9 @@ def _decide_and_write(
     previous: YearMetrics | None = None,
     asset_drop: bool = False,
 ) -> bool | None:
-    """True: written; False: nothing to change; None: the client changed meanwhile. With
-    `asset_drop`, the figures are new: whether the client is at risk of leaving is decided again."""
-    result = reclassify(
-        client,
-        metrics,
-        threshold,
-        rules.classification(),
-        rules.vip(),
-        cause=cause,
-        at=at,
-        change_id=change_id,
-        previous=previous,
-        asset_drop=rules.callbacks().at_risk_asset_drop if asset_drop else None,
+    """True: written; False: nothing to change; None: the client changed meanwhile."""
+    result = _decide(
+        client, metrics, threshold, cause=cause, at=at, change_id=change_id, previous=previous, asset_drop=asset_drop
     )
     if result is None:
         return False
@@ -93,9 +115,33 @@ def reclassify_client(client_id: str, *, cause: ClassCause, at: datetime, change
 
 
 def on_metrics_written(client_id: str, year: int, *, at: datetime, change_id: str) -> bool:
-    """A year's figures changed: keep the company sums right, then the client's class."""
-    metrics_data.fold(client_id, year, metrics_data.year_metrics(client_id, year))
-    return reclassify_client(client_id, cause=ClassCause.METRICS, at=at, change_id=change_id)
+    """A year's figures changed: the company's sums count them as they now are, and the client's
+    class follows its latest figures; True when the class, VIP status or basis was written.
+
+    Both are decided from one consistent read of `T` and the client's part of the sums and one of
+    the client's record and latest years, and written in one transaction under the conditions
+    they were decided on: three DynamoDB requests a record (a fourth when a year older than the
+    two latest is corrected), and never sums moved without the class, or the other way round.
+    A redelivered record finds both done and writes nothing; a concurrent writer makes the
+    transaction fail, and the change is decided again from fresh state.
+    """
+    for _ in range(MAX_ATTEMPTS):
+        change = metrics_data.read_change(client_id, year, initial_threshold())
+        result = None
+        if change.client is not None:  # figures without a client record: nothing to classify
+            result = _decide(
+                change.client,
+                change.latest,
+                change.threshold,
+                cause=ClassCause.METRICS,
+                at=at,
+                change_id=change_id,
+                previous=change.previous,
+                asset_drop=True,
+            )
+        if metrics_data.write_change(change, result) is not None:
+            return result is not None
+    raise ConcurrentChange(f"client {client_id} changed {MAX_ATTEMPTS} times while its {year} figures were folded")
 
 
 @dataclass(frozen=True)

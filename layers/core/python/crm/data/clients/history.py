@@ -64,6 +64,19 @@ def apply_reclassification(client: Client, result: Reclassification) -> bool:
     there first, nothing is written and False is returned, so the caller recomputes from
     fresh state. History keys carry the change id, so a replay cannot append twice.
     """
+    try:
+        with TransactWrite(connection=connection()) as transaction:
+            reclassification_into(transaction, client, result)
+    except TransactWriteError as exc:
+        if lost_to_a_condition(exc):
+            return False
+        raise
+    return True
+
+
+def reclassification_into(transaction: TransactWrite, client: Client, result: Reclassification) -> None:
+    """A new class/VIP state and its history as part of `transaction` (see `apply_reclassification`):
+    the profile under the version the decision was made from, history entries only where none is."""
     profile = profile_item(client)
     actions: list[Action] = [
         ProfileItem.client_class.set(result.client_class),
@@ -85,18 +98,11 @@ def apply_reclassification(client: Client, result: Reclassification) -> bool:
         ]
     else:
         actions += [ProfileItem.turnover_shard.remove(), ProfileItem.turnover.remove()]
-    try:
-        with TransactWrite(connection=connection()) as transaction:
-            transaction.update(profile, actions=actions)
-            if result.class_change is not None:
-                transaction.save(_class_history_item(result.class_change), condition=ClientsItem.sk.does_not_exist())
-            if result.vip_change is not None:
-                transaction.save(_vip_history_item(result.vip_change), condition=ClientsItem.sk.does_not_exist())
-    except TransactWriteError as exc:
-        if lost_to_a_condition(exc):
-            return False
-        raise
-    return True
+    transaction.update(profile, actions=actions)
+    if result.class_change is not None:
+        transaction.save(_class_history_item(result.class_change), condition=ClientsItem.sk.does_not_exist())
+    if result.vip_change is not None:
+        transaction.save(_vip_history_item(result.vip_change), condition=ClientsItem.sk.does_not_exist())
 
 
 def _class_history_item(change: ClassChange) -> _ClassHistoryItem:

@@ -9,11 +9,18 @@ sk = SHARD#<n> (a few shards, so a year-end load of figures does not pile onto o
 client's part of a year is remembered (pk = CONTRIB#<client>, sk = <year>), which makes folding a
 metrics change in idempotent: the sums move by the difference between the figures now and the part
 already counted, and a redelivered record finds nothing left to add.
+
+A change of a year's figures (the stream) is decided from two consistent reads, `read_change`: one
+batch read of `T` and the client's part of the year's sums, and one query of the client's
+collection from PROFILE down through its two latest years (no other sort key lies between
+METRICS#… and PROFILE: crm.data.clients.items). `write_change` then folds the figures into the sums and writes
+the new class in one transaction, each part under the condition it was decided on.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import Decimal
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
@@ -21,11 +28,13 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from crm.data.base import DecimalAttribute, connection, lost_to_a_condition, shard_of
-from crm.data.clients.items import ClientsItem, client_pk
-from crm.data.settings import SettingsItem
-from crm.domain.classification import YearMetrics
-from crm.domain.client import MetricsRecord
+from crm.data.clients.history import reclassification_into
+from crm.data.clients.items import PROFILE, ClientsItem, ProfileItem, client_from_item, client_pk
+from crm.data.settings import SettingsItem, turnover_threshold_with
+from crm.domain.classification import Threshold, YearMetrics
+from crm.domain.client import Client, MetricsRecord
 from crm.domain.recalibration import YearTurnover
+from crm.domain.reclassification import Reclassification
 from crm.domain.time import iso, parse_iso
 
 
@@ -80,15 +89,6 @@ def metrics(client_id: str, *, consistent: bool = False) -> list[MetricsRecord]:
     ]
 
 
-def year_metrics(client_id: str, year: int) -> YearMetrics | None:
-    """One year's figures as they now are (read consistently), or None."""
-    try:
-        item = _MetricsItem.get(client_pk(client_id), metrics_sk(year), consistent_read=True)
-    except _MetricsItem.DoesNotExist:
-        return None
-    return _year_metrics(item)
-
-
 def _year_metrics(item: _MetricsItem) -> YearMetrics:
     return YearMetrics(
         year=int(item.year), assets=item.assets, avg_assets=item.avg_assets, trade_volume=item.trade_volume
@@ -114,7 +114,6 @@ def latest_metrics(client_id: str) -> tuple[YearMetrics | None, YearMetrics | No
 # --- the company's yearly sums ---------------------------------------------------------------
 
 SHARDS = 8
-MAX_ATTEMPTS = 5
 
 
 class _ShardItem(SettingsItem):
@@ -132,53 +131,136 @@ def _aggregate_pk(year: int) -> str:
     return f"AGGREGATE#turnover#{year}"
 
 
-class FoldRaced(Exception):
-    """The client's part changed under us too often; the stream retries the record."""
+Counted = tuple[Decimal, Decimal]  # a client's part of a year's sums: trade volume, average assets
 
 
-def fold(client_id: str, year: int, current: YearMetrics | None) -> bool:
-    """Make the year's sums count the client's figures as they now are; True when they moved."""
-    for _ in range(MAX_ATTEMPTS):
-        try:
-            counted: _ContributionItem | None = _ContributionItem.get(
-                f"CONTRIB#{client_id}", str(year), consistent_read=True
-            )
-        except _ContributionItem.DoesNotExist:
-            counted = None
-        was = (counted.trade_volume, counted.avg_assets) if counted else (Decimal(0), Decimal(0))
-        now = (current.trade_volume, current.avg_assets) if current else (Decimal(0), Decimal(0))
-        if counted is not None and current is not None and was == now:
-            return False
-        if counted is None and current is None:
-            return False
-        shard = _ShardItem(pk=_aggregate_pk(year), sk=f"SHARD#{shard_of(client_id, SHARDS)}")
-        part = _ContributionItem(pk=f"CONTRIB#{client_id}", sk=str(year), trade_volume=now[0], avg_assets=now[1])
-        unchanged = (
-            _ContributionItem.pk.does_not_exist()
-            if counted is None
-            else (_ContributionItem.trade_volume == was[0]) & (_ContributionItem.avg_assets == was[1])
-        )
-        clients_delta = (current is not None) - (counted is not None)
-        try:
-            with TransactWrite(connection=connection()) as transaction:
-                transaction.update(
-                    shard,
-                    actions=[
-                        _ShardItem.trade_volume.add(now[0] - was[0]),
-                        _ShardItem.avg_assets.add(now[1] - was[1]),
-                        _ShardItem.clients.add(clients_delta),
-                    ],
-                )
-                if current is None:
-                    transaction.delete(part, condition=unchanged)
-                else:
-                    transaction.save(part, condition=unchanged)
-        except TransactWriteError as exc:
-            if lost_to_a_condition(exc):
-                continue
-            raise
-        return True
-    raise FoldRaced(f"{client_id} {year}")
+def _contribution_key(client_id: str, year: int) -> tuple[str, str]:
+    return f"CONTRIB#{client_id}", str(year)
+
+
+def _figures(metrics: YearMetrics | None) -> Counted | None:
+    return (metrics.trade_volume, metrics.avg_assets) if metrics is not None else None
+
+
+def _fold_into(
+    transaction: TransactWrite, client_id: str, year: int, counted: Counted | None, current: Counted | None
+) -> None:
+    """The year's sums moved from the client's part they count (`counted`) to its figures as they
+    now are (`current`), as part of `transaction`: under the condition that the part is still
+    what was read, so that a concurrent or redelivered fold cannot count the difference twice."""
+    was = counted or (Decimal(0), Decimal(0))
+    now = current or (Decimal(0), Decimal(0))
+    shard = _ShardItem(pk=_aggregate_pk(year), sk=f"SHARD#{shard_of(client_id, SHARDS)}")
+    pk, sk = _contribution_key(client_id, year)
+    part = _ContributionItem(pk=pk, sk=sk, trade_volume=now[0], avg_assets=now[1])
+    unchanged = (
+        _ContributionItem.pk.does_not_exist()
+        if counted is None
+        else (_ContributionItem.trade_volume == was[0]) & (_ContributionItem.avg_assets == was[1])
+    )
+    transaction.update(
+        shard,
+        actions=[
+            _ShardItem.trade_volume.add(now[0] - was[0]),
+            _ShardItem.avg_assets.add(now[1] - was[1]),
+            _ShardItem.clients.add((current is not None) - (counted is not None)),
+        ],
+    )
+    if current is None:
+        transaction.delete(part, condition=unchanged)
+    else:
+        transaction.save(part, condition=unchanged)
+
+
+@dataclass(frozen=True)
+class MetricsChange:
+    """What a change of a client's figures for `year` is decided from, as read by `read_change`."""
+
+    client_id: str
+    year: int
+    client: Client | None  # the client's record (None: figures without one: nothing to classify)
+    latest: YearMetrics | None  # the latest year on record: it decides the class (DOMAIN.md §1)
+    previous: YearMetrics | None  # the one before it: with the latest, whether the client is at risk
+    current: YearMetrics | None  # the year's figures as they now are (None: there are none)
+    counted: Counted | None  # the client's part of the year's sums as they count it (None: none)
+    threshold: Threshold  # T in force
+
+    @property
+    def fold_needed(self) -> bool:
+        return self.counted != _figures(self.current)
+
+
+def read_change(client_id: str, year: int, initial: Threshold) -> MetricsChange:
+    """Everything a change of the client's figures for `year` is decided from, read consistently
+    in two requests: one batch read of `T` (`initial` when none was set) and the client's part of
+    the year's sums, then one query of the client's collection, descending from PROFILE through
+    its two latest years. A third, only when `year` is older than the two latest: that year's
+    figures. The part is read before the figures, so a fold conditioned on the part read moves
+    the sums to figures at least as new as what they counted."""
+    threshold, found = turnover_threshold_with(initial, [_contribution_key(client_id, year)])
+    raw_part = found.get(_contribution_key(client_id, year))
+    part = _ContributionItem.from_raw_data(raw_part) if raw_part is not None else None
+    response = connection().client.query(
+        TableName=ClientsItem.Meta.table_name,
+        KeyConditionExpression="pk = :pk AND sk BETWEEN :metrics AND :profile",
+        ExpressionAttributeValues={
+            ":pk": {"S": client_pk(client_id)},
+            ":metrics": {"S": "METRICS#"},
+            ":profile": {"S": PROFILE},
+        },
+        ScanIndexForward=False,
+        ConsistentRead=True,
+        Limit=3,
+    )
+    client: Client | None = None
+    years: list[YearMetrics] = []
+    for raw in response.get("Items", []):
+        if raw["sk"]["S"] == PROFILE:
+            client = client_from_item(ProfileItem.from_raw_data(raw))
+        else:
+            years.append(_year_metrics(_MetricsItem.from_raw_data(raw)))
+    current = next((m for m in years if m.year == year), None)
+    if current is None and "LastEvaluatedKey" in response and years[-1].year > year:
+        current = _year(client_id, year)  # a correction of a year older than the two latest
+    return MetricsChange(
+        client_id=client_id,
+        year=year,
+        client=client,
+        latest=years[0] if years else None,
+        previous=years[1] if len(years) > 1 else None,
+        current=current,
+        counted=(part.trade_volume, part.avg_assets) if part is not None else None,
+        threshold=threshold,
+    )
+
+
+def _year(client_id: str, year: int) -> YearMetrics | None:
+    try:
+        return _year_metrics(_MetricsItem.get(client_pk(client_id), metrics_sk(year), consistent_read=True))
+    except _MetricsItem.DoesNotExist:
+        return None
+
+
+def write_change(change: MetricsChange, result: Reclassification | None) -> bool | None:
+    """The year's sums brought to the client's figures as they now are, and the client's new class
+    and VIP state (`result`, decided from `change`), in one transaction, each under the condition
+    it was decided on (the part of the sums read, the profile's version, no history entry yet).
+
+    True: written; False: nothing to write; None: the state moved on meanwhile (a concurrent or
+    redelivered record, an API write): nothing was written, decide again from fresh state."""
+    if not change.fold_needed and result is None:
+        return False
+    try:
+        with TransactWrite(connection=connection()) as transaction:
+            if change.fold_needed:
+                _fold_into(transaction, change.client_id, change.year, change.counted, _figures(change.current))
+            if result is not None and change.client is not None:
+                reclassification_into(transaction, change.client, result)
+    except TransactWriteError as exc:
+        if lost_to_a_condition(exc):
+            return None
+        raise
+    return True
 
 
 def year_figures(years: Iterable[int]) -> list[YearTurnover]:
