@@ -24,8 +24,8 @@ from crm.api.activity import (
     WorkLogPage,
 )
 from crm.api.app import create_app, documented, grant, request_id, request_time, to_json
-from crm.api.clients import Identifier
 from crm.api.idempotency import IdempotencyKey, once
+from crm.api.models import Identifier
 from crm.observability import observed
 from crm.services import activity as service
 

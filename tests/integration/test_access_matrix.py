@@ -40,8 +40,7 @@ from moto import mock_aws
 from crm import rules, topology
 from crm.api.openapi import COMMITTED
 from crm.domain.access import READ_METHODS, Role, Scope
-from crm.domain.client import id_number_problem
-from crm.domain.pii import mask_id_number, mask_phone
+from crm.domain.pii import id_number_problem, mask_id_number, mask_phone
 from crm.local.front import GatewayResponse
 from crm.local.tokens import TokenIssuer
 from tests.integration.harness import Harness, build_harness, provisioned_clients

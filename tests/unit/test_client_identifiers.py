@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from crm.domain.client import id_number_problem, phone_problem
-from crm.domain.pii import mask_id_number, mask_phone
+from crm.domain.pii import id_number_problem, mask_id_number, mask_phone, phone_problem
 
 # Check digit by hand: Σ digit_i × weight_i over the first 17 digits with weights
 # 7 9 10 5 8 4 2 1 6 3 7 9 10 5 8 4 2; the check character is "10X98765432"[Σ mod 11].

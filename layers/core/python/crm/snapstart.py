@@ -78,10 +78,23 @@ def reseed() -> None:
 
 def _build_route_models(app: APIGatewayRestResolver) -> tuple[str, ...]:
     """Each route's `dependant`: its path, query, header and body parameters and its return value,
-    each a pydantic TypeAdapter, which Powertools otherwise builds at the route's first request."""
+    each a pydantic TypeAdapter, which Powertools otherwise builds at the route's first request;
+    and each adapter's validator and serialiser, which our models defer to their first use
+    (`crm.api.models.Model`)."""
     routes = [*app._static_routes, *app._dynamic_routes]
     for route in routes:
-        _ = route.dependant, route.has_dependencies  # each property builds once and caches
+        _ = route.has_dependencies  # each property builds once and caches
+        dependant = route.dependant
+        fields = [
+            *dependant.path_params,
+            *dependant.query_params,
+            *dependant.header_params,
+            *dependant.cookie_params,
+            *dependant.body_params,
+        ]
+        fields += [field for field in (dependant.return_param, route.body_field) if field is not None]
+        for field in fields:
+            field._type_adapter.rebuild(force=True, _types_namespace={})
     return tuple(f"{route.method} {route.openapi_path}" for route in routes)
 
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, ConfigDict, Field
 
-from crm.api.clients import Identifier
-from crm.api.models import Strict
+from crm.api.models import Identifier, Model, Strict
 from crm.domain.activity import Activity, EntryKind, LogEntry, SpotCheck, Visit, VisitChannel, WeeklySummary, WorkLog
 
 
@@ -28,7 +27,7 @@ class WorkLogIn(Strict):
     )
 
 
-class WorkLogOut(BaseModel):
+class WorkLogOut(Model):
     manager_id: str
     branch_id: str
     date: date
@@ -56,7 +55,7 @@ class WorkLogOut(BaseModel):
         )
 
 
-class WorkLogPage(BaseModel):
+class WorkLogPage(Model):
     items: list[WorkLogOut]
 
 
@@ -66,7 +65,7 @@ class SummaryIn(Strict):
     plan: str = Field(min_length=1, max_length=5000)
 
 
-class SummaryOut(BaseModel):
+class SummaryOut(Model):
     manager_id: str
     week: str
     achieved: str
@@ -97,7 +96,7 @@ class VisitIn(Strict):
     self_assessment: int = Field(description="The manager's own assessment, 1–5")
 
 
-class VisitOut(BaseModel):
+class VisitOut(Model):
     visit_id: str
     client_id: str
     branch_id: str
@@ -115,7 +114,7 @@ class VisitOut(BaseModel):
         return cls(**{name: getattr(visit, name) for name in cls.model_fields})
 
 
-class VisitPage(BaseModel):
+class VisitPage(Model):
     items: list[VisitOut]
     next_cursor: str | None
 
@@ -129,7 +128,7 @@ class SpotCheckIn(Strict):
     visits: list[Identifier] = Field(default_factory=list, max_length=500, description="The visits looked at")
 
 
-class SpotCheckOut(BaseModel):
+class SpotCheckOut(Model):
     model_config = ConfigDict(populate_by_name=True)
 
     check_id: str
@@ -159,12 +158,12 @@ class SpotCheckOut(BaseModel):
         )
 
 
-class WeekOut(BaseModel):
+class WeekOut(Model):
     week: str
     summary_written: bool
 
 
-class ManagerActivityOut(BaseModel):
+class ManagerActivityOut(Model):
     model_config = ConfigDict(populate_by_name=True)
 
     manager_id: str

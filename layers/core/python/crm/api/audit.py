@@ -5,15 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from crm import rules
+from crm.api.models import Model
 from crm.domain.access import Role
 from crm.domain.audit import AuditEntry
 from crm.domain.pii import mask_pii
 
 
-class AuditEntryOut(BaseModel):
+class AuditEntryOut(Model):
     at: datetime
     table: str
     key: dict[str, str]
@@ -40,6 +41,6 @@ class AuditEntryOut(BaseModel):
         )
 
 
-class AuditTrail(BaseModel):
+class AuditTrail(Model):
     items: list[AuditEntryOut] = Field(description="Newest first")
     next_cursor: str | None

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from crm.api.models import Strict
+from crm.api.models import Model, Strict
 from crm.domain.calendar import YearSchedule
 
 
@@ -16,7 +16,7 @@ class YearCalendar(Strict):
     workdays: list[date] = Field(description="Make-up working days (调休) on weekends (YYYY-MM-DD)", max_length=366)
 
 
-class YearCalendarOut(BaseModel):
+class YearCalendarOut(Model):
     year: int
     source: Literal["loaded", "library", "unknown"] = Field(
         description="loaded by HQ; from the chinese-calendar library; or unknown (weekends only, provisional)"

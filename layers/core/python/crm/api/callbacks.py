@@ -5,15 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from pydantic import AwareDatetime, BaseModel, Field, StrictBool
+from pydantic import AwareDatetime, Field, StrictBool
 
-from crm.api.clients import Identifier
-from crm.api.models import Number, Strict
+from crm.api.models import Identifier, Model, Number, Strict
 from crm.domain.callbacks import Attempt, AttemptInput, Attitude, CallbackTask, Kind, TaskStatus
 from crm.domain.sample import Sample
 
 
-class CallbackOut(BaseModel):
+class CallbackOut(Model):
     callback_id: str = Field(description="Derived from what it follows up: NA-/PC-/PX-/PD-/CR-/SM-…")
     client_id: str
     branch_id: str
@@ -55,7 +54,7 @@ class CallbackOut(BaseModel):
         )
 
 
-class AttemptOut(BaseModel):
+class AttemptOut(Model):
     number: int
     by: str
     role: str
@@ -93,7 +92,7 @@ class CallbackDetail(CallbackOut):
         return cls(**CallbackOut.of(task).model_dump(), attempt_log=[AttemptOut.of(a) for a in attempts])
 
 
-class CallbackPage(BaseModel):
+class CallbackPage(Model):
     items: list[CallbackOut]
     next_cursor: str | None
 
@@ -127,7 +126,7 @@ class AttemptIn(Strict):
         )
 
 
-class SampleOut(BaseModel):
+class SampleOut(Model):
     year: int
     seed: str = Field(description="32 hex characters")
     rate: Number

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, Field
 
 from crm import rules
-from crm.api.models import Money, Number, Strict
+from crm.api.models import Identifier, Model, Money, Number, Phone, Strict
 from crm.domain.access import Role
 from crm.domain.client import (
     ClassChange,
@@ -18,15 +18,11 @@ from crm.domain.client import (
     ManagerAssignment,
     MetricsRecord,
     VipChange,
-    id_number_problem,
-    phone_problem,
 )
 from crm.domain.messages import MessageRecord, MessageStatus
-from crm.domain.pii import mask_id_number, mask_phone
+from crm.domain.pii import id_number_problem, mask_id_number, mask_phone
 from crm.domain.retention import AtRiskReason
 from crm.domain.suitability import assessment_expiry
-
-Identifier = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
 
 
 def _valid_id_number(value: str) -> str:
@@ -37,15 +33,7 @@ def _valid_id_number(value: str) -> str:
     return value
 
 
-def _valid_phone(value: str) -> str:
-    problem = phone_problem(value)
-    if problem:
-        raise ValueError(f"the phone number {problem}")
-    return value
-
-
 IdNumber = Annotated[str, Field(min_length=18, max_length=18), AfterValidator(_valid_id_number)]
-Phone = Annotated[str, Field(min_length=11, max_length=11), AfterValidator(_valid_phone)]
 Email = Annotated[str, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
 
 
@@ -61,7 +49,7 @@ class NewClient(Strict):
     opened_on: date
 
 
-class ClientOut(BaseModel):
+class ClientOut(Model):
     client_id: str
     name: str
     id_number: str = Field(description="Masked unless the caller's role needs it")
@@ -111,7 +99,7 @@ class ClientOut(BaseModel):
         )
 
 
-class ClientPage(BaseModel):
+class ClientPage(Model):
     items: list[ClientOut]
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last")
 
@@ -125,7 +113,7 @@ class YearFigures(Strict):
     )
 
 
-class MetricsOut(BaseModel):
+class MetricsOut(Model):
     client_id: str
     year: int
     assets: Money
@@ -152,11 +140,11 @@ class MetricsOut(BaseModel):
         )
 
 
-class MetricsList(BaseModel):
+class MetricsList(Model):
     items: list[MetricsOut]
 
 
-class ClassBasisOut(BaseModel):
+class ClassBasisOut(Model):
     metrics_year: int
     turnover: Number
     threshold: Number
@@ -164,7 +152,7 @@ class ClassBasisOut(BaseModel):
     rules_version: str
 
 
-class ClassChangeOut(BaseModel):
+class ClassChangeOut(Model):
     client_class: str
     previous_class: str | None
     cause: Literal["metrics", "recalibration", "rules"]
@@ -189,11 +177,11 @@ class ClassChangeOut(BaseModel):
         )
 
 
-class ClassHistory(BaseModel):
+class ClassHistory(Model):
     items: list[ClassChangeOut] = Field(description="Newest first")
 
 
-class VipChangeOut(BaseModel):
+class VipChangeOut(Model):
     vip: bool
     previous_vip: bool
     client_class: str | None
@@ -211,7 +199,7 @@ class VipChangeOut(BaseModel):
         )
 
 
-class VipHistory(BaseModel):
+class VipHistory(Model):
     items: list[VipChangeOut] = Field(description="Newest first")
 
 
@@ -220,7 +208,7 @@ class Reassignment(Strict):
     reason: str = Field(min_length=1, max_length=500, description="Why the client changes manager (留痕)")
 
 
-class ManagerAssignmentOut(BaseModel):
+class ManagerAssignmentOut(Model):
     manager_id: str
     previous_manager_id: str | None
     by: str
@@ -238,7 +226,7 @@ class ManagerAssignmentOut(BaseModel):
         )
 
 
-class ManagerHistory(BaseModel):
+class ManagerHistory(Model):
     items: list[ManagerAssignmentOut] = Field(description="Newest first")
 
 
@@ -251,7 +239,7 @@ class ContactDetails(Strict):
     reason: str | None = Field(default=None, max_length=500)
 
 
-class ContactDetailsChangeOut(BaseModel):
+class ContactDetailsChangeOut(Model):
     phone_before: str
     phone_after: str
     email_before: str | None
@@ -276,11 +264,11 @@ class ContactDetailsChangeOut(BaseModel):
         )
 
 
-class ContactDetailsHistory(BaseModel):
+class ContactDetailsHistory(Model):
     items: list[ContactDetailsChangeOut] = Field(description="Newest first")
 
 
-class AtRiskClient(BaseModel):
+class AtRiskClient(Model):
     client_id: str
     branch_id: str
     manager_id: str
@@ -292,7 +280,7 @@ class AtRiskClient(BaseModel):
     open_case_id: str | None
 
 
-class AtRiskPage(BaseModel):
+class AtRiskPage(Model):
     items: list[AtRiskClient]
     next_cursor: str | None
 
@@ -314,7 +302,7 @@ class AtRiskPage(BaseModel):
         )
 
 
-class MessageOut(BaseModel):
+class MessageOut(Model):
     message_id: str
     template: str = Field(description="The template of rules/sms.toml it was sent from")
     status: MessageStatus = Field(description="sent; not_sent, with the reason; pending while it is being sent")
@@ -323,7 +311,7 @@ class MessageOut(BaseModel):
     reason: str | None
 
 
-class MessageList(BaseModel):
+class MessageList(Model):
     items: list[MessageOut] = Field(description="Newest first")
 
     @classmethod

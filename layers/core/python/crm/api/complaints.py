@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, Field
 
-from crm.api.clients import Identifier
-from crm.api.models import Strict
+from crm.api.models import Identifier, Model, Strict
 from crm.domain.callbacks import Attitude
 from crm.domain.complaints import (
     Category,
@@ -39,7 +38,7 @@ class NewComplaint(Strict):
     )
 
 
-class ComplaintCallbackOut(BaseModel):
+class ComplaintCallbackOut(Model):
     """What the post-complaint callback found (DOMAIN §4, §5)."""
 
     reached: bool
@@ -53,7 +52,7 @@ class TransitionIn(Strict):
     note: str = Field(min_length=1, max_length=2000, description="Why (留痕)")
 
 
-class TransitionOut(BaseModel):
+class TransitionOut(Model):
     from_: Status | None = Field(
         alias="from", serialization_alias="from", description="The state it left; null on the first entry, the receipt"
     )
@@ -87,7 +86,7 @@ class TransitionOut(BaseModel):
         )
 
 
-class ComplaintSummary(BaseModel):
+class ComplaintSummary(Model):
     """A complaint as listed: everything but its history (GET /complaints/{complaint_no} has that)."""
 
     complaint_no: str = Field(description="TS-YYMM-NNNN: month of receipt (Beijing), serial from 0001")
@@ -130,6 +129,6 @@ class ComplaintOut(ComplaintSummary):
         return cls(**cls.fields_of(complaint), history=[TransitionOut.of(t) for t in history])
 
 
-class ComplaintPage(BaseModel):
+class ComplaintPage(Model):
     items: list[ComplaintSummary]
     next_cursor: str | None

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, Field
 
-from crm.api.clients import Identifier
-from crm.api.models import Strict
+from crm.api.models import Identifier, Model, Strict
 from crm.domain.contacts import Contact, ContactChannel, ContactStatus
 
 
@@ -25,7 +24,7 @@ class ContactReply(Strict):
     answer: str = Field(min_length=1, max_length=5000)
 
 
-class ContactOut(BaseModel):
+class ContactOut(Model):
     contact_id: str
     client_id: str
     branch_id: str
@@ -49,6 +48,6 @@ class ContactOut(BaseModel):
         return cls(**{name: getattr(contact, name) for name in cls.model_fields})
 
 
-class ContactPage(BaseModel):
+class ContactPage(Model):
     items: list[ContactOut]
     next_cursor: str | None

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from crm.api.clients import Identifier
-from crm.api.models import Strict
+from crm.api.models import Identifier, Model, Strict
 from crm.domain.education import Attendance, EducationActivity, EducationKind
 
 
@@ -24,7 +23,7 @@ class AttendanceIn(Strict):
     client_ids: list[Identifier] = Field(max_length=1000, description="Everyone who attended: it replaces the list")
 
 
-class EducationActivityOut(BaseModel):
+class EducationActivityOut(Model):
     activity_id: str
     title: str
     kind: EducationKind
@@ -45,13 +44,13 @@ class AttendanceOut(EducationActivityOut):
     client_ids: list[str]
 
 
-class ActivityPage(BaseModel):
+class ActivityPage(Model):
     items: list[EducationActivityOut]
     attendances: int = Field(description="Attendances of the activities on this page")
     next_cursor: str | None
 
 
-class AttendedOut(BaseModel):
+class AttendedOut(Model):
     activity_id: str
     title: str
     kind: EducationKind
@@ -64,6 +63,6 @@ class AttendedOut(BaseModel):
         return cls(**{name: getattr(attendance, name) for name in cls.model_fields})
 
 
-class AttendedPage(BaseModel):
+class AttendedPage(Model):
     items: list[AttendedOut]
     next_cursor: str | None

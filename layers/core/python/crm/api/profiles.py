@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from crm.api.models import Strict
+from crm.api.models import Model, Strict
 from crm.domain.client import Client
 from crm.domain.profile import DecisionStyle, Profile, ProfileChange, TradingHabit, ValueSegment
 
@@ -24,7 +24,7 @@ class ProfileIn(Strict):
     note: str | None = Field(default=None, max_length=2000)
 
 
-class ProfileValues(BaseModel):
+class ProfileValues(Model):
     trading_habit: TradingHabit | None
     value_segment: ValueSegment | None
     decision_style: DecisionStyle | None
@@ -57,7 +57,7 @@ class ProfileOut(ProfileValues):
         )
 
 
-class ProfileChangeOut(BaseModel):
+class ProfileChangeOut(Model):
     before: ProfileValues
     after: ProfileValues
     by: str
@@ -70,11 +70,11 @@ class ProfileChangeOut(BaseModel):
         )
 
 
-class ProfileHistory(BaseModel):
+class ProfileHistory(Model):
     items: list[ProfileChangeOut] = Field(description="Newest first")
 
 
-class VipTarget(BaseModel):
+class VipTarget(Model):
     client_id: str
     name: str
     branch_id: str
@@ -94,5 +94,5 @@ class VipTarget(BaseModel):
         )
 
 
-class VipTargets(BaseModel):
+class VipTargets(Model):
     items: list[VipTarget]

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from crm import rules
-from crm.api.clients import Identifier, Phone
-from crm.api.models import Strict
+from crm.api.models import Identifier, Model, Phone, Strict
 from crm.domain.access import Role
 from crm.domain.pii import mask_phone
 from crm.domain.prospects import Prospect, ProspectOutcome, ProspectStatus, Source
@@ -28,7 +27,7 @@ class ProspectOutcomeIn(Strict):
     reason: str | None = Field(default=None, max_length=2000, description="dropped: why")
 
 
-class ProspectOut(BaseModel):
+class ProspectOut(Model):
     prospect_id: str
     name: str
     phone: str = Field(description="Masked unless the caller's role needs it")
@@ -52,6 +51,6 @@ class ProspectOut(BaseModel):
         return cls(**fields, phone=phone)
 
 
-class ProspectPage(BaseModel):
+class ProspectPage(Model):
     items: list[ProspectOut]
     next_cursor: str | None

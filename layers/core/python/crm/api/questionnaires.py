@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, WithJsonSchema
+from pydantic import Field, WithJsonSchema
 
-from crm.api.models import Strict
+from crm.api.models import Model, Strict
 from crm.domain.client import QuestionnaireRecord
 
 # One option letter, or a list of letters for a multi-choice question. The domain checks each
@@ -28,7 +28,7 @@ class Submission(Strict):
     )
 
 
-class AssessmentOut(BaseModel):
+class AssessmentOut(Model):
     questionnaire_id: str
     score: int
     risk_level: Literal["very_low", "low", "medium", "high"]
@@ -52,5 +52,5 @@ class AssessmentOut(BaseModel):
         )
 
 
-class QuestionnaireHistory(BaseModel):
+class QuestionnaireHistory(Model):
     items: list[AssessmentOut] = Field(description="Newest first; the newest decides the risk level")

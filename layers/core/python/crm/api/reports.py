@@ -5,32 +5,33 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
+from crm.api.models import Model
 from crm.domain.report import Scope
 
 
-class ReportFile(BaseModel):
+class ReportFile(Model):
     name: str = Field(description="metrics.csv, report.xlsx, figures.json (and branches/<id>/… for hq)")
     format: str = Field(description="xlsx, csv or json")
     url: str = Field(description="Downloads the file for 15 minutes")
 
 
-class QuarterlyReport(BaseModel):
+class QuarterlyReport(Model):
     period: str = Field(description="YYYYQn")
     version: int = Field(description="1, then one more for each re-run whose figures changed")
     generated_at: datetime
     files: list[ReportFile]
 
 
-class FigureSet(BaseModel):
+class FigureSet(Model):
     scope: Scope
     branch_id: str | None
     manager_id: str | None
     figures: dict[str, int | float | None] = Field(description="metric → value, as in metrics.csv")
 
 
-class QuarterlyFigures(BaseModel):
+class QuarterlyFigures(Model):
     period: str
     version: int
     generated_at: datetime

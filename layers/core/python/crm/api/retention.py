@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from crm.api.clients import Identifier
-from crm.api.models import Strict
+from crm.api.models import Identifier, Model, Strict
 from crm.domain.retention import CaseKind, CaseStatus, Outcome, Reason, RetentionCase
 
 
@@ -28,14 +27,14 @@ class CaseOutcomeIn(Strict):
     note: str | None = Field(default=None, max_length=2000)
 
 
-class ActionOut(BaseModel):
+class ActionOut(Model):
     action: str
     note: str | None
     by: str
     at: datetime
 
 
-class CaseOut(BaseModel):
+class CaseOut(Model):
     case_id: str
     client_id: str
     branch_id: str
@@ -71,6 +70,6 @@ class CaseOut(BaseModel):
         )
 
 
-class CasePage(BaseModel):
+class CasePage(Model):
     items: list[CaseOut]
     next_cursor: str | None

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from crm.api.models import Number
+from crm.api.models import Model, Number
 from crm.domain.classification import Threshold
 from crm.domain.recalibration import Recalibration
 
 
-class YearFiguresOut(BaseModel):
+class YearFiguresOut(Model):
     year: int
     trade_volume: Number = Field(description="Σ clients' trading volume of the year")
     avg_assets: Number = Field(description="Σ clients' average assets of the year")
@@ -19,7 +19,7 @@ class YearFiguresOut(BaseModel):
     turnover: Number | None = Field(description="trade_volume ÷ avg_assets: the company's turnover of the year")
 
 
-class RecalibrationOut(BaseModel):
+class RecalibrationOut(Model):
     year: int = Field(description="The year it set T for")
     previous: Number
     value: Number
@@ -52,7 +52,7 @@ class RecalibrationOut(BaseModel):
         )
 
 
-class TurnoverThresholdOut(BaseModel):
+class TurnoverThresholdOut(Model):
     value: Number
     version: str
     set_at: datetime | None

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel
-
+from crm.api.models import Model
 from crm.domain.sla import Breach, ClockKind
 
 
-class BreachOut(BaseModel):
+class BreachOut(Model):
     owner_type: str
     owner_id: str
     clock: ClockKind
@@ -33,6 +32,6 @@ class BreachOut(BaseModel):
         )
 
 
-class BreachPage(BaseModel):
+class BreachPage(Model):
     items: list[BreachOut]
     next_cursor: str | None

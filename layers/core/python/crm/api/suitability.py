@@ -5,15 +5,15 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from crm.api.models import Money, Number, Strict
+from crm.api.models import Model, Money, Number, Strict
 from crm.domain.suitability import Disclosure, EnabledBusiness, Product, Sale, Verdict
 
 Reference = Annotated[str, Field(min_length=1, max_length=200)]
 
 
-class ProductOut(BaseModel):
+class ProductOut(Model):
     product_id: str
     name: str
     tier: str = Field(description="The seed's fund risk tier: low, medium, high")
@@ -24,11 +24,11 @@ class ProductOut(BaseModel):
         return cls(product_id=product.product_id, name=product.name, tier=product.tier, risk_class=product.risk_class)
 
 
-class ProductCatalogue(BaseModel):
+class ProductCatalogue(Model):
     items: list[ProductOut]
 
 
-class VerdictOut(BaseModel):
+class VerdictOut(Model):
     client_id: str
     product_id: str
     allowed: bool
@@ -64,7 +64,7 @@ class NewSale(Strict):
     )
 
 
-class SaleOut(BaseModel):
+class SaleOut(Model):
     sale_id: str
     product_id: str
     amount: Number
@@ -80,7 +80,7 @@ class SaleOut(BaseModel):
         return cls(**{name: getattr(sale, name) for name in cls.model_fields})
 
 
-class SaleHistory(BaseModel):
+class SaleHistory(Model):
     items: list[SaleOut]
 
 
@@ -90,7 +90,7 @@ class NewDisclosure(Strict):
     signed_on: date
 
 
-class DisclosureOut(BaseModel):
+class DisclosureOut(Model):
     business: str
     document_ref: str
     signed_on: date
@@ -102,7 +102,7 @@ class DisclosureOut(BaseModel):
         return cls(**{name: getattr(disclosure, name) for name in cls.model_fields})
 
 
-class DisclosureHistory(BaseModel):
+class DisclosureHistory(Model):
     items: list[DisclosureOut]
 
 
@@ -110,7 +110,7 @@ class NewBusiness(Strict):
     business: str = Field(min_length=1, max_length=64, description="warrants, margin, chinext, index_futures")
 
 
-class BusinessOut(BaseModel):
+class BusinessOut(Model):
     business: str
     disclosure_ref: str = Field(description="The signed risk disclosure it was enabled on")
     enabled_by: str
@@ -121,5 +121,5 @@ class BusinessOut(BaseModel):
         return cls(**{name: getattr(enabled, name) for name in cls.model_fields})
 
 
-class BusinessList(BaseModel):
+class BusinessList(Model):
     items: list[BusinessOut]

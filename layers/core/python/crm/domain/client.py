@@ -1,13 +1,12 @@
 """The client record (一户一档) and the checks on its identifying fields.
 
 Every client has exactly one client manager (第50条 2); re-assignment is traced. ID numbers
-and phone numbers are sensitive personal information (PIPL art. 28): they are validated here
-and masked on display (`crm.domain.pii`) for roles that do not need them.
+and phone numbers are sensitive personal information (PIPL art. 28): they are validated and
+masked on display (`crm.domain.pii`) for roles that do not need them.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -16,29 +15,6 @@ from enum import StrEnum
 from crm.domain.classification import ClassCause, YearMetrics
 from crm.domain.profile import Profile
 from crm.domain.questionnaire import RiskLevel
-
-_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_ID_CHECK = "10X98765432"
-_ID_PATTERN = re.compile(r"[0-9]{17}[0-9X]")  # ASCII only: full-width digits are refused
-_MOBILE_PATTERN = re.compile(r"1[3-9][0-9]{9}")
-
-
-def id_number_problem(id_number: str) -> str | None:
-    """Why an 18-digit resident ID number (GB 11643-1999) is invalid, or None when it is valid."""
-    if not _ID_PATTERN.fullmatch(id_number):
-        return "must be 18 characters: 17 digits and a digit or X"
-    try:
-        date(int(id_number[6:10]), int(id_number[10:12]), int(id_number[12:14]))
-    except ValueError:
-        return "holds an impossible birth date"
-    total = sum(int(digit) * weight for digit, weight in zip(id_number[:17], _ID_WEIGHTS, strict=True))
-    if _ID_CHECK[total % 11] != id_number[17]:
-        return "fails its check digit"
-    return None
-
-
-def phone_problem(phone: str) -> str | None:
-    return None if _MOBILE_PATTERN.fullmatch(phone) else "must be an 11-digit mainland mobile number"
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from crm.domain.client import Client, phone_problem
+from crm.domain.client import Client
+from crm.domain.pii import phone_problem
 from crm.errors import RuleTableError
 
 # The fields of the client record a template may name.

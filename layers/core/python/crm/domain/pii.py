@@ -1,4 +1,4 @@
-"""Masking of sensitive personal information: ID numbers and mobile numbers.
+"""Sensitive personal information, ID numbers and mobile numbers: their checks and their masking.
 
 PIPL art. 28 and JR/T 0171 (grade C2) ask for both to be masked on display and never to
 appear in logs. Kept apart from the client record so that loggers can use it without loading
@@ -8,7 +8,31 @@ the record's model.
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Any
+
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+_ID_PATTERN = re.compile(r"[0-9]{17}[0-9X]")  # ASCII only: full-width digits are refused
+_MOBILE_PATTERN = re.compile(r"1[3-9][0-9]{9}")
+
+
+def id_number_problem(id_number: str) -> str | None:
+    """Why an 18-digit resident ID number (GB 11643-1999) is invalid, or None when it is valid."""
+    if not _ID_PATTERN.fullmatch(id_number):
+        return "must be 18 characters: 17 digits and a digit or X"
+    try:
+        date(int(id_number[6:10]), int(id_number[10:12]), int(id_number[12:14]))
+    except ValueError:
+        return "holds an impossible birth date"
+    total = sum(int(digit) * weight for digit, weight in zip(id_number[:17], _ID_WEIGHTS, strict=True))
+    if _ID_CHECK[total % 11] != id_number[17]:
+        return "fails its check digit"
+    return None
+
+
+def phone_problem(phone: str) -> str | None:
+    return None if _MOBILE_PATTERN.fullmatch(phone) else "must be an 11-digit mainland mobile number"
 
 
 def mask_id_number(id_number: str) -> str:
