@@ -44,14 +44,16 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown section(s): {', '.join(unknown)}")
     figures: list[Figure] = []
+    counts: dict[str, int] = {}
     for name in chosen:
         measured = section(name)(smoke=args.smoke)
         for figure in measured:
             print(figure.line(), flush=True)
         figures += measured
+        counts[name] = len(measured)
     output = args.output if args.output is not None else (None if args.smoke else RESULTS)
     if output is not None:
-        write(figures, output, smoke=args.smoke)
+        write(figures, output, smoke=args.smoke, sections=counts)
         print(f"written: {output}")
     missed = [figure for figure in figures if not figure.holds]
     print(f"{len(figures) - len(missed)} of {len(figures)} figures within target" + (" (smoke)" if args.smoke else ""))

@@ -66,13 +66,15 @@ class Figure:
         return asdict(self) | {"ratio": round(self.ratio, 4), "holds": self.holds, "target": self.target}
 
 
-def write(figures: Iterable[Figure], path: Path, *, smoke: bool) -> None:
+def write(figures: Iterable[Figure], path: Path, *, smoke: bool, sections: dict[str, int]) -> None:
+    """The figures as JSON, with how many each section of the run measured."""
     path.parent.mkdir(parents=True, exist_ok=True)
     document = {
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "python": platform.python_version(),
         "machine": f"{platform.machine()}, {_cpus()} CPUs",
         "smoke": smoke,
+        "sections": sections,
         "figures": [figure.as_dict() for figure in figures],
     }
     path.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
