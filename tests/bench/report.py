@@ -24,10 +24,14 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from time import perf_counter
 
+ROOT = Path(__file__).resolve().parents[2]
 BRANCHES, MANAGERS_PER_BRANCH = 50, 20
 RUN_AT = "2026-07-01T01:00:00+08:00"
 TARGET = 1.2
@@ -45,12 +49,16 @@ class Outcome:
 
 
 def _environment(endpoint: str) -> dict[str, str]:
+    """The job's process as Lambda starts it: its function's variables (`CRM_FUNCTION`, its tables'
+    local names), every service at the counted server."""
+    from crm.local.jobs import find_job
     from crm.local.system import handler_environment
 
-    return handler_environment(endpoint) | {"AWS_ENDPOINT_URL": endpoint}  # every service at the counted server
+    _, function = find_job("quarterly-report")
+    return handler_environment(endpoint) | function.local_environment | {"AWS_ENDPOINT_URL": endpoint}
 
 
-def seed(per_kind: int) -> int:
+def seed(per_kind: int, branches: int = BRANCHES, managers_per_branch: int = MANAGERS_PER_BRANCH) -> int:
     """One client per manager, then `per_kind` inquiries, complaints and callbacks spread over them
     in Q2 2026. Returns how many records were made."""
     from crm.data import callbacks as callback_data
@@ -64,7 +72,7 @@ def seed(per_kind: int) -> int:
 
     grant = Grant(Identity("hq-bench", Role.HQ, None), Scope.ALL)
     start = datetime(2026, 4, 1, 9, tzinfo=BEIJING)
-    managers = [(f"B{b:02d}", f"mgr-{b:02d}-{m:02d}") for b in range(BRANCHES) for m in range(MANAGERS_PER_BRANCH)]
+    managers = [(f"B{b:02d}", f"mgr-{b:02d}-{m:02d}") for b in range(branches) for m in range(managers_per_branch)]
     for n, (branch, manager) in enumerate(managers):
         client = Client(
             client_id=f"C{n:05d}",
@@ -180,22 +188,29 @@ def scan_items() -> int:
 
 
 # The job alone, in a process of its own (outside the `tests` package, whose import keeps every
-# process away from any AWS endpoint): its result and peak RSS as JSON.
+# process away from any AWS endpoint): its real handler, given the event its schedule sends; its
+# result and peak RSS as JSON.
 JOB = """
 import json, sys
 from crm.domain.time import parse_iso
-from crm.services.quarterly_report import run
-report = run(parse_iso(sys.argv[1]))
+from crm.local.invoke import LambdaContext
+from crm.local.jobs import find_job, scheduled_event
+schedule, function = find_job("quarterly-report")
+from functions.quarterly_report.handler import lambda_handler
+context = LambdaContext(function.name, memory_limit_in_mb=function.memory_mb, timeout_s=function.timeout_s)
+report = lambda_handler(scheduled_event(schedule, parse_iso(sys.argv[1])), context)
 # VmHWM: this program's own peak (ru_maxrss would carry the forking parent's over the exec)
 status = dict(line.split(":", 1) for line in open("/proc/self/status"))
 peak_kb = int(status["VmHWM"].split()[0])
-print(json.dumps({"status": report.status, "files": report.files, "peak_rss_kb": peak_kb}))
+print(json.dumps({"status": report["status"], "files": report["files"], "peak_rss_kb": peak_kb}))
 """
 
 
-def measure(per_kind: int, endpoint: str) -> Outcome:
+def measure(
+    per_kind: int, endpoint: str, *, branches: int = BRANCHES, managers_per_branch: int = MANAGERS_PER_BRANCH
+) -> Outcome:
     """Seed and count in-process (moto's backends, which the server in this process answers from),
-    then run the job in its own process against the server."""
+    then run the job in its own process against the server (`serving()`)."""
     import boto3
     from moto import mock_aws
 
@@ -206,7 +221,7 @@ def measure(per_kind: int, endpoint: str) -> Outcome:
         provision.create_tables(boto3.client("dynamodb"))
         provision.create_buckets(boto3.client("s3"))
         started = perf_counter()
-        records = seed(per_kind)
+        records = seed(per_kind, branches, managers_per_branch)
         seeded = perf_counter()
         delivered = deliver_streams()
         print(f"  N={per_kind:,} of each kind: {records:,} records in {seeded - started:.0f} s, {delivered:,} "
@@ -216,6 +231,7 @@ def measure(per_kind: int, endpoint: str) -> Outcome:
             child = subprocess.run(
                 [sys.executable, "-c", JOB, RUN_AT],
                 env=os.environ | _environment(endpoint),
+                cwd=ROOT,  # where `functions` is found
                 capture_output=True,
                 text=True,
                 check=False,
@@ -236,18 +252,13 @@ def measure(per_kind: int, endpoint: str) -> Outcome:
         )
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    parser.add_argument("--small", type=int, default=400, help="records of each kind at N")
-    parser.add_argument("--large", type=int, default=4000, help="records of each kind at 10×N")
-    args = parser.parse_args(argv)
-
+@contextmanager
+def serving() -> Iterator[str]:
+    """moto's server in this process (quiet), for the job's process: yields its endpoint."""
     import logging
     import warnings
 
     from moto.server import ThreadedMotoServer
-
-    from tests.bench import moto_speedups
 
     for noisy in ("werkzeug", "moto"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
@@ -255,13 +266,23 @@ def main(argv: list[str] | None = None) -> int:
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
-    print(f"quarterly report, {BRANCHES} branches × {MANAGERS_PER_BRANCH} managers", flush=True)
     try:
-        with moto_speedups.installed():
-            small, large = (measure(size, endpoint) for size in (args.small, args.large))
+        yield f"http://{host}:{port}"
     finally:
         server.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--small", type=int, default=400, help="records of each kind at N")
+    parser.add_argument("--large", type=int, default=4000, help="records of each kind at 10×N")
+    args = parser.parse_args(argv)
+
+    from tests.bench import moto_speedups
+
+    print(f"quarterly report, {BRANCHES} branches × {MANAGERS_PER_BRANCH} managers", flush=True)
+    with serving() as endpoint, moto_speedups.installed():
+        small, large = (measure(size, endpoint) for size in (args.small, args.large))
     for outcome in (small, large):
         print(
             f"  N={outcome.per_kind:>6,}: {outcome.items_read:>6,} items read in {outcome.requests:,} requests, "
