@@ -179,7 +179,7 @@ EXTENDED_FUNCTIONS = (
         archives=(EXPORTS,),
         routes=(topology.Route("GET", "/journal/{entry_id}"),),
         schedule=topology.Schedule(job="journal-report", expression="cron(0 18 * * ? *)"),
-        memory_mb=1024,
+        peak_rss_mb=400.0,  # above the API floor: a size of its own
         timeout_s=120,
         environment={"REPORT_FORMAT": "csv"},
     ),

@@ -9,6 +9,7 @@ Pure data: no AWS imports.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -145,6 +146,39 @@ class Bucket:
 
 FUNCTION_VARIABLE = "CRM_FUNCTION"  # which topology entry a Lambda function runs (crm.config)
 
+# Memory: each function's size follows from its peak RSS, measured by `python -m tests.bench --only
+# memory` (tests/bench/memory.py, which fails when a function outgrows its size) and recorded on its
+# entry below as `peak_rss_mb`; `memory_size` is the one rule.
+HEADROOM = 1.5  # memory size ≥ peak RSS × HEADROOM
+MEMORY_STEP_MB = 64
+MIN_MEMORY_MB = 128  # Lambda's minimum
+API_MEMORY_FLOOR_MB = 512  # someone waits for the answer
+LONG_RUN_MEMORY_FLOOR_MB = 1024  # a walk that must end within Lambda's longest timeout
+LONGEST_TIMEOUT_S = 900
+PEAK_RSS_MEASURED = "2026-12-01"  # when the `peak_rss_mb` figures below were measured
+
+
+def memory_size(peak_rss_mb: float, *, floor_mb: int = MIN_MEMORY_MB) -> int:
+    """The memory size for a measured peak RSS: the peak × `HEADROOM`, rounded up to a whole
+    `MEMORY_STEP_MB`, and never below `floor_mb` (nor Lambda's 128 MB).
+
+    The headroom covers what the measurement leaves out: Lambda's runtime client in the same
+    process, Python 3.14 on arm64 (measured with 3.11 on x86-64), batches and pages bigger than the
+    sample events', a warm container's fragmentation over many requests. Whole steps rather than
+    Lambda's 1 MB granularity: a few MB of drift between two measurements then leaves the template
+    as it was, where a new size publishes a new version of the function (and, for an API function,
+    takes a new SnapStart snapshot).
+
+    The floors are for CPU, not memory: Lambda gives CPU in proportion to memory (one vCPU at
+    1,769 MB), so below that a CPU-bound stretch costs the same GB-seconds at any size and only
+    takes longer at a smaller one; what a smaller size saves is the time spent waiting on DynamoDB
+    and S3. So an API function keeps `API_MEMORY_FLOOR_MB` for the person waiting on it, and a job
+    that may run to Lambda's longest timeout keeps `LONG_RUN_MEMORY_FLOOR_MB` for its walk over the
+    clients to end within it (both the sizes they ran at before sizes were measured). Where nobody
+    waits (the stream consumers, the short jobs), memory alone decides."""
+    steps = math.ceil(peak_rss_mb * HEADROOM / MEMORY_STEP_MB)
+    return max(floor_mb, MIN_MEMORY_MB, steps * MEMORY_STEP_MB)
+
 
 @dataclass(frozen=True)
 class Function:
@@ -160,9 +194,24 @@ class Function:
     schedule: Schedule | None = None
     publishes: tuple[EventBus, ...] = ()
     sends_sms: bool = False  # SNS Publish to phone numbers (and to no topic)
-    memory_mb: int = 512
+    peak_rss_mb: float | None = None  # MB after its sample requests, measured on PEAK_RSS_MEASURED
     timeout_s: int = 15
     environment: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def memory_floor_mb(self) -> int:
+        """The size it keeps for CPU whatever its memory needs (`memory_size`)."""
+        if self.routes:
+            return API_MEMORY_FLOOR_MB
+        if self.timeout_s >= LONGEST_TIMEOUT_S:
+            return LONG_RUN_MEMORY_FLOOR_MB
+        return MIN_MEMORY_MB
+
+    @property
+    def memory_mb(self) -> int:
+        """Its memory size: from its measured peak RSS, above its floor (`memory_size`); its floor
+        until measured (tests/infra/test_memory.py wants every function measured)."""
+        return memory_size(self.peak_rss_mb or 0.0, floor_mb=self.memory_floor_mb)
 
     @property
     def module(self) -> str:
@@ -333,6 +382,7 @@ FUNCTIONS: tuple[Function, ...] = (
             "GET /clients/{client_id}/contact-details-history",
             "GET /clients/{client_id}/messages",
         ),
+        peak_rss_mb=102.7,
     ),
     Function(
         name="questionnaires",
@@ -343,6 +393,7 @@ FUNCTIONS: tuple[Function, ...] = (
             "POST /clients/{client_id}/questionnaires",
             "GET /clients/{client_id}/questionnaires",
         ),
+        peak_rss_mb=81.2,
     ),
     Function(
         name="reclassify",
@@ -350,6 +401,7 @@ FUNCTIONS: tuple[Function, ...] = (
         reads=(CLIENTS, SETTINGS),
         writes=(CLIENTS, SETTINGS),
         streams=(StreamSource(table=CLIENTS, filters=(_prefix_filter("METRICS#"),)),),
+        peak_rss_mb=51.1,
     ),
     Function(
         name="audit",
@@ -364,6 +416,7 @@ FUNCTIONS: tuple[Function, ...] = (
             StreamSource(table=CALLBACKS),
             StreamSource(table=ACTIVITY),
         ),
+        peak_rss_mb=65.0,
         timeout_s=60,
     ),
     Function(
@@ -371,6 +424,7 @@ FUNCTIONS: tuple[Function, ...] = (
         description="The audit trail of a client, for compliance",
         reads=(AUDIT,),
         routes=_routes("GET /audit/clients/{client_id}"),
+        peak_rss_mb=59.3,
     ),
     Function(
         name="recalibration",
@@ -379,7 +433,7 @@ FUNCTIONS: tuple[Function, ...] = (
         writes=(CLIENTS, SETTINGS),
         # Just after the year turns.
         schedule=Schedule(job="turnover-recalibration", expression="cron(5 0 1 1 ? *)"),
-        memory_mb=1024,
+        peak_rss_mb=88.0,
         timeout_s=900,
     ),
     Function(
@@ -390,7 +444,7 @@ FUNCTIONS: tuple[Function, ...] = (
         # Usually one read: the tables in force were applied before. A walk over millions of
         # clients spans several runs; half an hour apart, two runs never overlap.
         schedule=Schedule(job="rules-reclassification", expression="rate(30 minutes)"),
-        memory_mb=1024,
+        peak_rss_mb=67.8,
         timeout_s=900,
     ),
     Function(
@@ -398,6 +452,7 @@ FUNCTIONS: tuple[Function, ...] = (
         description="The turnover threshold T in force and its history (hq)",
         reads=(SETTINGS,),
         routes=_routes("GET /settings/turnover-threshold"),
+        peak_rss_mb=70.4,
     ),
     Function(
         name="suitability",
@@ -414,6 +469,7 @@ FUNCTIONS: tuple[Function, ...] = (
             "POST /clients/{client_id}/businesses",
             "GET /clients/{client_id}/businesses",
         ),
+        peak_rss_mb=91.4,
     ),
     Function(
         name="profiles",
@@ -426,6 +482,7 @@ FUNCTIONS: tuple[Function, ...] = (
             "GET /clients/{client_id}/profile-history",
             "GET /vip/targets",
         ),
+        peak_rss_mb=81.1,
     ),
     Function(
         name="calendar",
@@ -433,6 +490,7 @@ FUNCTIONS: tuple[Function, ...] = (
         reads=(SETTINGS,),
         writes=(SETTINGS,),
         routes=_routes("PUT /calendar/{year}", "GET /calendar/{year}"),
+        peak_rss_mb=70.5,
     ),
     Function(
         name="contacts",
@@ -445,6 +503,7 @@ FUNCTIONS: tuple[Function, ...] = (
             "GET /contacts/{contact_id}",
             "POST /contacts/{contact_id}/reply",
         ),
+        peak_rss_mb=92.1,
     ),
     Function(
         name="complaints",
@@ -457,12 +516,14 @@ FUNCTIONS: tuple[Function, ...] = (
             "GET /complaints/{complaint_no}",
             "POST /complaints/{complaint_no}/transitions",
         ),
+        peak_rss_mb=134.0,
     ),
     Function(
         name="escalations",
         description="Breach records of missed deadlines, per branch",
         reads=(SERVICE,),
         routes=_routes("GET /sla/breaches"),
+        peak_rss_mb=60.1,
     ),
     Function(
         name="sla",
@@ -471,6 +532,7 @@ FUNCTIONS: tuple[Function, ...] = (
         writes=(SERVICE,),
         streams=(StreamSource(table=SERVICE, filters=(_prefix_filter("CLOCK#"), _prefix_filter("ESCALATION#"))),),
         publishes=(BUS,),
+        peak_rss_mb=50.5,
     ),
     Function(
         name="deadlines",
@@ -484,6 +546,7 @@ FUNCTIONS: tuple[Function, ...] = (
                 batch_size=10,
             ),
         ),
+        peak_rss_mb=50.6,
         timeout_s=300,
     ),
     Function(
@@ -492,6 +555,7 @@ FUNCTIONS: tuple[Function, ...] = (
         reads=(SETTINGS, SERVICE),
         writes=(SERVICE,),
         schedule=Schedule(job="sla-sweep", expression="rate(15 minutes)"),
+        peak_rss_mb=68.6,
         timeout_s=300,
     ),
     Function(
@@ -506,6 +570,7 @@ FUNCTIONS: tuple[Function, ...] = (
             "PUT /callbacks/{callback_id}/owner",
             "POST /callbacks/{callback_id}/attempts",
         ),
+        peak_rss_mb=114.1,
     ),
     Function(
         name="callback_schedule",
@@ -527,6 +592,7 @@ FUNCTIONS: tuple[Function, ...] = (
                 ),
             ),
         ),
+        peak_rss_mb=51.2,
     ),
     Function(
         name="callback_generation",
@@ -534,7 +600,7 @@ FUNCTIONS: tuple[Function, ...] = (
         reads=(CALLBACKS, CLIENTS, SETTINGS),
         writes=(CALLBACKS,),
         schedule=Schedule(job="callbacks", expression="cron(0 6 * * ? *)"),
-        memory_mb=1024,
+        peak_rss_mb=98.0,
         timeout_s=900,
     ),
     Function(
@@ -549,6 +615,7 @@ FUNCTIONS: tuple[Function, ...] = (
             "POST /retention-cases/{case_id}/actions",
             "POST /retention-cases/{case_id}/outcome",
         ),
+        peak_rss_mb=93.7,
     ),
     Function(
         name="work_records",
@@ -564,6 +631,7 @@ FUNCTIONS: tuple[Function, ...] = (
             "POST /spot-checks",
             "GET /managers/{manager_id}/activity",
         ),
+        peak_rss_mb=82.6,
     ),
     Function(
         name="prospects",
@@ -573,6 +641,7 @@ FUNCTIONS: tuple[Function, ...] = (
         routes=_routes(
             "POST /prospects", "GET /prospects", "GET /prospects/{prospect_id}", "POST /prospects/{prospect_id}/outcome"
         ),
+        peak_rss_mb=84.4,
     ),
     Function(
         name="education",
@@ -585,6 +654,7 @@ FUNCTIONS: tuple[Function, ...] = (
             "PUT /education/activities/{activity_id}/attendance",
             "GET /clients/{client_id}/education",
         ),
+        peak_rss_mb=61.0,
     ),
     Function(
         name="sms",
@@ -597,6 +667,7 @@ FUNCTIONS: tuple[Function, ...] = (
             ),
         ),
         sends_sms=True,
+        peak_rss_mb=62.5,
     ),
     Function(
         name="aggregates",
@@ -616,6 +687,7 @@ FUNCTIONS: tuple[Function, ...] = (
             StreamSource(table=CALLBACKS, filters=({"dynamodb": {"Keys": {"sk": {"S": ["TASK"]}}}},)),
             StreamSource(table=ACTIVITY),
         ),
+        peak_rss_mb=62.0,
     ),
     Function(
         name="quarterly_report",
@@ -625,7 +697,7 @@ FUNCTIONS: tuple[Function, ...] = (
         archives=(REPORTS,),
         # 01:00 on a quarter's first day: an hour for the streams to count the last one's last minutes.
         schedule=Schedule(job="quarterly-report", expression="cron(0 1 1 1,4,7,10 ? *)"),
-        memory_mb=1024,
+        peak_rss_mb=75.4,
         timeout_s=900,
     ),
     Function(
@@ -634,6 +706,7 @@ FUNCTIONS: tuple[Function, ...] = (
         reads=(AGGREGATES,),
         reads_objects=(REPORTS,),
         routes=_routes("GET /reports/quarterly/{period}", "GET /reports/quarterly/{period}/figures"),
+        peak_rss_mb=75.8,
     ),
 )
 
