@@ -1,0 +1,437 @@
+"""Memory (issue 13): each function's peak RSS after init and after its sample requests, against
+the memory size the topology gives it (`crm.topology.memory_size`: the recorded peak × HEADROOM,
+above a floor for CPU).
+
+    python -m tests.bench --only memory [--smoke]
+
+moto's server runs in this process with the topology's tables, buckets and bus. The sample events
+under events/ are replayed in the order of tests/integration/test_sample_events.py (`STEPS`), each
+step's state relying on the ones before. The function measured takes its steps in a process of its
+own, started at its first step and ended after its last, as a Lambda container would: the child
+imports `handler` from functions/<name>/ (Lambda's /var/task) — the init, after which it records
+its peak RSS — then gets each of its events in turn, with a `crm.local.invoke.LambdaContext` of the
+function's declared memory and timeout, and records its peak RSS after each. Every other step runs
+in this process (`crm.local.invoke.Invoker`, on moto's in-process backends, which the server
+answers from too). The child's environment is its function's declared variables with the local
+names (`Function.local_environment`), every AWS service at the server (`AWS_ENDPOINT_URL`), dummy
+credentials, tracing off.
+
+Peak RSS is the child's `VmHWM` (/proc/self/status). `ru_maxrss` would be wrong here: Python
+starts the child by vfork and exec, and Linux carries the parent's peak over the exec into the
+child's `ru_maxrss` (this process, with moto, is several hundred MB).
+
+What the child can import is what Lambda has, not the dev venv: it runs without site-packages
+(`python -S`) on a path of its own that links only the distributions of the Lambda runtime (boto3
+and its dependencies), the public Powertools layer (Powertools with every extra, which is how
+that layer is built) and our layer (`crm`, and `SHIPPED_DISTRIBUTIONS` of
+infra/constructs/shared_layer.py), each with its dependencies as installed here. So the optional
+imports the dev venv would satisfy fail as they do on Lambda (PynamoDB's `blinker`, for one); the
+figure's detail names the ones kept out that way (`kept_out`). What stays different: Lambda runs
+Python 3.14 on arm64 and its own runtime client beside the handler (this is 3.11 on this machine,
+without it), and `crm` here includes `crm.local` (imported after init, for the context only). The
+headroom is there for that, and for bigger batches and pages than the samples'.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.metadata
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from time import perf_counter
+from typing import IO, Any
+
+from tests.bench.results import Figure
+from tests.integration.test_sample_events import API_SCENARIO, CALLBACK_SCENARIO, MESSAGES, REPORT_SCENARIO
+
+ROOT = Path(__file__).resolve().parents[2]
+EVENTS = ROOT / "events"
+FUNCTIONS = ROOT / "functions"
+LAYER_SOURCE = ROOT / "layers" / "core" / "python"
+SECTION = "memory"
+
+# The smoke run: one API function, one stream consumer, one job, all done within the scenario's
+# first third.
+SMOKE_FUNCTIONS = ("questionnaires", "reclassify", "sla_sweep")
+
+# What Lambda's Python runtime provides (with its dependencies), and how the public Powertools
+# layer is built (`[all]`: every extra).
+RUNTIME_DISTRIBUTIONS = ("boto3",)
+POWERTOOLS_LAYER = "aws-lambda-powertools[all]"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One invocation of the scenario: a sample event (path under events/) and what it must give."""
+
+    event: str
+    status: int | None = None  # an API response's status; None: a stream batch or a job
+    override: dict[str, Any] = field(default_factory=dict)  # keys replaced in the event
+
+    @property
+    def function(self) -> str:
+        return Path(self.event).parent.name
+
+    def load(self) -> dict[str, Any]:
+        event: dict[str, Any] = json.loads((EVENTS / self.event).read_text(encoding="utf-8"))
+        return event | self.override
+
+
+def _api(pairs: list[tuple[str, int]]) -> list[Step]:
+    return [Step(event, status) for event, status in pairs]
+
+
+# The invocations of tests/integration/test_sample_events.py, in its order.
+STEPS: tuple[Step, ...] = (
+    *_api(API_SCENARIO),
+    Step("api/questionnaires/history.json", 200),
+    Step("streams/reclassify/metrics_insert.json"),
+    Step("api/clients/get_client.json", 200),
+    Step("streams/sla/provisional_clock_insert.json"),
+    Step("streams/deadlines/calendar_loaded.json"),
+    Step("schedules/sla_sweep/every_15_minutes.json"),
+    Step("streams/audit/profile_phone_changed.json"),
+    Step("api/audit_trail/client_trail.json", 200),
+    Step("schedules/recalibration/year_end.json"),
+    Step("schedules/rules_reclassification/every_30_minutes.json"),
+    Step("api/clients/at_risk.json", 200),
+    Step("api/clients/get_client.json", 200),
+    Step("streams/callback_schedule/case_closed.json"),
+    Step("schedules/callback_generation/daily_0600.json"),
+    *_api(CALLBACK_SCENARIO),
+    Step("api/callbacks/read.json", 200),
+    Step("streams/sms/client_registered.json"),
+    Step("streams/sms/client_registered.json"),
+    Step("api/clients/get_client.json", 200, MESSAGES),
+    Step("streams/aggregates/work_log_written.json"),
+    Step("streams/aggregates/work_log_written.json"),
+    Step("schedules/quarterly_report/after_q2.json"),
+    Step("schedules/quarterly_report/after_q2.json"),
+    *_api(REPORT_SCENARIO),
+)
+
+
+def check(step: Step, result: Any) -> None:
+    """What the step must give for the scenario's later steps to find what they rely on."""
+    if step.status is not None:
+        status = result.get("statusCode") if isinstance(result, dict) else None
+        if status != step.status:
+            raise AssertionError(f"{step.event}: status {status}, not {step.status}: {result}")
+    elif isinstance(result, dict) and result.get("batchItemFailures"):
+        raise AssertionError(f"{step.event}: failures {result['batchItemFailures']}")
+
+
+# --- what Lambda has on its path -------------------------------------------------------------
+
+
+def shipped_distributions() -> tuple[str, ...]:
+    """`SHIPPED_DISTRIBUTIONS` of infra/constructs/shared_layer.py, read from its source (importing
+    it would load the CDK)."""
+    source = (ROOT / "infra" / "constructs" / "shared_layer.py").read_text(encoding="utf-8")
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.Assign) and any(
+            isinstance(target, ast.Name) and target.id == "SHIPPED_DISTRIBUTIONS" for target in node.targets
+        ):
+            return tuple(ast.literal_eval(node.value))
+    raise LookupError("SHIPPED_DISTRIBUTIONS not found in infra/constructs/shared_layer.py")
+
+
+def lambda_distributions() -> dict[str, importlib.metadata.Distribution]:
+    """The installed distributions a deployed function has: the runtime's, the Powertools layer's
+    and ours, each with what it requires (markers evaluated with its extras), by name."""
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    found: dict[str, importlib.metadata.Distribution] = {}
+    extras: dict[str, set[str]] = {}
+    pending = [Requirement(text) for text in (*RUNTIME_DISTRIBUTIONS, POWERTOOLS_LAYER, *shipped_distributions())]
+    while pending:
+        requirement = pending.pop()
+        name = canonicalize_name(requirement.name)
+        wanted = set(requirement.extras)
+        if name in found and wanted <= extras[name]:
+            continue
+        try:
+            distribution = found.get(name) or importlib.metadata.distribution(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue  # required only where this machine is not (a marker this venv did not meet)
+        found[name] = distribution
+        extras[name] = extras.get(name, set()) | wanted
+        for text in distribution.requires or []:
+            dependency = Requirement(text)
+            marker = dependency.marker
+            if marker is None or any(marker.evaluate({"extra": extra}) for extra in extras[name] | {""}):
+                pending.append(dependency)
+    return found
+
+
+def link_lambda_path(directory: Path) -> list[str]:
+    """Links in `directory` to the top-level packages, modules and metadata of the distributions
+    Lambda has (what /opt/python and the runtime hold); returns their names."""
+    linked: set[str] = set()
+    for distribution in lambda_distributions().values():
+        site = Path(str(distribution.locate_file("")))
+        for file in distribution.files or ():
+            top = file.parts[0]
+            if top in ("..", "__pycache__") or top.endswith(".pth") or top in linked:
+                continue
+            (directory / top).symlink_to(site / top)
+            linked.add(top)
+    return sorted(linked)
+
+
+# --- the function's process --------------------------------------------------------------------
+
+# Outside the `tests` package (whose import keeps a process away from any AWS endpoint) and outside
+# the dev venv's site-packages (`python -S`, PYTHONPATH: the links and our layer). It answers one
+# JSON line per event on its own copy of stdout; what the handler prints goes to stderr.
+CHILD = r"""
+import json, os, sys, traceback
+
+
+def peak_kb():
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+
+
+answers = os.fdopen(os.dup(1), "w", buffering=1)
+os.dup2(2, 1)
+missing = []
+
+
+class Missing:
+    # last of the finders: the top-level modules nothing on the path has
+    @staticmethod
+    def find_spec(name, path=None, target=None):
+        if "." not in name and name not in missing:
+            missing.append(name)
+        return None
+
+
+sys.meta_path.append(Missing)
+started = peak_kb()
+sys.path.insert(0, sys.argv[1])
+import handler
+
+initialised = peak_kb()
+from crm.local.invoke import LambdaContext
+
+answers.write(json.dumps({"started_kb": started, "init_kb": initialised, "missing": missing}) + "\n")
+for line in sys.stdin:
+    request = json.loads(line)
+    context = LambdaContext(request["function"], request["memory_mb"], request["timeout_s"])
+    try:
+        result = handler.lambda_handler(request["event"], context)
+    except Exception:
+        answers.write(json.dumps({"error": traceback.format_exc()}) + "\n")
+        continue
+    if isinstance(result, dict) and "statusCode" in result:
+        result = {"statusCode": result["statusCode"], "body": str(result.get("body"))[:500]}
+    answers.write(json.dumps({"result": result, "peak_kb": peak_kb(), "missing": missing}, default=str) + "\n")
+"""
+
+
+@dataclass
+class Measured:
+    function: str
+    started_mb: float
+    init_mb: float
+    peak_mb: float = 0.0
+    requests: int = 0
+    missing: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+class Container:
+    """One function's process, from its first step to its last."""
+
+    def __init__(self, name: str, environment: dict[str, str]) -> None:
+        from crm import topology
+
+        self.function = topology.function(name)
+        # What the handler logs, shown if it fails; closed by close() or kill().
+        self.errors: IO[str] = tempfile.TemporaryFile("w+")  # noqa: SIM115
+        self.started = perf_counter()
+        self.process = subprocess.Popen(
+            [sys.executable, "-S", "-c", CHILD, str(FUNCTIONS / name)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.errors,
+            env=environment,
+            cwd=Path(environment["PYTHONPATH"].split(os.pathsep)[0]),  # not the repository (-c puts it first)
+            text=True,
+        )
+        first = self._answer()
+        self.measured = Measured(name, first["started_kb"] / 1024, first["init_kb"] / 1024, first["init_kb"] / 1024)
+
+    def _answer(self) -> dict[str, Any]:
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        if not line:
+            raise self._failed("ended")
+        answer: dict[str, Any] = json.loads(line)
+        if "error" in answer:
+            raise RuntimeError(f"{self.function.name} failed:\n{answer['error']}")
+        return answer
+
+    def _failed(self, how: str) -> RuntimeError:
+        self.process.wait()
+        self.errors.seek(0)
+        return RuntimeError(f"{self.function.name}'s process {how} ({self.process.returncode}):\n{self.errors.read()}")
+
+    def invoke(self, event: dict[str, Any]) -> Any:
+        assert self.process.stdin is not None
+        request = {
+            "function": self.function.name,
+            "memory_mb": self.function.memory_mb,
+            "timeout_s": self.function.timeout_s,
+            "event": event,
+        }
+        self.process.stdin.write(json.dumps(request) + "\n")
+        self.process.stdin.flush()
+        answer = self._answer()
+        self.measured.peak_mb = answer["peak_kb"] / 1024
+        self.measured.missing = answer["missing"]
+        self.measured.requests += 1
+        return answer["result"]
+
+    def close(self) -> Measured:
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        if self.process.wait(timeout=30) != 0:
+            raise self._failed("exited")
+        self.measured.seconds = perf_counter() - self.started
+        self.errors.close()
+        return self.measured
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.wait()
+        self.errors.close()
+
+
+def environment(name: str, endpoint: str, path: list[Path]) -> dict[str, str]:
+    """The function's process as Lambda starts it: its declared variables (local names), every
+    service at the server, and a path of only what Lambda has."""
+    from crm import topology
+    from crm.local.system import handler_environment
+
+    return (
+        {key: value for key, value in os.environ.items() if not key.startswith("PYTHON")}
+        | handler_environment(endpoint)
+        | topology.function(name).local_environment
+        | {
+            "AWS_ENDPOINT_URL": endpoint,
+            "POWERTOOLS_TRACE_DISABLED": "true",
+            "PYTHONPATH": os.pathsep.join(str(part) for part in path),
+            "PYTHONDONTWRITEBYTECODE": "1",
+        }
+    )
+
+
+@contextmanager
+def serving() -> Iterator[str]:
+    """moto's server in this process (quiet), for the functions' processes: yields its endpoint."""
+    import logging
+    import warnings
+
+    from moto.server import ThreadedMotoServer
+
+    for noisy in ("werkzeug", "moto"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+
+
+def replay(chosen: tuple[str, ...], endpoint: str, path: list[Path]) -> list[Measured]:
+    """The scenario, the chosen functions' steps in their own processes, the rest in this one; stops
+    after the last chosen function's last step."""
+    import boto3
+
+    from crm import topology
+    from crm.local import provision
+    from crm.local.invoke import Invoker
+
+    provision.create_tables(boto3.client("dynamodb"))
+    provision.create_buckets(boto3.client("s3"))
+    provision.create_bus(boto3.client("events"), boto3.client("sqs"))
+    last = {step.function: index for index, step in enumerate(STEPS)}
+    end = max(last[name] for name in chosen)
+    invoker = Invoker()
+    running: dict[str, Container] = {}
+    measured: list[Measured] = []
+    try:
+        for index, step in enumerate(STEPS[: end + 1]):
+            name = step.function
+            if name in chosen:
+                if name not in running:
+                    running[name] = Container(name, environment(name, endpoint, path))
+                check(step, running[name].invoke(step.load()))
+                if index == last[name]:
+                    measured.append(running.pop(name).close())
+            else:
+                check(step, invoker.invoke(topology.function(name), step.load()))
+    finally:
+        for container in running.values():
+            container.kill()
+    return measured
+
+
+def kept_out(missing: list[str]) -> list[str]:
+    """The modules the function's process did not find that the dev venv has."""
+    return [name for name in missing if importlib.util.find_spec(name) is not None]
+
+
+def figures(*, smoke: bool) -> list[Figure]:
+    from moto import mock_aws
+
+    from crm import topology
+    from tests.bench import moto_speedups
+
+    chosen = SMOKE_FUNCTIONS if smoke else tuple(function.name for function in topology.FUNCTIONS)
+    unsampled = set(chosen) - {step.function for step in STEPS}
+    if unsampled:
+        raise LookupError(f"no step of the scenario invokes {sorted(unsampled)}")
+    with tempfile.TemporaryDirectory(prefix="lambda-path-") as links:
+        link_lambda_path(Path(links))
+        path = [Path(links), LAYER_SOURCE]
+        with serving() as endpoint, moto_speedups.installed(), mock_aws():
+            measured = replay(chosen, endpoint, path)
+    out = []
+    for outcome in sorted(measured, key=lambda m: chosen.index(m.function)):
+        function = topology.function(outcome.function)
+        out.append(
+            Figure(
+                section=SECTION,
+                name=f"{function.name}, init {outcome.init_mb:.0f} MB",
+                value=outcome.peak_mb,
+                unit="MB",
+                baseline=function.memory_mb,
+                limit=round(1 / topology.HEADROOM, 4),
+                detail={
+                    "after_init_mb": round(outcome.init_mb, 1),
+                    "after_requests_mb": round(outcome.peak_mb, 1),
+                    "interpreter_mb": round(outcome.started_mb, 1),
+                    "requests": outcome.requests,
+                    "recorded_peak_rss_mb": function.peak_rss_mb,
+                    "memory_mb": function.memory_mb,
+                    "kept_out": kept_out(outcome.missing),
+                    "seconds": round(outcome.seconds, 1),
+                },
+            )
+        )
+    return out
