@@ -14,6 +14,7 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 if __package__ in (None, ""):
     # Run as a script (`python infra/app.py`): Python put infra/ first on the path, where our
@@ -62,5 +63,29 @@ def cdk_json_context() -> dict[str, object]:
     return dict(json.loads((REPO / "cdk.json").read_text(encoding="utf-8")).get("context", {}))
 
 
+def function_summary(template: Mapping[str, Any]) -> list[str]:
+    """One line per Lambda function of a synthesised template: its memory, timeout and SnapStart,
+    and the alias API Gateway invokes where there is one (what `make synth` prints)."""
+    resources: dict[str, dict[str, Any]] = template.get("Resources", {})
+    aliased = {
+        alias["Properties"]["FunctionName"].get("Ref"): alias["Properties"]["Name"]
+        for alias in resources.values()
+        if alias["Type"] == "AWS::Lambda::Alias"
+    }
+    lines = []
+    for logical_id, resource in sorted(resources.items()):
+        if resource["Type"] != "AWS::Lambda::Function":
+            continue
+        properties = resource["Properties"]
+        snap_start = properties.get("SnapStart", {}).get("ApplyOn", "off")
+        alias = f"alias {aliased[logical_id]}" if logical_id in aliased else ""
+        lines.append(
+            f"{logical_id:<52} {properties.get('MemorySize', 128):>5} MB {properties.get('Timeout', 3):>4} s"
+            f"  SnapStart {snap_start:<20} {alias}".rstrip()
+        )
+    return lines
+
+
 if __name__ == "__main__":
-    build_app(context={**cdk_json_context(), **context_arguments(sys.argv[1:])})[0].synth()
+    assembly = build_app(context={**cdk_json_context(), **context_arguments(sys.argv[1:])})[0].synth()
+    print("\n".join(function_summary(assembly.get_stack_by_name(STACK_NAME).template)))
