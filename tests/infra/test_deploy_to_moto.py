@@ -12,6 +12,7 @@ import datetime
 import io
 import json
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -113,9 +114,15 @@ def _version_attribute(version: LambdaVersion, attribute: str) -> str:
     return str(version.version)
 
 
-@pytest.fixture
-def deployed(synthesised, monkeypatch):
-    """The stack created in moto: physical id of every resource, by logical id."""
+@pytest.fixture(scope="module")
+def deployed(synthesised):
+    """The stack created in moto once for the module (its tests only read it): physical id of
+    every resource, by logical id."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        yield from _deploy(synthesised, monkeypatch)
+
+
+def _deploy(synthesised: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
     for name, value in {
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
