@@ -96,7 +96,7 @@ def _ratio(runs: list[float], baseline: list[float]) -> float:
 
 def figures(*, smoke: bool = False, rounds: int | None = None) -> list[Figure]:
     rounds = rounds or (2 if smoke else 7)
-    functions = topology.FUNCTIONS[:3] if smoke else topology.FUNCTIONS
+    functions = (topology.function("clients"), topology.function("reclassify")) if smoke else topology.FUNCTIONS
     timings = measure(rounds, functions)
     base = timings.baseline
     result = []

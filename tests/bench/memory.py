@@ -58,9 +58,9 @@ FUNCTIONS = ROOT / "functions"
 LAYER_SOURCE = ROOT / "layers" / "core" / "python"
 SECTION = "memory"
 
-# The smoke run: one API function, one stream consumer, one job, all done within the scenario's
+# The smoke run: one API function and one stream consumer, both done within the scenario's
 # first third.
-SMOKE_FUNCTIONS = ("questionnaires", "reclassify", "sla_sweep")
+SMOKE_FUNCTIONS = ("questionnaires", "reclassify")
 
 # What Lambda's Python runtime provides (with its dependencies), and how the public Powertools
 # layer is built (`[all]`: every extra).

@@ -48,12 +48,12 @@ FULL = Sizes(
     report_layout=(10, 10),
 )
 SMOKE = Sizes(
-    sla_records=(100, 1_000),
-    sla_due=20,
-    callbacks_clients=(200, 2_000),
-    callbacks_due=20,
-    report_per_kind=(3, 30),
-    report_layout=(1, 3),
+    sla_records=(50, 500),
+    sla_due=5,
+    callbacks_clients=(100, 1_000),
+    callbacks_due=10,
+    report_per_kind=(2, 20),
+    report_layout=(1, 2),
 )
 
 
