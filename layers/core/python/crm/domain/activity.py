@@ -256,3 +256,20 @@ class Activity:
     visits: int
     spot_checks: int
     weekly_summaries: Mapping[str, bool]  # ISO week → written
+
+
+# A manager's activity is counted by the stream (crm.domain.aggregates), per day and per ISO week:
+# the counter's name and its periods, which the activity routes read.
+ACTIVITY_COUNTER = "activity#"
+
+
+def activity_counter(manager_id: str) -> str:
+    return f"{ACTIVITY_COUNTER}{manager_id}"
+
+
+def day_period(day: date) -> str:
+    return f"D#{day.isoformat()}"
+
+
+def week_period(week: str) -> str:
+    return f"W#{week}"

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date, datetime
 
-from crm.domain.activity import SpotCheck, Visit, WeeklySummary, WorkLog
+from crm.domain.activity import SpotCheck, Visit, WeeklySummary, WorkLog, activity_counter, day_period, week_period
 from crm.domain.callbacks import Attitude, CallbackTask, TaskStatus
 from crm.domain.client import Client, ClientStatus
 from crm.domain.complaints import Complaint, Validity
@@ -41,21 +41,6 @@ def merged(*parts: Contribution) -> Contribution:
 
 
 # --- a manager's activity ----------------------------------------------------------------------------
-
-
-ACTIVITY_COUNTER = "activity#"
-
-
-def activity_counter(manager_id: str) -> str:
-    return f"{ACTIVITY_COUNTER}{manager_id}"
-
-
-def day_period(day: date) -> str:
-    return f"D#{day.isoformat()}"
-
-
-def week_period(week: str) -> str:
-    return f"W#{week}"
 
 
 def _day(moment: datetime) -> date:

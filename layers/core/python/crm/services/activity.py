@@ -22,13 +22,15 @@ from crm.domain.activity import (
     VisitChannel,
     WeeklySummary,
     WorkLog,
+    activity_counter,
     check_spot_check,
     check_summary_week,
     check_visit,
+    day_period,
     plan_log,
+    week_period,
     weeks_between,
 )
-from crm.domain.aggregates import activity_counter, day_period, week_period
 from crm.domain.time import beijing
 from crm.errors import Forbidden, InvalidInput, NotFound
 from crm.services.calendar import working_calendar

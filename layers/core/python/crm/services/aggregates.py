@@ -23,8 +23,8 @@ from crm.data import education as education_data
 from crm.data import retention as retention_data
 from crm.data.clients.items import client_from_image
 from crm.data.complaints import complaint_from_image
+from crm.domain.activity import ACTIVITY_COUNTER
 from crm.domain.aggregates import (
-    ACTIVITY_COUNTER,
     Contribution,
     attendance_counts,
     breach_counts,
