@@ -298,6 +298,8 @@ def client_items(synthetic: SyntheticClient) -> Iterator[dict[str, Any]]:
         "version": _n(2),
         # the stamp of the last change (crm.domain.audit): apply_reclassification's
         "changed_by": _s(class_data.SYSTEM_RECLASSIFY),
+        "changed_at": _s(iso(result.at)),
+        "first_classified_at": _s(iso(result.at)),  # the first class this client was given
         "change_reason": _s(f"reclassified ({result.class_change.cause if result.class_change else 'basis'})"),
         **_optional(
             email=_s(client.email) if client.email else None,
