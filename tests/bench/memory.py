@@ -42,13 +42,12 @@ import os
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from time import perf_counter
 from typing import IO, Any
 
+from tests.bench.report import serving
 from tests.bench.results import Figure
 from tests.integration.test_sample_events import API_SCENARIO, CALLBACK_SCENARIO, MESSAGES, REPORT_SCENARIO
 
@@ -335,26 +334,6 @@ def environment(name: str, endpoint: str, path: list[Path]) -> dict[str, str]:
             "PYTHONDONTWRITEBYTECODE": "1",
         }
     )
-
-
-@contextmanager
-def serving() -> Iterator[str]:
-    """moto's server in this process (quiet), for the functions' processes: yields its endpoint."""
-    import logging
-    import warnings
-
-    from moto.server import ThreadedMotoServer
-
-    for noisy in ("werkzeug", "moto"):
-        logging.getLogger(noisy).setLevel(logging.ERROR)
-    warnings.filterwarnings("ignore", message="No application metrics to publish")
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
 
 
 def replay(chosen: tuple[str, ...], endpoint: str, path: list[Path]) -> list[Measured]:

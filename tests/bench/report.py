@@ -254,7 +254,7 @@ def measure(
 
 @contextmanager
 def serving() -> Iterator[str]:
-    """moto's server in this process (quiet), for the job's process: yields its endpoint."""
+    """moto's server in this process (quiet), for the processes it runs (a job, a function): yields its endpoint."""
     import logging
     import warnings
 
