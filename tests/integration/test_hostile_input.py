@@ -21,7 +21,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -88,53 +88,64 @@ class World:
     values: dict[str, str]  # path parameter → an existing record's id
 
 
+Call = Callable[..., Any]  # (method, path, body, at=AT) → the 2xx answer's JSON
+
+
+def make_world(ok: Call, run_callbacks_job: Callable[[str], Any]) -> dict[str, str]:
+    """The records every route's path can name, made through the API as a branch supervisor
+    (`ok`), with the callbacks job run once (`run_callbacks_job(at)`): path parameter → an id.
+    The integration suite makes them through the harness, the end-to-end one through `crm local`."""
+    opened = "2026-06-01T05:00:00+08:00"
+    ok("POST", "/clients", new_client("C001", branch_id="B1", manager_id="mgr-1", opened_on="2026-06-01"), opened)
+    other = new_client("C002", id_number=id_number("11010119850214221"), phone="13800138001", opened_on="2026-06-01")
+    ok("POST", "/clients", other, opened)
+    run_callbacks_job("2026-06-01T06:00:00+08:00")  # NA-C001, NA-C002 in the pool
+    complaint = {"client_id": "C001", "channel": "phone", "category": "other", "content": "投诉"}
+    contact = {"client_id": "C001", "channel": "phone", "subject": "咨询", "first_responder": "mgr-1"}
+    prospect = {
+        "name": "意向客户",
+        "phone": "13500000001",
+        "source": "walk_in",
+        "branch_id": "B1",
+        "manager_id": "mgr-1",
+    }
+    lecture = {"title": "讲座", "kind": "seminar", "held_on": "2026-06-20", "topic": "债券", "speaker": "王老师"}
+    case = {"client_id": "C002", "kind": "closure", "reason": "fees"}
+    values = {
+        "client_id": "C001",
+        "year": "2026",
+        "complaint_no": ok("POST", "/complaints", complaint)["complaint_no"],
+        "contact_id": ok("POST", "/contacts", contact)["contact_id"],
+        "prospect_id": ok("POST", "/prospects", prospect)["prospect_id"],
+        "activity_id": ok("POST", "/education/activities", lecture | {"branch_id": "B1"})["activity_id"],
+        "case_id": ok("POST", "/retention-cases", case)["case_id"],
+        "callback_id": "NA-C001",
+        "manager_id": "mgr-1",
+        "date": "2026-06-10",
+        "week": "2026-W24",
+        "period": "2026Q2",
+    }
+    ok("GET", "/callbacks/NA-C001", None)
+    return values
+
+
 @pytest.fixture(scope="module")
 def world() -> Iterator[World]:
     with mock_aws():
         aws = provisioned_clients()
         empty_backends()  # moto's state is the worker's: begin from nothing, whoever ran before
         harness = build_harness(aws)
-        sup = CALLERS[Role.SUPERVISOR]
 
         def ok(method: str, path: str, body: Any, at: str = AT) -> Any:
-            response = harness.call(method, path, body, as_=sup, at=at)
+            response = harness.call(method, path, body, as_=CALLERS[Role.SUPERVISOR], at=at)
             assert 200 <= response.status < 300, (method, path, response.status, response.body)
             return response.json()
 
-        opened = "2026-06-01T05:00:00+08:00"
-        ok("POST", "/clients", new_client("C001", branch_id="B1", manager_id="mgr-1", opened_on="2026-06-01"), opened)
-        other = new_client(
-            "C002", id_number=id_number("11010119850214221"), phone="13800138001", opened_on="2026-06-01"
-        )
-        ok("POST", "/clients", other, opened)
-        harness.drain()  # the callback schedule, kept by the streams
-        harness.trigger("callbacks", "2026-06-01T06:00:00+08:00")  # NA-C001, NA-C002 in the pool
-        complaint = {"client_id": "C001", "channel": "phone", "category": "other", "content": "投诉"}
-        contact = {"client_id": "C001", "channel": "phone", "subject": "咨询", "first_responder": "mgr-1"}
-        prospect = {
-            "name": "意向客户",
-            "phone": "13500000001",
-            "source": "walk_in",
-            "branch_id": "B1",
-            "manager_id": "mgr-1",
-        }
-        lecture = {"title": "讲座", "kind": "seminar", "held_on": "2026-06-20", "topic": "债券", "speaker": "王老师"}
-        case = {"client_id": "C002", "kind": "closure", "reason": "fees"}
-        values = {
-            "client_id": "C001",
-            "year": "2026",
-            "complaint_no": ok("POST", "/complaints", complaint)["complaint_no"],
-            "contact_id": ok("POST", "/contacts", contact)["contact_id"],
-            "prospect_id": ok("POST", "/prospects", prospect)["prospect_id"],
-            "activity_id": ok("POST", "/education/activities", lecture | {"branch_id": "B1"})["activity_id"],
-            "case_id": ok("POST", "/retention-cases", case)["case_id"],
-            "callback_id": "NA-C001",
-            "manager_id": "mgr-1",
-            "date": "2026-06-10",
-            "week": "2026-W24",
-            "period": "2026Q2",
-        }
-        assert harness.call("GET", "/callbacks/NA-C001", as_=sup, at=AT).status == 200
+        def run_callbacks_job(at: str) -> None:
+            harness.drain()  # the callback schedule, kept by the streams
+            harness.trigger("callbacks", at)
+
+        values = make_world(ok, run_callbacks_job)
         harness.drain()
         yield World(harness, values)
 
