@@ -11,9 +11,10 @@ environment.apply()
 
 # Suites whose tests share one expensive session fixture (a synthesised stack, a running
 # `crm local`): each runs on one worker, so the fixture is built once. The fuzzing runs a system
-# of its own for minutes: on its own, so that the other end-to-end tests go on beside it.
+# of its own for minutes: on its own, so that the other end-to-end tests go on beside it. The
+# access matrix's world (13 s) would be built again on each worker its thousand tests went to.
 SHARED_FIXTURE_SUITES = ("infra", "e2e")
-ON_THEIR_OWN = {"tests/e2e/test_api_fuzz.py": "fuzz"}
+ON_THEIR_OWN = {"tests/e2e/test_api_fuzz.py": "fuzz", "tests/integration/test_access_matrix.py": "access-matrix"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
