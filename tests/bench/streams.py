@@ -49,7 +49,7 @@ import statistics
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from time import perf_counter, thread_time
@@ -88,7 +88,7 @@ from crm.domain.contacts import ContactChannel
 from crm.domain.messages import MessageRecord, MessageStatus, compose
 from crm.domain.pii import mask_phone
 from crm.domain.reclassification import reclassify
-from crm.domain.sla import start_clock
+from crm.domain.sla import recomputed
 from crm.domain.time import BEIJING, beijing, from_epoch_ms, parse_iso
 from crm.local import provision
 from crm.local.invoke import Invoker
@@ -557,18 +557,7 @@ def deadlines_logic(state: DeadlinesState) -> Callable[[dict[str, Any]], Any]:
 
     def logic(record: dict[str, Any]) -> Any:
         clock = clock_data.clock_from_image(record["dynamodb"]["NewImage"])
-        fresh = start_clock(
-            owner_type=clock.owner_type,
-            owner_id=clock.owner_id,
-            kind=clock.kind,
-            branch_id=clock.branch_id,
-            received_at=clock.started_at,
-            calendar=calendar,
-            rules=sla_rules,
-            assignee=clock.assignee,
-            manager_id=clock.manager_id,
-        )
-        return replace(clock, due_at=fresh.due_at, provisional=fresh.provisional, unknown_years=fresh.unknown_years)
+        return recomputed(clock, calendar, sla_rules)
 
     return logic
 

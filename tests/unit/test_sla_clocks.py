@@ -13,8 +13,19 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from crm import rules
-from crm.domain.calendar import WorkingCalendar, library_schedule
-from crm.domain.sla import Clock, ClockKind, Level, SlaRules, escalation_due, rank, start_clock, steps_to, who_must_act
+from crm.domain.calendar import WorkingCalendar, YearSchedule, library_schedule
+from crm.domain.sla import (
+    Clock,
+    ClockKind,
+    Level,
+    SlaRules,
+    escalation_due,
+    rank,
+    recomputed,
+    start_clock,
+    steps_to,
+    who_must_act,
+)
 from crm.domain.time import BEIJING
 
 SLA = rules.sla()
@@ -88,6 +99,18 @@ def test_a_clock_into_an_unknown_year_is_provisional() -> None:
     assert clock.due_at == at("2027-01-04", "23:59:59")
     assert clock.provisional
     assert clock.unknown_years == frozenset({2027})
+
+
+def test_a_provisional_clock_recomputed_once_hq_loads_the_year_is_final_and_moves_past_its_holidays() -> None:
+    provisional = replace(clock_received(at("2026-12-31"), ClockKind.COMPLAINT_REPLY), escalation=Level.WARNING)
+    loaded = YearSchedule.validated(2027, [date(2027, 1, 1), date(2027, 1, 4)], [], "loaded")
+    known = WorkingCalendar({2026: CALENDAR._schedules[2026], 2027: loaded})
+    final = recomputed(provisional, known, SLA)
+    assert final.due_at == at("2027-01-06", "23:59:59")  # 1 and 4 January are now days off
+    assert not final.provisional
+    assert final.unknown_years == frozenset()
+    assert final == replace(provisional, due_at=final.due_at, provisional=False, unknown_years=frozenset())
+    assert recomputed(final, known, SLA) == final  # again: nothing moves
 
 
 @pytest.mark.parametrize(

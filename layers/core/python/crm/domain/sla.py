@@ -12,7 +12,7 @@ repeated sweep harmless.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
@@ -134,6 +134,15 @@ def start_clock(
         unknown_years=deadline.unknown_years,
         assignee=assignee,
         manager_id=manager_id,
+    )
+
+
+def recomputed(clock: Clock, calendar: WorkingCalendar, rules: SlaRules) -> Clock:
+    """The clock with its deadline computed again from when it started: after a year's calendar
+    was loaded or corrected, a provisional deadline becomes final (or moves)."""
+    deadline = calendar.deadline(clock.started_at, rules.working_days[clock.kind])
+    return replace(
+        clock, due_at=deadline.due_at, provisional=deadline.provisional, unknown_years=deadline.unknown_years
     )
 
 

@@ -12,14 +12,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
 from crm import rules
 from crm.data import clocks as clock_data
 from crm.data.events import Event, publish
 from crm.domain.access import Grant
-from crm.domain.sla import Breach, Clock, Escalation, Level, escalation_due, start_clock
+from crm.domain.sla import Breach, Clock, Escalation, Level, escalation_due, recomputed
 from crm.domain.time import iso
 from crm.observability import logger
 from crm.services.calendar import calendar_for, working_calendar
@@ -133,26 +133,13 @@ def reschedule_year(year: int, at: datetime) -> int:
     moved = 0
     for clock in list(clock_data.provisional_clocks(year)):
         calendar = working_calendar(range(clock.started_at.year, clock.due_at.year + 2))
-        fresh = start_clock(
-            owner_type=clock.owner_type,
-            owner_id=clock.owner_id,
-            kind=clock.kind,
-            branch_id=clock.branch_id,
-            received_at=clock.started_at,
-            calendar=calendar,
-            rules=sla,
-            assignee=clock.assignee,
-            manager_id=clock.manager_id,
-        )
-        rescheduled = replace(
-            clock, due_at=fresh.due_at, provisional=fresh.provisional, unknown_years=fresh.unknown_years
-        )
+        rescheduled = recomputed(clock, calendar, sla)
         siblings = clock_data.clocks_of(clock.owner_type, clock.owner_id)
-        still_provisional = fresh.provisional or any(c.provisional for c in siblings if c.kind is not clock.kind)
+        still_provisional = rescheduled.provisional or any(c.provisional for c in siblings if c.kind is not clock.kind)
         if not clock_data.reschedule(clock, rescheduled, parent_provisional=still_provisional, at=at):
             raise RescheduleRaced(f"{clock.owner_id} {clock.kind} changed while rescheduled")
         moved += 1
-        logger.info("deadline recomputed", owner=clock.owner_id, clock=clock.kind.value, due_at=iso(fresh.due_at))
+        logger.info("deadline recomputed", owner=clock.owner_id, clock=clock.kind.value, due_at=iso(rescheduled.due_at))
     return moved
 
 
