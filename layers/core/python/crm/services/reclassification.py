@@ -78,21 +78,8 @@ def _decide(
     )
 
 
-def _decide_and_write(
-    client: Client,
-    metrics: YearMetrics | None,
-    threshold: Threshold,
-    *,
-    cause: ClassCause,
-    at: datetime,
-    change_id: str,
-    previous: YearMetrics | None = None,
-    asset_drop: bool = False,
-) -> bool | None:
-    """True: written; False: nothing to change; None: the client changed meanwhile."""
-    result = _decide(
-        client, metrics, threshold, cause=cause, at=at, change_id=change_id, previous=previous, asset_drop=asset_drop
-    )
+def _write(client: Client, result: Reclassification | None) -> bool | None:
+    """True: written; False: nothing to change (no result); None: the client changed meanwhile."""
     if result is None:
         return False
     return True if class_data.apply_reclassification(client, result) else None
@@ -106,8 +93,11 @@ def reclassify_client(client_id: str, *, cause: ClassCause, at: datetime, change
         if client is None:
             return False  # metrics without a client record: nothing to classify
         latest, previous = metrics_data.latest_metrics(client_id)
-        written = _decide_and_write(
-            client, latest, threshold, cause=cause, at=at, change_id=change_id, previous=previous, asset_drop=True
+        written = _write(
+            client,
+            _decide(
+                client, latest, threshold, cause=cause, at=at, change_id=change_id, previous=previous, asset_drop=True
+            ),
         )
         if written is not None:
             return written
@@ -187,7 +177,7 @@ def _reclassify_from_basis(
     """Decide from the figures the client's class was last computed from (on its record: no
     further read); when the client changed meanwhile, decide again from fresh state."""
     basis = client.class_basis.metrics if client.class_basis else None
-    written = _decide_and_write(client, basis, threshold, cause=cause, at=at, change_id=change_id)
+    written = _write(client, _decide(client, basis, threshold, cause=cause, at=at, change_id=change_id))
     if written is not None:
         return written
     return reclassify_client(client.client_id, cause=cause, at=at, change_id=change_id)
