@@ -33,6 +33,8 @@ def handler_environment(s3_endpoint: str) -> dict[str, str]:
     (its tables' local names) are given per invocation by the invoker (`crm.config`)."""
     return {
         "AWS_ENDPOINT_URL_S3": s3_endpoint,
+        # botocore's account-based DynamoDB endpoints are not the ones in-process moto answers
+        "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
         "AWS_ACCESS_KEY_ID": "local",
         "AWS_SECRET_ACCESS_KEY": "local",
         "AWS_DEFAULT_REGION": REGION,
