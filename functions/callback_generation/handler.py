@@ -5,6 +5,8 @@ and a run cut short is finished by the next."""
 
 from __future__ import annotations
 
+import crm.coldstart  # noqa: F401  (first: see its doc)
+
 from dataclasses import asdict
 from typing import Any
 

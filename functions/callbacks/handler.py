@@ -8,6 +8,8 @@ follows the complaint.
 
 from __future__ import annotations
 
+import crm.coldstart  # noqa: F401  (first: see its doc)
+
 from datetime import datetime
 from typing import Annotated, Any
 

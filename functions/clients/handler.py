@@ -7,6 +7,8 @@ the response. Reclassification is not done here: it follows the metrics write vi
 
 from __future__ import annotations
 
+import crm.coldstart  # noqa: F401  (first: see its doc)
+
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response, content_types

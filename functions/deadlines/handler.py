@@ -3,6 +3,8 @@ was computed provisionally for that year is computed again (DOMAIN §10)."""
 
 from __future__ import annotations
 
+import crm.coldstart  # noqa: F401  (first: see its doc)
+
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response

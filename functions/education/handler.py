@@ -3,6 +3,8 @@ attended."""
 
 from __future__ import annotations
 
+import crm.coldstart  # noqa: F401  (first: see its doc)
+
 from datetime import date
 from typing import Annotated, Any
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import crm.coldstart  # noqa: F401  (first: see its doc)
+
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.openapi.params import Query

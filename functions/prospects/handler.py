@@ -3,6 +3,8 @@ due at the end of the next working day), list them, and settle them: converted o
 
 from __future__ import annotations
 
+import crm.coldstart  # noqa: F401  (first: see its doc)
+
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response, content_types

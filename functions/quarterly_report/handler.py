@@ -4,6 +4,8 @@ event's `time`; a re-run with the same figures writes nothing."""
 
 from __future__ import annotations
 
+import crm.coldstart  # noqa: F401  (first: see its doc)
+
 from dataclasses import asdict
 from typing import Any
 

@@ -8,6 +8,8 @@ same year changes nothing; after a crash half-way it finishes what is left.
 
 from __future__ import annotations
 
+import crm.coldstart  # noqa: F401  (first: see its doc)
+
 from dataclasses import asdict
 from typing import Any
 

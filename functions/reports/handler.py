@@ -3,6 +3,8 @@ minutes; a supervisor gets its branch's), and its figures as JSON for dashboards
 
 from __future__ import annotations
 
+import crm.coldstart  # noqa: F401  (first: see its doc)
+
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query

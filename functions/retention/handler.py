@@ -3,6 +3,8 @@ done to keep the client, and the final outcome the client's status follows."""
 
 from __future__ import annotations
 
+import crm.coldstart  # noqa: F401  (first: see its doc)
+
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response, content_types

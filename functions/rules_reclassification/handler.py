@@ -8,6 +8,8 @@ clients that does not fit in one invocation records where it stopped; the next r
 
 from __future__ import annotations
 
+import crm.coldstart  # noqa: F401  (first: see its doc)
+
 from dataclasses import asdict
 from typing import Any
 

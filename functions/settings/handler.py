@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import crm.coldstart  # noqa: F401  (first: see its doc)
+
 from typing import Any
 
 from aws_lambda_powertools.logging import correlation_paths

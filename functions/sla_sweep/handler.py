@@ -3,6 +3,8 @@ open deadlines are checked on a clock. The business time is the scheduled event'
 
 from __future__ import annotations
 
+import crm.coldstart  # noqa: F401  (first: see its doc)
+
 from typing import Any
 
 from crm.domain.time import parse_iso

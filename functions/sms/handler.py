@@ -5,6 +5,8 @@ or failed publish fails the record, which is retried, then kept on the failure q
 
 from __future__ import annotations
 
+import crm.coldstart  # noqa: F401  (first: see its doc)
+
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response

@@ -3,6 +3,8 @@ client and why, sales with the 郑重提醒 acknowledgement, and the risk-disclo
 
 from __future__ import annotations
 
+import crm.coldstart  # noqa: F401  (first: see its doc)
+
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response, content_types

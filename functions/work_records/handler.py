@@ -3,6 +3,8 @@ supervisors' spot checks, and a manager's activity over a period (from the strea
 
 from __future__ import annotations
 
+import crm.coldstart  # noqa: F401  (first: see its doc)
+
 from datetime import date, datetime
 from typing import Annotated, Any
 

@@ -16,10 +16,12 @@ from infra import REPO
 KINDS = ("contacts", "sla", "quarterly_report")
 
 
-def _load(spec: topology.Function, environment: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def _load(
+    spec: topology.Function, environment: dict[str, str], *, program: str | None = None
+) -> subprocess.CompletedProcess[str]:
     base = {name: os.environ[name] for name in ("PATH", "AWS_REGION", "AWS_DEFAULT_REGION") if name in os.environ}
     return subprocess.run(
-        [sys.executable, "-c", f"import {spec.module}"],
+        [sys.executable, "-c", program or f"import {spec.module}"],
         env={
             **base,
             "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "layers" / "core" / "python")]),
@@ -44,3 +46,26 @@ def test_the_handler_starts_on_its_declared_environment_and_not_without_one_vari
     assert result.returncode != 0
     assert "ConfigurationError" in result.stderr, result.stderr[-2000:]
     assert missing in result.stderr.splitlines()[-1]  # the last line names it
+
+
+def test_an_api_handler_loads_without_the_resolvers_it_does_not_use_and_collects_again_once_loaded() -> None:
+    spec = topology.function("complaints")
+    probe = (
+        f"import gc, sys; import {spec.module}; "
+        "print(gc.isenabled(), gc.get_freeze_count() > 0, "
+        "sorted(m for m in ('asyncio', 'aws_lambda_powertools.event_handler.appsync',"
+        " 'aws_lambda_powertools.utilities.data_classes.s3_event') if m in sys.modules))"
+    )
+    loaded = _load(spec, spec.local_environment, program=probe)
+    assert loaded.returncode == 0, loaded.stderr
+    assert loaded.stdout.split("\n")[0] == "True True []"
+
+
+@pytest.mark.parametrize("spec", topology.FUNCTIONS, ids=lambda spec: spec.name)
+def test_every_handler_module_imports_crm_coldstart_before_anything_else(spec: topology.Function) -> None:
+    source = (REPO / "functions" / spec.name / "handler.py").read_text(encoding="utf-8")
+    imports = [line for line in source.splitlines() if line.startswith(("import ", "from "))]
+    assert imports[:2] == [
+        "from __future__ import annotations",
+        "import crm.coldstart  # noqa: F401  (first: see its doc)",
+    ]

@@ -18,7 +18,7 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 
-from crm import config
+from crm import coldstart, config
 from crm.domain.pii import redact
 
 SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "brokerage-crm")
@@ -79,6 +79,7 @@ def observed(correlation_id_path: str | None = None) -> Callable[[Handler], Hand
 
     def decorate(handler: Handler) -> Handler:
         config.cold_start()  # in Lambda: read (and check) the function's environment once, now
+        coldstart.settled()  # the handler module has loaded: init is over
         wrapped = handler
         if tracing_enabled():
             wrapped = tracer().capture_lambda_handler(wrapped, capture_response=False)
