@@ -63,7 +63,8 @@ def seed(per_kind: int, branches: int = BRANCHES, managers_per_branch: int = MAN
     in Q2 2026. Returns how many records were made."""
     from crm.data import callbacks as callback_data
     from crm.domain.access import Grant, Identity, Role, Scope
-    from crm.domain.callbacks import Attitude, CallbackTask, Kind, TaskStatus
+    from crm.domain.attitude import Attitude
+    from crm.domain.callbacks import CallbackTask, Kind, TaskStatus
     from crm.domain.client import Client
     from crm.domain.complaints import Category, Channel
     from crm.domain.contacts import ContactChannel

@@ -16,10 +16,10 @@ from hypothesis import strategies as st
 
 from crm import rules
 from crm.domain.access import Identity, Role
+from crm.domain.attitude import Attitude
 from crm.domain.calendar import WorkingCalendar, library_schedule
 from crm.domain.callbacks import (
     AttemptInput,
-    Attitude,
     CallbackRules,
     CallbackTask,
     Kind,

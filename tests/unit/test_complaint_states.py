@@ -10,7 +10,7 @@ import pytest
 
 from crm import rules
 from crm.domain.access import Identity, Role
-from crm.domain.callbacks import Attitude
+from crm.domain.attitude import Attitude
 from crm.domain.complaints import (
     CallbackResult,
     Category,

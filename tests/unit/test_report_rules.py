@@ -26,7 +26,8 @@ from crm.domain.aggregates import (
     merged,
     state_change,
 )
-from crm.domain.callbacks import Attitude, CallbackTask, Kind, TaskStatus
+from crm.domain.attitude import Attitude
+from crm.domain.callbacks import CallbackTask, Kind, TaskStatus
 from crm.domain.client import Client, ClientStatus
 from crm.domain.complaints import Category, Channel, Complaint, Status, Validity
 from crm.domain.contacts import Contact, ContactChannel, ContactStatus

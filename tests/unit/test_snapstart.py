@@ -23,7 +23,7 @@ from crm import config, rules, snapstart, topology
 from crm.api.app import create_app
 from crm.data.audit import _AuditItem
 from crm.data.clients.items import ProfileItem
-from crm.data.settings import SettingsItem
+from crm.data.settings_table import SettingsItem
 from functions.clients import handler  # imported without the fake runtime: its app registered nothing
 
 Hook = tuple[Any, tuple[Any, ...], dict[str, Any]]

@@ -8,7 +8,8 @@ from decimal import Decimal
 from pydantic import AwareDatetime, Field, StrictBool
 
 from crm.api.models import Identifier, Model, Number, Strict
-from crm.domain.callbacks import Attempt, AttemptInput, Attitude, CallbackTask, Kind, TaskStatus
+from crm.domain.attitude import Attitude
+from crm.domain.callbacks import Attempt, AttemptInput, CallbackTask, Kind, TaskStatus
 from crm.domain.sample import Sample
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import AwareDatetime, Field
 
 from crm.api.models import Identifier, Model, Strict
-from crm.domain.callbacks import Attitude
+from crm.domain.attitude import Attitude
 from crm.domain.complaints import (
     Category,
     Channel,

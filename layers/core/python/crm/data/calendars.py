@@ -10,7 +10,7 @@ from pynamodb.attributes import ListAttribute, UnicodeAttribute
 from pynamodb.transactions import TransactWrite
 
 from crm.data.base import connection
-from crm.data.settings import CURRENT, SettingsItem
+from crm.data.settings_table import CURRENT, SettingsItem
 from crm.domain.calendar import YearSchedule
 from crm.domain.time import iso, parse_iso
 

@@ -37,8 +37,9 @@ from crm.data.base import (
 )
 from crm.data.clients.items import PROFILE, ProfileItem, client_pk
 from crm.domain.access import Role
+from crm.domain.attitude import Attitude
 from crm.domain.audit import Stamp
-from crm.domain.callbacks import Attempt, Attitude, CallbackTask, Kind, ScheduleEntry, TaskStatus
+from crm.domain.callbacks import Attempt, CallbackTask, Kind, ScheduleEntry, TaskStatus
 from crm.domain.client import ClientStatus
 from crm.domain.time import iso, parse_iso
 from crm.errors import Conflict

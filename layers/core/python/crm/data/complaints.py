@@ -26,8 +26,8 @@ from crm.data import clocks as clock_data
 from crm.data.base import connection, lost_to_a_condition, stamp_actions
 from crm.data.service import ByBranch, ServiceItem, branch_page, complaint_pk
 from crm.domain.access import Role
+from crm.domain.attitude import Attitude
 from crm.domain.audit import Stamp
-from crm.domain.callbacks import Attitude
 from crm.domain.complaints import (
     CallbackResult,
     Category,

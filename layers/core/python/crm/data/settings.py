@@ -16,39 +16,29 @@ from typing import Any
 
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import PutError, TransactWriteError
-from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from crm.data.base import (
     DecimalAttribute,
     Key,
-    Stamped,
     batch_get_raw,
     connection,
     lost_to_a_condition,
-    meta_for,
     set_or_remove,
     stamp_actions,
     stamped,
 )
+from crm.data.settings_table import CURRENT, SettingsItem
 from crm.domain.audit import Stamp
 from crm.domain.classification import Threshold
 from crm.domain.recalibration import Recalibration, YearTurnover
 from crm.domain.reclassification import RuleTablesApplication
 from crm.domain.time import iso, parse_iso
-from crm.topology import SETTINGS
 
 TURNOVER_THRESHOLD = "SETTING#turnover_threshold"
 SYSTEM_RECALIBRATION = "system:recalibration"
 RULE_TABLES = "SETTING#rule_tables"
 SYSTEM_RULES = "system:rules"
-CURRENT = "CURRENT"
-
-
-class SettingsItem(Stamped, Model):
-    Meta = meta_for(SETTINGS)
-    pk = UnicodeAttribute(hash_key=True)
-    sk = UnicodeAttribute(range_key=True)
 
 
 class _ThresholdItem(SettingsItem):

@@ -16,7 +16,8 @@ from collections.abc import Mapping
 from datetime import date, datetime
 
 from crm.domain.activity import SpotCheck, Visit, WeeklySummary, WorkLog, activity_counter, day_period, week_period
-from crm.domain.callbacks import Attitude, CallbackTask, TaskStatus
+from crm.domain.attitude import Attitude
+from crm.domain.callbacks import CallbackTask, TaskStatus
 from crm.domain.client import Client, ClientStatus
 from crm.domain.complaints import Complaint, Validity
 from crm.domain.contacts import Contact, ContactChannel

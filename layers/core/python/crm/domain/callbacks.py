@@ -22,6 +22,7 @@ from enum import StrEnum
 from typing import Any
 
 from crm.domain.access import Identity, Role
+from crm.domain.attitude import Attitude
 from crm.domain.calendar import END_OF_DAY, WorkingCalendar
 from crm.domain.rule_values import whole_number
 from crm.domain.time import BEIJING, beijing
@@ -42,12 +43,6 @@ class TaskStatus(StrEnum):
     DONE = "done"
     UNREACHABLE = "unreachable"
     CANCELLED = "cancelled"
-
-
-class Attitude(StrEnum):
-    SATISFIED = "satisfied"  # 满意
-    NEUTRAL = "neutral"  # 一般
-    DISSATISFIED = "dissatisfied"  # 不满意
 
 
 class Owner(StrEnum):

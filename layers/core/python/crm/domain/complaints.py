@@ -15,7 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 from crm.domain.access import Identity, Role
-from crm.domain.callbacks import Attitude
+from crm.domain.attitude import Attitude
 from crm.domain.rule_values import whole_number
 from crm.domain.sla import ClockKind
 from crm.domain.time import beijing

@@ -8,7 +8,6 @@ from datetime import datetime
 
 from crm import rules
 from crm.data import callbacks as callback_data
-from crm.data import complaints as complaint_data
 from crm.data import samples as sample_data
 from crm.domain.access import Grant
 from crm.domain.audit import Stamp
@@ -22,7 +21,6 @@ from crm.domain.callbacks import (
     plan_attempt,
     plan_owner,
 )
-from crm.domain.complaints import CallbackResult, Status, plan_callback_done
 from crm.domain.sample import Sample
 from crm.domain.time import beijing
 from crm.errors import NotFound
@@ -86,7 +84,10 @@ def record_attempt(
     parts: list[callback_data.Part] = []
     after = plan.task
     if task.kind is Kind.POST_COMPLAINT and task.source:
-        parts += _complaint_follow_through(task, after, plan.attempt, now=now)
+        # Only these touch a complaint: its data and rules load with the first of them (P1).
+        from crm.services.complaint_callbacks import follow_through
+
+        parts += follow_through(task, after, plan.attempt, now=now)
     if task.kind is Kind.PERIODIC and not after.is_open:
         entry = callback_data.entry(Kind.PERIODIC, task.client_id)
         if entry is not None and entry.open_task == task.callback_id:
@@ -95,24 +96,6 @@ def record_attempt(
             parts.append(callback_data.entry_part(finished, stamp))
     callback_data.record_attempt(task, after, plan.attempt, parts=parts)
     return find(grant, callback_id)
-
-
-def _complaint_follow_through(
-    task: CallbackTask, after: CallbackTask, attempt: Attempt, *, now: datetime
-) -> list[callback_data.Part]:
-    found = complaint_data.get(task.source or "")
-    if found is None or found[0].status is not Status.REPLIED:
-        return []  # closed by hand after an earlier failure, or not ours to move
-    complaint = found[0]
-    if after.status is TaskStatus.DONE:
-        result = CallbackResult(
-            reached=True, satisfaction=attempt.attitude, score=attempt.score, note=attempt.suggestions
-        )
-        plan = plan_callback_done(complaint, result, by=attempt.by, role=attempt.role, at=now, rules=rules.complaints())
-        return [complaint_data.callback_done_part(complaint, plan)]
-    if not attempt.reached:
-        return [complaint_data.unreached_part(complaint, after.unreached, by=attempt.by, at=now)]
-    return []
 
 
 def sample(grant: Grant, year: int) -> Sample:

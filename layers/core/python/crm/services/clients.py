@@ -21,16 +21,8 @@ from crm.domain.client import (
 )
 from crm.domain.retention import AtRiskReason, at_risk_reasons
 from crm.domain.time import beijing
-from crm.errors import InvalidInput, NotFound
-
-
-def find(grant: Grant, client_id: str) -> Client:
-    """The client, if it exists and the caller's scope covers it (403 otherwise, never the data)."""
-    client = client_data.get(client_id)
-    if client is None:
-        raise NotFound(f"no client {client_id}", field="client_id")
-    grant.require(branch_id=client.branch_id, manager_id=client.manager_id, what=f"client {client_id}")
-    return client
+from crm.errors import InvalidInput
+from crm.services.client_lookup import find
 
 
 def register(grant: Grant, client: Client) -> Client:

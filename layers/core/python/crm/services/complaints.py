@@ -25,7 +25,7 @@ from crm.domain.complaints import (
 from crm.domain.sla import Clock, ClockKind, start_clock
 from crm.errors import NotFound
 from crm.services.calendar import calendar_for
-from crm.services.clients import find as find_client
+from crm.services.client_lookup import find as find_client
 from crm.services.contacts import receipt_time
 
 

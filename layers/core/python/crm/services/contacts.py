@@ -21,7 +21,7 @@ from crm.domain.contacts import (
 from crm.domain.sla import ClockKind
 from crm.errors import InvalidInput, NotFound
 from crm.services.calendar import calendar_for
-from crm.services.clients import find as find_client
+from crm.services.client_lookup import find as find_client
 
 CLOCK_SKEW = timedelta(minutes=5)  # a caller's clock a little ahead is not a time in the future
 

@@ -11,7 +11,7 @@ from crm.data.clients import records as client_data
 from crm.domain.access import Grant
 from crm.domain.education import Attendance, EducationActivity, EducationKind, check_activity, check_attendance
 from crm.errors import InvalidInput, NotFound
-from crm.services.clients import find as find_client
+from crm.services.client_lookup import find as find_client
 
 
 def create(

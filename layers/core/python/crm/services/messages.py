@@ -12,7 +12,7 @@ from crm.domain.access import Grant
 from crm.domain.client import Client
 from crm.domain.messages import MessageRecord, MessageStatus, compose
 from crm.domain.pii import mask_phone
-from crm.services.clients import find as find_client
+from crm.services.client_lookup import find as find_client
 
 WELCOME = "account_opened"
 

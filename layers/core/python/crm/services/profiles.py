@@ -12,7 +12,7 @@ from crm.domain.access import Grant
 from crm.domain.client import Client
 from crm.domain.profile import ProfileChange, TradingHabit, suggest_habit
 from crm.errors import InvalidInput
-from crm.services.clients import find as find_client
+from crm.services.client_lookup import find as find_client
 
 
 def read(grant: Grant, client_id: str) -> tuple[Client, TradingHabit | None]:

@@ -10,7 +10,7 @@ from crm.data.clients import questionnaires as questionnaire_data
 from crm.domain.access import Grant
 from crm.domain.client import QuestionnaireRecord
 from crm.domain.questionnaire import assess
-from crm.services.clients import find
+from crm.services.client_lookup import find
 
 
 def submit(

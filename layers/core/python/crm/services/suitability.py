@@ -13,7 +13,7 @@ from crm.domain.client import Client
 from crm.domain.suitability import Disclosure, EnabledBusiness, Product, Sale, Verdict, judge, signed_on_is_valid
 from crm.domain.time import beijing
 from crm.errors import Conflict
-from crm.services.clients import find as find_client
+from crm.services.client_lookup import find as find_client
 
 
 def verdict_for(client: Client, product: Product, *, now: datetime, rule_set: str | None = None) -> Verdict:

@@ -30,7 +30,8 @@ from pynamodb.transactions import TransactWrite
 from crm.data.base import DecimalAttribute, connection, lost_to_a_condition, shard_of
 from crm.data.clients.history import reclassification_into
 from crm.data.clients.items import PROFILE, ClientsItem, ProfileItem, client_from_item, client_pk
-from crm.data.settings import SettingsItem, turnover_threshold_with
+from crm.data.settings import turnover_threshold_with
+from crm.data.settings_table import SettingsItem
 from crm.domain.classification import Threshold, YearMetrics
 from crm.domain.client import Client, MetricsRecord
 from crm.domain.recalibration import YearTurnover
