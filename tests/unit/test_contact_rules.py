@@ -3,7 +3,7 @@ of inquiries taken outside working hours (第29条 1), 首问负责制 (DOMAIN.m
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 import pytest
 from hypothesis import given
@@ -22,8 +22,8 @@ from crm.domain.contacts import (
     same_day,
 )
 from crm.domain.sla import ClockKind
-from crm.domain.time import BEIJING
-from crm.errors import Conflict, Forbidden
+from crm.domain.time import BEIJING, CLOCK_SKEW, receipt_time
+from crm.errors import Conflict, Forbidden, InvalidInput
 
 SLA = rules.sla()
 CALENDAR = WorkingCalendar({year: schedule for year in (2026,) if (schedule := library_schedule(year))})
@@ -173,3 +173,13 @@ def test_same_day_replies_are_counted_on_the_beijing_date(
     received_at: datetime, replied_at: datetime, same: bool
 ) -> None:
     assert same_day(received_at, replied_at) is same
+
+
+def test_a_receipt_time_defaults_to_now_and_is_never_in_the_future() -> None:
+    now = datetime(2026, 6, 1, 10, 0, tzinfo=BEIJING)
+    assert receipt_time(None, now) == now
+    assert receipt_time(now - timedelta(days=2), now) == now - timedelta(days=2)
+    assert receipt_time(now + CLOCK_SKEW, now) == now  # a caller's clock a little ahead
+    with pytest.raises(InvalidInput) as refused:
+        receipt_time(now + CLOCK_SKEW + timedelta(seconds=1), now)
+    assert refused.value.field == "received_at"

@@ -10,15 +10,8 @@ from pydantic import AfterValidator, Field
 from crm import rules
 from crm.api.models import Identifier, Model, Money, Number, Phone, Strict
 from crm.domain.access import Role
-from crm.domain.client import (
-    ClassChange,
-    Client,
-    ClientStatus,
-    ContactDetailsChange,
-    ManagerAssignment,
-    MetricsRecord,
-    VipChange,
-)
+from crm.domain.client import Client, ClientStatus
+from crm.domain.client_history import ClassChange, ContactDetailsChange, ManagerAssignment, MetricsRecord, VipChange
 from crm.domain.messages import MessageRecord, MessageStatus
 from crm.domain.pii import id_number_problem, mask_id_number, mask_phone
 from crm.domain.retention import AtRiskReason

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, timezone
 
+from crm.errors import InvalidInput
+
 BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
+CLOCK_SKEW = timedelta(minutes=5)  # a caller's clock a little ahead is not a time in the future
 
 
 def beijing(moment: datetime) -> datetime:
@@ -35,3 +38,13 @@ def parse_iso(text: str) -> datetime:
 
 def beijing_date(moment: datetime) -> date:
     return beijing(moment).date()
+
+
+def receipt_time(received_at: datetime | None, now: datetime) -> datetime:
+    """When an inquiry or a complaint was received: given for letters and late logging, `now`
+    otherwise, never in the future (its SLA clock starts there)."""
+    if received_at is None:
+        return now
+    if received_at > now + CLOCK_SKEW:
+        raise InvalidInput("received_at lies in the future", field="received_at")
+    return min(received_at, now)

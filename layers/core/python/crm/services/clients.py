@@ -6,19 +6,14 @@ from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 
+from crm.data.clients import changes as change_data
 from crm.data.clients import history as class_data
 from crm.data.clients import metrics as metrics_data
 from crm.data.clients import records as client_data
 from crm.domain.access import Grant
 from crm.domain.classification import YearMetrics
-from crm.domain.client import (
-    ClassChange,
-    Client,
-    ContactDetailsChange,
-    ManagerAssignment,
-    MetricsRecord,
-    VipChange,
-)
+from crm.domain.client import Client
+from crm.domain.client_history import ClassChange, ContactDetailsChange, ManagerAssignment, MetricsRecord, VipChange
 from crm.domain.retention import AtRiskReason, at_risk_reasons
 from crm.domain.time import beijing
 from crm.errors import InvalidInput
@@ -87,7 +82,7 @@ def reassign_manager(grant: Grant, client_id: str, manager_id: str, reason: str,
     client = find(grant, client_id)
     if manager_id == client.manager_id:
         raise InvalidInput(f"{manager_id} already manages client {client_id}", field="manager_id")
-    client_data.reassign_manager(
+    change_data.reassign_manager(
         client,
         ManagerAssignment(
             client_id=client_id,
@@ -103,7 +98,7 @@ def reassign_manager(grant: Grant, client_id: str, manager_id: str, reason: str,
 
 def manager_history(grant: Grant, client_id: str) -> list[ManagerAssignment]:
     find(grant, client_id)
-    return client_data.manager_history(client_id)
+    return change_data.manager_history(client_id)
 
 
 def change_contact_details(
@@ -122,7 +117,7 @@ def change_contact_details(
     new_email = email if email is not None else client.email
     if (new_phone, new_email) == (client.phone, client.email):
         raise InvalidInput("neither phone nor email changes", field="phone")
-    client_data.change_contact_details(
+    change_data.change_contact_details(
         client,
         ContactDetailsChange(
             client_id=client_id,
@@ -141,4 +136,4 @@ def change_contact_details(
 
 def contact_details_history(grant: Grant, client_id: str) -> list[ContactDetailsChange]:
     find(grant, client_id)
-    return client_data.contact_details_history(client_id)
+    return change_data.contact_details_history(client_id)

@@ -23,10 +23,10 @@ from crm.domain.complaints import (
     refuse_implausible_receipt,
 )
 from crm.domain.sla import Clock, ClockKind, start_clock
+from crm.domain.time import receipt_time
 from crm.errors import NotFound
 from crm.services.calendar import calendar_for
 from crm.services.client_lookup import find as find_client
-from crm.services.contacts import receipt_time
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from crm import rules
 from crm.data import clocks as clock_data
@@ -19,20 +19,10 @@ from crm.domain.contacts import (
     same_day,
 )
 from crm.domain.sla import ClockKind
-from crm.errors import InvalidInput, NotFound
+from crm.domain.time import receipt_time
+from crm.errors import NotFound
 from crm.services.calendar import calendar_for
 from crm.services.client_lookup import find as find_client
-
-CLOCK_SKEW = timedelta(minutes=5)  # a caller's clock a little ahead is not a time in the future
-
-
-def receipt_time(received_at: datetime | None, now: datetime) -> datetime:
-    """When something was received: given for letters and late logging, never in the future."""
-    if received_at is None:
-        return now
-    if received_at > now + CLOCK_SKEW:
-        raise InvalidInput("received_at lies in the future", field="received_at")
-    return min(received_at, now)
 
 
 def log_inquiry(

@@ -1,0 +1,113 @@
+"""The one manager of a client (第50条 2) and the phone/e-mail on record (第35–36条): each change
+made on the client record with, beside it, the history item that keeps who, when and why."""
+
+from __future__ import annotations
+
+from pynamodb.attributes import UnicodeAttribute
+
+from crm.data.base import set_or_remove, stamp_actions
+from crm.data.clients.items import ClientsItem, ProfileItem, change_with_history, client_pk, history
+from crm.domain.audit import Stamp
+from crm.domain.client import Client
+from crm.domain.client_history import ContactDetailsChange, ManagerAssignment
+from crm.domain.time import iso, parse_iso
+
+
+class _ManagerHistoryItem(ClientsItem):
+    client_id = UnicodeAttribute()
+    manager_id = UnicodeAttribute()
+    previous_manager_id = UnicodeAttribute(null=True)
+    by = UnicodeAttribute()
+    reason = UnicodeAttribute()
+    at = UnicodeAttribute()
+
+
+class _ContactChangeItem(ClientsItem):
+    client_id = UnicodeAttribute()
+    phone_before = UnicodeAttribute()
+    phone_after = UnicodeAttribute()
+    email_before = UnicodeAttribute(null=True)
+    email_after = UnicodeAttribute(null=True)
+    evidence_ref = UnicodeAttribute()
+    reason = UnicodeAttribute(null=True)
+    by = UnicodeAttribute()
+    at = UnicodeAttribute()
+
+
+def reassign_manager(client: Client, assignment: ManagerAssignment) -> None:
+    """Change the one manager of a client and keep who, when and why (第50条 2)."""
+    change_with_history(
+        client,
+        [
+            ProfileItem.manager_id.set(assignment.manager_id),
+            *stamp_actions(ProfileItem, Stamp(by=assignment.by, reason=assignment.reason, at=assignment.at)),
+        ],
+        _ManagerHistoryItem(
+            pk=client_pk(client.client_id),
+            sk=f"MANAGER#{iso(assignment.at)}",
+            client_id=client.client_id,
+            manager_id=assignment.manager_id,
+            previous_manager_id=assignment.previous_manager_id,
+            by=assignment.by,
+            reason=assignment.reason,
+            at=iso(assignment.at),
+        ),
+    )
+
+
+def manager_history(client_id: str) -> list[ManagerAssignment]:
+    return [
+        ManagerAssignment(
+            client_id=item.client_id,
+            manager_id=item.manager_id,
+            previous_manager_id=item.previous_manager_id,
+            by=item.by,
+            reason=item.reason,
+            at=parse_iso(item.at),
+        )
+        for item in history(_ManagerHistoryItem, client_id, "MANAGER#")
+    ]
+
+
+def change_contact_details(client: Client, change: ContactDetailsChange) -> None:
+    """New phone/e-mail on the record and the change, with its evidence, in its history (第35–36条)."""
+    change_with_history(
+        client,
+        [
+            ProfileItem.phone.set(change.phone_after),
+            set_or_remove(ProfileItem.email, change.email_after),
+            *stamp_actions(
+                ProfileItem, Stamp(by=change.by, reason=change.reason, evidence_ref=change.evidence_ref, at=change.at)
+            ),
+        ],
+        _ContactChangeItem(
+            pk=client_pk(client.client_id),
+            sk=f"CONTACT_CHANGE#{iso(change.at)}",
+            client_id=client.client_id,
+            phone_before=change.phone_before,
+            phone_after=change.phone_after,
+            email_before=change.email_before,
+            email_after=change.email_after,
+            evidence_ref=change.evidence_ref,
+            reason=change.reason,
+            by=change.by,
+            at=iso(change.at),
+        ),
+    )
+
+
+def contact_details_history(client_id: str) -> list[ContactDetailsChange]:
+    return [
+        ContactDetailsChange(
+            client_id=item.client_id,
+            phone_before=item.phone_before,
+            phone_after=item.phone_after,
+            email_before=item.email_before,
+            email_after=item.email_after,
+            evidence_ref=item.evidence_ref,
+            reason=item.reason,
+            by=item.by,
+            at=parse_iso(item.at),
+        )
+        for item in history(_ContactChangeItem, client_id, "CONTACT_CHANGE#")
+    ]
