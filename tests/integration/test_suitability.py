@@ -157,7 +157,7 @@ def test_under_the_c_r_rule_set_c1_is_never_overridden() -> None:
     from datetime import datetime
 
     from crm import rules
-    from crm.domain.questionnaire import RiskLevel
+    from crm.domain.risk_level import RiskLevel
     from crm.domain.suitability import judge
     from crm.domain.time import BEIJING
 

@@ -9,7 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from crm import rules
-from crm.domain.questionnaire import QuestionnaireRules, RiskLevel, assess
+from crm.domain.questionnaire import QuestionnaireRules, assess
+from crm.domain.risk_level import RiskLevel
 from crm.errors import InvalidInput
 
 RULES = rules.questionnaire()

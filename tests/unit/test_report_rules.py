@@ -32,7 +32,6 @@ from crm.domain.client import Client, ClientStatus
 from crm.domain.complaints import Category, Channel, Complaint, Status, Validity
 from crm.domain.contacts import Contact, ContactChannel, ContactStatus
 from crm.domain.education import EducationActivity, EducationKind
-from crm.domain.questionnaire import RiskLevel
 from crm.domain.report import (
     COMPANY_MEMBER,
     Figures,
@@ -45,6 +44,7 @@ from crm.domain.report import (
     state_counter,
 )
 from crm.domain.retention import CaseKind, CaseStatus, Reason, RetentionCase
+from crm.domain.risk_level import RiskLevel
 from crm.domain.sla import Clock, ClockKind
 from crm.errors import InvalidInput
 from crm.exports import CSV_COLUMNS, figures_document, metrics_csv, workbook

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from crm import rules
-from crm.domain.questionnaire import RiskLevel
+from crm.domain.risk_level import RiskLevel
 from crm.domain.suitability import SuitabilityRules, Verdict, assessment_expiry, judge
 from crm.domain.time import BEIJING
 from crm.errors import InvalidInput

@@ -18,7 +18,8 @@ from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from crm.data.base import connection, lost_to_a_condition, set_or_remove, stamp_actions, stamped
-from crm.data.clients.items import ProfileItem, at_risk_actions, profile_item
+from crm.data.clients.at_risk import at_risk_actions
+from crm.data.clients.items import ProfileItem, profile_item
 from crm.data.service import ByBranch, ServiceItem, branch_page
 from crm.domain.audit import Stamp
 from crm.domain.client import Client, ClientStatus

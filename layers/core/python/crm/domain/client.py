@@ -14,7 +14,7 @@ from enum import StrEnum
 
 from crm.domain.classification import YearMetrics
 from crm.domain.profile import Profile
-from crm.domain.questionnaire import RiskLevel
+from crm.domain.risk_level import RiskLevel
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from crm.domain.classification import ClassCause, YearMetrics
 from crm.domain.client import ClassBasis
-from crm.domain.questionnaire import RiskLevel
+from crm.domain.risk_level import RiskLevel
 
 
 @dataclass(frozen=True)

@@ -11,17 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
+from crm.domain.risk_level import RiskLevel
 from crm.errors import InvalidInput, RuleTableError
-
-
-class RiskLevel(StrEnum):
-    VERY_LOW = "very_low"  # 极低
-    LOW = "low"  # 低
-    MEDIUM = "medium"  # 中
-    HIGH = "high"  # 高
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
-from crm.domain.questionnaire import RiskLevel
+from crm.domain.risk_level import RiskLevel
 from crm.domain.rule_values import whole_number
 from crm.domain.time import BEIJING, beijing
 from crm.errors import InvalidInput, RuleTableError

@@ -26,7 +26,6 @@ from crm.data import reports as report_data
 from crm.domain.access import Grant
 from crm.domain.complaints import Category
 from crm.domain.contacts import ContactChannel
-from crm.domain.questionnaire import RiskLevel
 from crm.domain.report import (
     COMPANY_MEMBER,
     Figures,
@@ -38,6 +37,7 @@ from crm.domain.report import (
     reported_quarter,
     state_counter,
 )
+from crm.domain.risk_level import RiskLevel
 from crm.domain.time import iso
 from crm.errors import Forbidden, InvalidInput, NotFound
 from crm.exports import figures_json, metrics_csv, workbook

@@ -17,11 +17,11 @@ from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from crm.data.base import connection, lost_to_a_condition, set_or_remove, shard_of, stamp_actions
+from crm.data.clients.at_risk import at_risk_actions
 from crm.data.clients.items import (
     BasisAttribute,
     ClientsItem,
     ProfileItem,
-    at_risk_actions,
     basis_attribute,
     basis_of,
     client_from_item,

@@ -30,12 +30,11 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from crm.data.base import DecimalAttribute, Stamped, connection, lost_to_a_condition, meta_for, set_or_remove
+from crm.data.base import DecimalAttribute, Stamped, connection, lost_to_a_condition, meta_for
 from crm.domain.classification import YearMetrics
 from crm.domain.client import ClassBasis, Client, ClientStatus
 from crm.domain.profile import DecisionStyle, Profile, TradingHabit, ValueSegment
-from crm.domain.questionnaire import RiskLevel
-from crm.domain.retention import at_risk_reasons
+from crm.domain.risk_level import RiskLevel
 from crm.domain.time import iso, parse_iso
 from crm.errors import Conflict
 from crm.topology import CLIENTS
@@ -243,11 +242,6 @@ def profile_item(client: Client) -> ProfileItem:
     if client.version is not None:
         item.version = client.version
     return item
-
-
-def at_risk_actions(client: Client) -> list[Action]:
-    """Keep the client in its branch's at-risk index exactly while it has a reason to be there."""
-    return [set_or_remove(ProfileItem.at_risk_branch, client.branch_id if at_risk_reasons(client) else None)]
 
 
 def change_with_history(client: Client, actions: list[Action], entry: ClientsItem) -> None:

@@ -10,7 +10,7 @@ from crm.data.clients.items import ClientsItem, ProfileItem, change_with_history
 from crm.domain.audit import Stamp
 from crm.domain.client import Client
 from crm.domain.client_history import QuestionnaireRecord
-from crm.domain.questionnaire import RiskLevel
+from crm.domain.risk_level import RiskLevel
 from crm.domain.time import iso, parse_iso
 
 
