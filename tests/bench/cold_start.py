@@ -4,7 +4,10 @@ A cold start pays for the handler module's imports and its work at import (`crm.
 resolver and its routes, the logger, the function's settings read from its environment). Each is
 measured in a fresh interpreter: `import <handler module>` with the function's own declared
 environment (`crm.topology.Function.local_environment`), beside `import boto3` measured the same
-way, each less the same interpreter's start-up alone (`pass`).
+way, each less the same interpreter's start-up alone (`pass`), and each ending without the
+interpreter's shutdown (`os._exit`): its last collection over every object is no part of a cold
+start (a Lambda container never runs it), and would count the baseline's objects but not those
+`crm.coldstart` froze.
 
 **Instructions, counted by Valgrind** (cachegrind without its cache simulation), rather than
 time. On this shared machine the CPU time of one import varied 1.5–2× from one run to the next
@@ -45,7 +48,9 @@ START_UP = "pass"  # the interpreter's start-up alone, taken from every count
 # What the dev venv holds and Lambda does not, yet a handler's imports would load when present:
 # PynamoDB's signals import blinker if they find it. Hidden, so the import is the one Lambda runs.
 NOT_ON_LAMBDA = ("blinker",)
-_PROGRAM = "import sys; sys.modules.update(dict.fromkeys({hidden!r})); {statement}"
+# Ends without the interpreter's shutdown (its last collection over every object), which no
+# Lambda container runs: the count is start-up and init, and start-up is counted apart.
+_PROGRAM = "import os, sys; sys.modules.update(dict.fromkeys({hidden!r})); {statement}; os._exit(0)"
 _COUNTED = re.compile(r"I\s+refs:\s+([\d,]+)")
 
 
