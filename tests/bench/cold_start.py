@@ -2,9 +2,11 @@
 
 A cold start pays for the handler module's imports and its work at import (`crm.coldstart`, the
 resolver and its routes, the logger, the function's settings read from its environment). Each is
-measured in a fresh interpreter: `import <handler module>` with the function's own declared
-environment (`crm.topology.Function.local_environment`), beside `import boto3` measured the same
-way, each less the same interpreter's start-up alone (`pass`), and each ending without the
+measured in a fresh interpreter started as Lambda starts it: `import handler` from the function's
+folder, on a path of only what Lambda has (`tests.bench.lambda_path`: the runtime's boto3, the
+Powertools layer, our layer; `python -S`, no dev venv) and with the function's own declared
+environment (`crm.topology.Function.local_environment`), beside `import boto3` in the same kind
+of interpreter, each less the same interpreter's start-up alone (`pass`), and each ending without the
 interpreter's shutdown (`os._exit`): its last collection over every object is no part of a cold
 start (a Lambda container never runs it), and would count the baseline's objects but not those
 `crm.coldstart` froze.
@@ -18,10 +20,9 @@ and the counts run side by side on every core. An import is CPU work on files in
 its instructions are its cost, up to how fast the machine runs them, which the baseline measured
 the same way cancels out.
 
-Bytecode is compiled first (as a deployed package ships it), tracing is off
+Bytecode is compiled first (as a deployed package ships it), and tracing is off
 (`POWERTOOLS_TRACE_DISABLED`, as in `crm local`: in AWS the X-Ray SDK's import adds to every
-function alike, and SnapStart takes all of it into the API functions' snapshot), and what the dev
-venv has and Lambda lacks is hidden (`blinker`, which PynamoDB's signals load when present).
+function alike, and SnapStart takes all of it into the API functions' snapshot).
 
     python -m tests.bench.cold_start [--only clients,reclassify]
 """
@@ -34,32 +35,61 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
 
 from crm import topology
+from tests.bench.lambda_path import FUNCTIONS, LAYER_SOURCE, link_lambda_path
 from tests.bench.results import Figure
 
 SECTION = "P1 cold init"
 TARGET = 2.0
 API_STRETCH = 1.6
-BASELINE = "boto3"
+BASELINE = "import boto3"
 START_UP = "pass"  # the interpreter's start-up alone, taken from every count
+HANDLER = "import handler"  # Lambda's: the module handler.py of the function's folder
 
-# What the dev venv holds and Lambda does not, yet a handler's imports would load when present:
-# PynamoDB's signals import blinker if they find it. Hidden, so the import is the one Lambda runs.
-NOT_ON_LAMBDA = ("blinker",)
 # Ends without the interpreter's shutdown (its last collection over every object), which no
 # Lambda container runs: the count is start-up and init, and start-up is counted apart.
-_PROGRAM = "import os, sys; sys.modules.update(dict.fromkeys({hidden!r})); {statement}; os._exit(0)"
+_PROGRAM = "import os; {statement}; os._exit(0)"
 _COUNTED = re.compile(r"I\s+refs:\s+([\d,]+)")
 
 
-def _environment(function: topology.Function | None) -> dict[str, str]:
-    env = dict(os.environ, POWERTOOLS_TRACE_DISABLED="true", AWS_DEFAULT_REGION="us-east-1", PYTHONHASHSEED="0")
-    env.pop("PYTHONDONTWRITEBYTECODE", None)  # Lambda loads compiled modules: so do we
-    if function is not None:
-        env |= function.local_environment
-    return env
+@dataclass(frozen=True)
+class Run:
+    """One fresh interpreter: what it runs, and the function whose folder and variables it has."""
+
+    statement: str
+    function: topology.Function | None = None
+
+    def command(self, prefix: list[str]) -> list[str]:
+        return [*prefix, sys.executable, "-S", "-c", _PROGRAM.format(statement=self.statement)]
+
+    def environment(self, links: Path) -> dict[str, str]:
+        """As Lambda starts it: the function's folder, then what Lambda has (no dev venv), its
+        declared variables; tracing off, hash randomisation fixed, bytecode read as shipped."""
+        path = ([FUNCTIONS / self.function.name] if self.function else []) + [links, LAYER_SOURCE]
+        return (
+            {key: value for key, value in os.environ.items() if not key.startswith("PYTHON")}
+            | {
+                "PYTHONPATH": os.pathsep.join(map(str, path)),
+                "PYTHONHASHSEED": "0",
+                "POWERTOOLS_TRACE_DISABLED": "true",
+                "AWS_DEFAULT_REGION": "us-east-1",
+            }
+            | (self.function.local_environment if self.function else {})
+        )
+
+    def run(self, links: Path, prefix: list[str]) -> subprocess.CompletedProcess[str]:
+        folder = FUNCTIONS / self.function.name if self.function else links  # -c puts it first on the path
+        done = subprocess.run(
+            self.command(prefix), capture_output=True, text=True, env=self.environment(links), cwd=folder, check=False
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"{self.statement} failed:\n{done.stderr[-3000:]}")
+        return done
 
 
 def _valgrind() -> str:
@@ -69,38 +99,26 @@ def _valgrind() -> str:
     return found
 
 
-def _run(statement: str, function: topology.Function | None, prefix: list[str]) -> subprocess.CompletedProcess[str]:
-    program = _PROGRAM.format(hidden=NOT_ON_LAMBDA, statement=statement)
-    run = subprocess.run(
-        [*prefix, sys.executable, "-c", program],
-        capture_output=True,
-        text=True,
-        env=_environment(function),
-        check=False,
-    )
-    if run.returncode != 0:
-        raise RuntimeError(f"{statement} failed:\n{run.stderr[-3000:]}")
-    return run
-
-
-def instructions(statement: str, function: topology.Function | None = None) -> int:
-    """Instructions a fresh interpreter executes to run `statement`, start-up included."""
+def instructions(run: Run, links: Path) -> int:
+    """Instructions the interpreter executes, start-up included."""
     counter = [_valgrind(), "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null"]
-    counted = _COUNTED.search(_run(statement, function, counter).stderr)
+    counted = _COUNTED.search(run.run(links, counter).stderr)
     if counted is None:
-        raise RuntimeError(f"Valgrind counted nothing for {statement}")
+        raise RuntimeError(f"Valgrind counted nothing for {run.statement}")
     return int(counted.group(1).replace(",", ""))
 
 
 def figures(*, smoke: bool = False, only: list[str] | None = None) -> list[Figure]:
     names = ["audit"] if smoke else only  # the lightest: the smoke shows the counting works
     functions = tuple(map(topology.function, names)) if names else topology.FUNCTIONS
-    for function in functions:  # compile every module once, as a deployed package ships .pyc
-        _run(f"import {function.module}", function, [])
-    jobs: list[tuple[str, topology.Function | None]] = [(START_UP, None), (f"import {BASELINE}", None)]
-    jobs += [(f"import {function.module}", function) for function in functions]
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        start_up, baseline, *counts = pool.map(lambda job: instructions(*job), jobs)
+    runs = [Run(START_UP), Run(BASELINE), *(Run(HANDLER, function) for function in functions)]
+    with tempfile.TemporaryDirectory(prefix="lambda-path-") as directory:
+        links = Path(directory)
+        link_lambda_path(links)
+        for run in runs:  # compile every module once, as a deployed package ships .pyc
+            run.run(links, [])
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+            start_up, baseline, *counts = pool.map(lambda run: instructions(run, links), runs)
     base = (baseline - start_up) / 1e6
     result = []
     for function, count in zip(functions, counts, strict=True):

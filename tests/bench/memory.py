@@ -34,7 +34,6 @@ headroom is there for that, and for bigger batches and pages than the samples'.
 
 from __future__ import annotations
 
-import ast
 import importlib.metadata
 import importlib.util
 import json
@@ -47,24 +46,18 @@ from pathlib import Path
 from time import perf_counter
 from typing import IO, Any
 
+from tests.bench.lambda_path import FUNCTIONS, LAYER_SOURCE, link_lambda_path
 from tests.bench.report import serving
 from tests.bench.results import Figure
 from tests.integration.test_sample_events import API_SCENARIO, CALLBACK_SCENARIO, MESSAGES, REPORT_SCENARIO
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS = ROOT / "events"
-FUNCTIONS = ROOT / "functions"
-LAYER_SOURCE = ROOT / "layers" / "core" / "python"
 SECTION = "memory"
 
 # The smoke run: one API function and one stream consumer, both done within the scenario's
 # first third.
 SMOKE_FUNCTIONS = ("questionnaires", "reclassify")
-
-# What Lambda's Python runtime provides (with its dependencies), and how the public Powertools
-# layer is built (`[all]`: every extra).
-RUNTIME_DISTRIBUTIONS = ("boto3",)
-POWERTOOLS_LAYER = "aws-lambda-powertools[all]"
 
 
 @dataclass(frozen=True)
@@ -126,65 +119,6 @@ def check(step: Step, result: Any) -> None:
             raise AssertionError(f"{step.event}: status {status}, not {step.status}: {result}")
     elif isinstance(result, dict) and result.get("batchItemFailures"):
         raise AssertionError(f"{step.event}: failures {result['batchItemFailures']}")
-
-
-# --- what Lambda has on its path -------------------------------------------------------------
-
-
-def shipped_distributions() -> tuple[str, ...]:
-    """`SHIPPED_DISTRIBUTIONS` of infra/constructs/shared_layer.py, read from its source (importing
-    it would load the CDK)."""
-    source = (ROOT / "infra" / "constructs" / "shared_layer.py").read_text(encoding="utf-8")
-    for node in ast.parse(source).body:
-        if isinstance(node, ast.Assign) and any(
-            isinstance(target, ast.Name) and target.id == "SHIPPED_DISTRIBUTIONS" for target in node.targets
-        ):
-            return tuple(ast.literal_eval(node.value))
-    raise LookupError("SHIPPED_DISTRIBUTIONS not found in infra/constructs/shared_layer.py")
-
-
-def lambda_distributions() -> dict[str, importlib.metadata.Distribution]:
-    """The installed distributions a deployed function has: the runtime's, the Powertools layer's
-    and ours, each with what it requires (markers evaluated with its extras), by name."""
-    from packaging.requirements import Requirement
-    from packaging.utils import canonicalize_name
-
-    found: dict[str, importlib.metadata.Distribution] = {}
-    extras: dict[str, set[str]] = {}
-    pending = [Requirement(text) for text in (*RUNTIME_DISTRIBUTIONS, POWERTOOLS_LAYER, *shipped_distributions())]
-    while pending:
-        requirement = pending.pop()
-        name = canonicalize_name(requirement.name)
-        wanted = set(requirement.extras)
-        if name in found and wanted <= extras[name]:
-            continue
-        try:
-            distribution = found.get(name) or importlib.metadata.distribution(name)
-        except importlib.metadata.PackageNotFoundError:
-            continue  # required only where this machine is not (a marker this venv did not meet)
-        found[name] = distribution
-        extras[name] = extras.get(name, set()) | wanted
-        for text in distribution.requires or []:
-            dependency = Requirement(text)
-            marker = dependency.marker
-            if marker is None or any(marker.evaluate({"extra": extra}) for extra in extras[name] | {""}):
-                pending.append(dependency)
-    return found
-
-
-def link_lambda_path(directory: Path) -> list[str]:
-    """Links in `directory` to the top-level packages, modules and metadata of the distributions
-    Lambda has (what /opt/python and the runtime hold); returns their names."""
-    linked: set[str] = set()
-    for distribution in lambda_distributions().values():
-        site = Path(str(distribution.locate_file("")))
-        for file in distribution.files or ():
-            top = file.parts[0]
-            if top in ("..", "__pycache__") or top.endswith(".pth") or top in linked:
-                continue
-            (directory / top).symlink_to(site / top)
-            linked.add(top)
-    return sorted(linked)
 
 
 # --- the function's process --------------------------------------------------------------------
