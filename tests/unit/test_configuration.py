@@ -3,8 +3,6 @@ failing at once and by name when one is missing, and no table, bucket or bus it 
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 
 from crm import config, topology
@@ -37,7 +35,7 @@ def test_a_table_bucket_or_bus_the_function_did_not_declare_is_refused_by_name()
 def test_the_data_layer_asks_the_running_function_and_falls_back_to_nothing() -> None:
     from crm.data.settings_table import SettingsItem
 
-    lacking = dataclasses.replace(topology.function("settings"), reads=())
+    lacking = topology.function("settings")._replace(reads=())
     with (
         config.running(Settings.load(lacking, lacking.local_environment)),
         pytest.raises(ConfigurationError, match="TABLE_SETTINGS"),

@@ -4,33 +4,33 @@ Tables, keys, indexes, streams, functions, routes, stream sources and schedules 
 here once. `infra/` builds the CDK stack from it and `crm.local` provisions moto and wires the
 local front, stream pump and triggers from it, so local and deployed cannot drift
 (tests/infra/test_topology_parity.py proves it against the synthesised template).
-Pure data: no AWS imports.
+Pure data: no AWS imports. Its kinds are `NamedTuple`s, immutable values like frozen dataclasses,
+because every function loads this module at its cold start and a NamedTuple is a quarter of a
+frozen dataclass's cost to define on Python 3.11 (P1, tests/bench/cold_start.py).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from typing import Literal
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Literal, NamedTuple
 
 KeyType = Literal["S", "N"]
 
 
-@dataclass(frozen=True)
-class Key:
+class Key(NamedTuple):
     name: str
     type: KeyType = "S"
 
 
-@dataclass(frozen=True)
-class Index:
+class Index(NamedTuple):
     name: str
     partition_key: Key
     sort_key: Key | None = None
 
 
-@dataclass(frozen=True)
-class Table:
+class Table(NamedTuple):
     name: str  # logical name; the physical name is generated in AWS and `crm-<name>` locally
     partition_key: Key
     sort_key: Key | None = None
@@ -47,8 +47,7 @@ class Table:
         return f"crm-{self.name}"
 
 
-@dataclass(frozen=True)
-class Route:
+class Route(NamedTuple):
     method: Literal["GET", "POST", "PUT", "DELETE"]
     path: str  # API Gateway style: /clients/{client_id}
 
@@ -57,8 +56,7 @@ class Route:
         return f"{self.method} {self.path}"
 
 
-@dataclass(frozen=True)
-class StreamSource:
+class StreamSource(NamedTuple):
     """A DynamoDB stream → Lambda mapping; the local pump honours the same settings."""
 
     table: Table
@@ -80,8 +78,7 @@ class StreamSource:
 SCHEDULE_TIMEZONE = "Asia/Shanghai"  # the regulation's clock: every cron below reads in Beijing time
 
 
-@dataclass(frozen=True)
-class Schedule:
+class Schedule(NamedTuple):
     """A job run by EventBridge Scheduler: `retry_attempts` more tries of a failed run (each with
     the same scheduled time), then its dead-letter queue."""
 
@@ -105,8 +102,7 @@ class Schedule:
         }
 
 
-@dataclass(frozen=True)
-class EventBus:
+class EventBus(NamedTuple):
     """The application's EventBridge bus, for business events (SlaBreached, …)."""
 
     name: str
@@ -120,8 +116,7 @@ class EventBus:
         return f"crm-{self.name}"
 
 
-@dataclass(frozen=True)
-class Bucket:
+class Bucket(NamedTuple):
     """An S3 bucket; `object_lock` makes what is written there undeletable for `retention_days`.
 
     Functions get objects only under `prefix`; objects move to infrequent access after
@@ -180,8 +175,7 @@ def memory_size(peak_rss_mb: float, *, floor_mb: int = MIN_MEMORY_MB) -> int:
     return max(floor_mb, MIN_MEMORY_MB, steps * MEMORY_STEP_MB)
 
 
-@dataclass(frozen=True)
-class Function:
+class Function(NamedTuple):
     name: str  # also its folder under functions/
     description: str
     reads: tuple[Table, ...] = ()
@@ -196,7 +190,7 @@ class Function:
     sends_sms: bool = False  # SNS Publish to phone numbers (and to no topic)
     peak_rss_mb: float | None = None  # MB after its sample requests, measured on PEAK_RSS_MEASURED
     timeout_s: int = 15
-    environment: dict[str, str] = field(default_factory=dict)
+    environment: Mapping[str, str] = MappingProxyType({})
 
     @property
     def memory_floor_mb(self) -> int:
