@@ -81,3 +81,20 @@ def test_the_powertools_packages_a_handler_uses_are_lean_and_still_give_every_na
     assert APIGatewayRestResolver is Direct
     assert Response.__module__ == "aws_lambda_powertools.event_handler.api_gateway"
     assert content_types.APPLICATION_JSON == "application/json"
+
+
+def test_a_handler_that_fails_to_load_locally_leaves_the_collector_running(monkeypatch: pytest.MonkeyPatch) -> None:
+    import gc
+
+    from crm import topology
+    from crm.local.invoke import Invoker
+
+    def failing(name: str) -> None:
+        gc.disable()  # as crm.coldstart does, first thing in a handler module
+        raise ImportError(name)
+
+    monkeypatch.setattr(coldstart, "_paused", True)
+    monkeypatch.setattr("importlib.import_module", failing)
+    with pytest.raises(ImportError):
+        Invoker().load(topology.function("audit"))
+    assert gc.isenabled()

@@ -63,8 +63,15 @@ class Invoker:
             return self._handlers[function.name]
 
     def load(self, function: Function) -> ModuleType:
-        """The function's handler module, as a container imports it once."""
-        return importlib.import_module(function.module)
+        """The function's handler module, as a container imports it once. A module that fails to
+        load never reaches its `observed()`: this process, unlike a Lambda container, carries on,
+        so it resumes the collector the import paused (crm.coldstart)."""
+        try:
+            return importlib.import_module(function.module)
+        finally:
+            from crm import coldstart  # here, not at the top: importing it pauses the collector
+
+            coldstart.settled()
 
     def invoke(self, function: Function, event: dict[str, Any]) -> Any:
         handler = self.handler(function)
