@@ -105,7 +105,7 @@ from crm.services.reclassification import initial_threshold
 from tests.bench import moto_speedups
 from tests.bench.counting import ItemCounter, Tally
 from tests.bench.results import Figure
-from tests.integration.harness import empty_backends, provisioned_clients, stream_arn
+from tests.integration.harness import CLASS_FIGURES, empty_backends, provisioned_clients, stream_arn
 
 SECTION = "P6 streams"
 RECLASSIFY_TARGET = 3  # DynamoDB requests per metrics record (issue 13)
@@ -258,16 +258,6 @@ def register(n: int, *, prefix: str = "C", at: datetime = OPENED) -> list[Client
 
 # --- reclassify ----------------------------------------------------------------------------------
 
-# (assets, avg_assets, trade_volume) of a class under T = 3 (classification.toml), far from every
-# edge, so that the small per-client offsets of `_metrics` change no class.
-FIGURES: dict[str, tuple[int, int, int]] = {
-    "A+": (6_000_000, 1_000_000, 4_000_000),
-    "A": (2_000_000, 500_000, 2_000_000),
-    "B": (2_000_000, 500_000, 500_000),
-    "C": (700_000, 100_000, 400_000),
-    "D": (700_000, 100_000, 100_000),
-    "E": (50_000, 10_000, 20_000),
-}
 # 2024 → 2025 by client: same class (the basis alone moves), another class, another class and VIP
 # status, and assets falling by more than the at-risk share (VIP lost, at risk of leaving).
 MOVES = (("C", "C"), ("D", "C"), ("D", "A"), ("A", "E"))
@@ -275,7 +265,7 @@ METRICS_AT = datetime(2026, 3, 2, 9, tzinfo=BEIJING)
 
 
 def _metrics(n: int, year: int, client_class: str) -> YearMetrics:
-    assets, avg_assets, volume = FIGURES[client_class]
+    assets, avg_assets, volume = CLASS_FIGURES[client_class]
     return YearMetrics(
         year=year,
         assets=Decimal(assets + 7 * n + year % 10),

@@ -129,7 +129,7 @@ def start(port: int, *extra: str, log_events: bool = True) -> LocalSystem:
             if system.request("POST", "/_local/health", {}, as_=None).status == 200:
                 return system
         except (urllib.error.URLError, ConnectionError):
-            pass
+            pass  # not listening yet: ask again
         time.sleep(0.2)
     process.kill()
     raise RuntimeError("crm local did not start in time")

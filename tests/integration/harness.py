@@ -19,6 +19,24 @@ from crm.local.jobs import trigger
 from crm.local.pump import StreamPump
 from crm.local.tokens import TokenIssuer
 
+# Figures and the class they give under T = 3, worked out by hand from classification.toml
+# (bands on assets; high turnover when trade_volume >= 3 × avg_assets; below the bands F when
+# traded, G when not). Each is far from every edge, so the small per-client offsets the
+# tests and benchmarks add change no class.
+CLASS_FIGURES: dict[str, tuple[int, int, int]] = {
+    "A+": (6_000_000, 1_000_000, 4_000_000),
+    "B+": (6_000_000, 1_000_000, 1_000_000),
+    "A": (2_000_000, 500_000, 2_000_000),
+    "B": (2_000_000, 500_000, 500_000),
+    "C": (700_000, 100_000, 400_000),
+    "D": (700_000, 100_000, 100_000),
+    "C-": (200_000, 50_000, 200_000),
+    "D-": (200_000, 50_000, 50_000),
+    "E": (50_000, 10_000, 20_000),
+    "F": (5_000, 1_000, 100),
+    "G": (5_000, 1_000, 0),
+}
+
 SUPERVISOR = ("supervisor", "sup-b1", "B1")
 
 

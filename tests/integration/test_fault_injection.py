@@ -52,36 +52,19 @@ from crm.local.invoke import Invoker
 from crm.local.jobs import trigger
 from crm.local.pump import StreamPump
 from crm.services import audit as audit_service
-from tests.integration.harness import Harness, new_client, stream_arn
+from tests.integration.harness import CLASS_FIGURES, Harness, new_client, stream_arn
 
 HQ = ("hq", "hq-1", None)
 
 # --- ground truth ---------------------------------------------------------------------------
 
-# Figures and the class they give under T = 3, worked out by hand from classification.toml
-# (bands on assets; high turnover when trade_volume >= 3 × avg_assets; below the bands F when
-# traded, G when not). Each is far from every edge, so the small per-client offsets of
-# `figures` change no class.
-FIGURES: dict[str, tuple[int, int, int]] = {
-    "A+": (6_000_000, 1_000_000, 4_000_000),
-    "B+": (6_000_000, 1_000_000, 1_000_000),
-    "A": (2_000_000, 500_000, 2_000_000),
-    "B": (2_000_000, 500_000, 500_000),
-    "C": (700_000, 100_000, 400_000),
-    "D": (700_000, 100_000, 100_000),
-    "C-": (200_000, 50_000, 200_000),
-    "D-": (200_000, 50_000, 50_000),
-    "E": (50_000, 10_000, 20_000),
-    "F": (5_000, 1_000, 100),
-    "G": (5_000, 1_000, 0),
-}
-CLASSES = list(FIGURES)
+CLASSES = list(CLASS_FIGURES)
 VIP_CLASSES = frozenset({"A+", "B+", "A", "B"})  # vip.toml: assets of at least 1,000,000
 
 
 def figures(index: int, client_class: str) -> tuple[int, int, int]:
     """The figures of `client_class`, made distinct per client (so sums catch a double fold)."""
-    assets, avg_assets, volume = FIGURES[client_class]
+    assets, avg_assets, volume = CLASS_FIGURES[client_class]
     return assets + 7 * index, avg_assets + 3 * index, volume + 11 * index if volume else 0
 
 
