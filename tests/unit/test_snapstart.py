@@ -66,7 +66,7 @@ class Snapshot:
     warmed: snapstart.Warmed
     settings: config.Settings
     routes: list[Any]  # the clients app's Powertools routes
-    tables: set[str]  # the rule tables shipped, by name
+    loaders: set[str]  # crm.rules' loaders: one per rule table shipped, and the validity read alone
 
 
 @pytest.fixture(scope="module")
@@ -76,9 +76,9 @@ def snapshot() -> Iterator[Snapshot]:
     table, no DynamoDB client on any model. Any connection attempt fails it."""
     spec = topology.function("clients")
     routes = [*handler.app._static_routes, *handler.app._dynamic_routes]
-    tables = {
+    loaders = {
         entry.name.removesuffix(".toml") for entry in resources.files(rules).iterdir() if entry.name.endswith(".toml")
-    }
+    } | {"assessment_valid_years"}
     with pytest.MonkeyPatch.context() as patch:
         fake = FakeRuntime()
         patch.setitem(sys.modules, "snapshot_restore_py", fake)
@@ -88,12 +88,12 @@ def snapshot() -> Iterator[Snapshot]:
             patch.setattr(model, "_connection", None)
         for route in routes:
             patch.setattr(route, "_dependant", None)
-        for name in tables:
+        for name in loaders:
             getattr(rules, name).cache_clear()
         with config.running(config.Settings.load(spec, spec.local_environment)) as settings:
             assert snapstart.prepare(handler.app)
             (warmed,) = fake.run(fake.before)
-            yield Snapshot(warmed=warmed, settings=settings, routes=routes, tables=tables)
+            yield Snapshot(warmed=warmed, settings=settings, routes=routes, loaders=loaders)
 
 
 def test_outside_lambda_nothing_is_registered(monkeypatch):
@@ -120,8 +120,8 @@ def test_before_the_snapshot_every_route_gets_its_validation_models(snapshot):
 
 
 def test_before_the_snapshot_every_rule_table_is_loaded(snapshot):
-    assert set(snapshot.warmed.rules) == snapshot.tables
-    for name in snapshot.tables:
+    assert set(snapshot.warmed.rules) == snapshot.loaders
+    for name in snapshot.loaders:
         assert getattr(rules, name).cache_info().currsize == 1, name
 
 

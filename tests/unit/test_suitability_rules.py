@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 
 from crm import rules
+from crm.domain.assessment import assessment_expiry, valid_years
 from crm.domain.risk_level import RiskLevel
-from crm.domain.suitability import SuitabilityRules, Verdict, assessment_expiry, judge
+from crm.domain.suitability import SuitabilityRules, Verdict, judge
 from crm.domain.time import BEIJING
 from crm.errors import InvalidInput
 
@@ -192,7 +193,7 @@ def test_without_a_questionnaire_nothing_matches(rule_set: str, product_id: str)
 )
 def test_an_assessment_expires_two_years_after_its_beijing_day(assessed_at: datetime, expires_on: str) -> None:
     assert RULES.assessment_valid_years == 2
-    expires = assessment_expiry(assessed_at, RULES)
+    expires = assessment_expiry(assessed_at, RULES.assessment_valid_years)
     assert expires.astimezone(BEIJING).date().isoformat() == expires_on
 
 
@@ -218,13 +219,13 @@ def test_valid_the_day_before_the_second_anniversary_and_expired_on_it(
 ) -> None:
     valid = verdict_for("money_market", 40, assessed_at=assessed_at, now=last_valid)
     assert valid.allowed
-    assert valid.assessment_expires_at == assessment_expiry(assessed_at, RULES)
+    assert valid.assessment_expires_at == assessment_expiry(assessed_at, RULES.assessment_valid_years)
 
     expired = verdict_for("money_market", 40, assessed_at=assessed_at, now=first_expired)
     assert not expired.allowed
     assert not expired.acknowledgement_accepted
     assert expired.client_level is None
-    assert expired.assessment_expires_at == assessment_expiry(assessed_at, RULES)
+    assert expired.assessment_expires_at == assessment_expiry(assessed_at, RULES.assessment_valid_years)
     assert "expired" in expired.reason
     assert first_expired.date().isoformat() in expired.reason
 
@@ -374,3 +375,22 @@ def test_a_broken_suitability_table_is_refused(
     breakage: Callable[[Table], None], assert_refused: Callable[..., None]
 ) -> None:
     assert_refused("suitability", SuitabilityRules.from_table, breakage)
+
+
+def no_validity(table: Table) -> None:
+    del table["assessment_valid_years"]
+
+
+@pytest.mark.parametrize(
+    "breakage", [validity_under_a_year, fractional_validity, no_validity], ids=lambda breakage: breakage.__name__
+)
+def test_the_validity_read_on_its_own_refuses_what_the_whole_table_refuses(
+    breakage: Callable[[Table], None], assert_refused: Callable[..., None]
+) -> None:
+    """Reading a client loads only the validity (rules.assessment_valid_years): the same checks hold there."""
+    assert_refused("suitability", valid_years, breakage)
+    assert_refused("suitability", SuitabilityRules.from_table, breakage)
+
+
+def test_a_client_read_and_a_suitability_verdict_use_the_same_validity() -> None:
+    assert rules.assessment_valid_years() == RULES.assessment_valid_years == 2

@@ -10,12 +10,12 @@ from pydantic import AfterValidator, Field
 from crm import rules
 from crm.api.models import Identifier, Model, Money, Number, Phone, Strict
 from crm.domain.access import Role
+from crm.domain.assessment import assessment_expiry
 from crm.domain.client import Client, ClientStatus
 from crm.domain.client_history import ClassChange, ContactDetailsChange, ManagerAssignment, MetricsRecord, VipChange
 from crm.domain.messages import MessageRecord, MessageStatus
 from crm.domain.pii import id_number_problem, mask_id_number, mask_phone
 from crm.domain.retention import AtRiskReason
-from crm.domain.suitability import assessment_expiry
 
 
 def _valid_id_number(value: str) -> str:
@@ -69,7 +69,11 @@ class ClientOut(Model):
     @classmethod
     def of(cls, client: Client, role: Role, now: datetime) -> ClientOut:
         full = rules.access().sees_pii(role)
-        expires = assessment_expiry(client.risk_assessed_at, rules.suitability()) if client.risk_assessed_at else None
+        expires = (
+            assessment_expiry(client.risk_assessed_at, rules.assessment_valid_years())
+            if client.risk_assessed_at
+            else None
+        )
         return cls(
             client_id=client.client_id,
             name=client.name,

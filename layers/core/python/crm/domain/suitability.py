@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from crm.domain.assessment import assessment_expiry, valid_years
 from crm.domain.risk_level import RiskLevel
 from crm.domain.rule_values import whole_number
-from crm.domain.time import BEIJING, beijing
 from crm.errors import InvalidInput, RuleTableError
 
 TIERS = ("low", "medium", "high")
@@ -84,7 +84,7 @@ class SuitabilityRules:
             rules = cls(
                 version=str(table["version"]),
                 active=str(table["active"]),
-                assessment_valid_years=whole_number(table["assessment_valid_years"]),
+                assessment_valid_years=valid_years(table),
                 rule_sets=rule_sets,
                 products=products,
                 businesses=businesses,
@@ -96,8 +96,6 @@ class SuitabilityRules:
         bad = [p.product_id for p in products.values() if p.tier not in TIERS or p.risk_class not in RISK_CLASSES]
         if bad:
             raise RuleTableError(f"suitability table: products with an unknown tier or class: {bad}")
-        if rules.assessment_valid_years < 1:
-            raise RuleTableError("suitability table: an assessment is valid for at least a year")
         return rules
 
     def rule_set(self, name: str | None) -> RuleSet:
@@ -139,17 +137,6 @@ def _rule_set(name: str, spec: Mapping[str, Any]) -> RuleSet:
     raise ValueError(f"rule set {name}: unknown kind {kind!r}")
 
 
-def assessment_expiry(assessed_at: datetime, rules: SuitabilityRules) -> datetime:
-    """An assessment is valid for `assessment_valid_years` (DEFAULT 2): it expires at the start
-    (00:00 Beijing) of that anniversary of its day."""
-    day = beijing(assessed_at).date()
-    try:
-        anniversary = day.replace(year=day.year + rules.assessment_valid_years)
-    except ValueError:  # assessed on 29 February
-        anniversary = day.replace(year=day.year + rules.assessment_valid_years, day=28)
-    return datetime.combine(anniversary, time(0), tzinfo=BEIJING)
-
-
 @dataclass(frozen=True)
 class Verdict:
     allowed: bool
@@ -178,7 +165,7 @@ def judge(
         return Verdict(
             False, "no risk questionnaire on record: nothing matches", rule_set.name, None, product_level, False, None
         )
-    expires = assessment_expiry(assessed_at, rules)
+    expires = assessment_expiry(assessed_at, rules.assessment_valid_years)
     if now >= expires:
         return Verdict(
             False,

@@ -79,6 +79,13 @@ def complaints() -> ComplaintRules:
 
 
 @cache
+def assessment_valid_years() -> int:
+    from crm.domain.assessment import valid_years
+
+    return valid_years(load_table("suitability"))
+
+
+@cache
 def suitability() -> SuitabilityRules:
     from crm.domain.suitability import SuitabilityRules
 
