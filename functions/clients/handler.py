@@ -1,8 +1,9 @@
-"""Client routes: records (一户一档), yearly metrics, class/VIP history, manager re-assignment, and the
-branch's clients at risk of leaving.
+"""Client routes: records (一户一档), manager re-assignment, contact details, the messages sent,
+and the branch's clients at risk of leaving. A client's yearly metrics and class and VIP history
+are the client_metrics function's.
 
 Thin: parse (pydantic), authorise (grant from the access middleware), call the service, shape
-the response. Reclassification is not done here: it follows the metrics write via the stream.
+the response.
 """
 
 from __future__ import annotations
@@ -12,14 +13,12 @@ import crm.coldstart  # noqa: F401  (first: see its doc)
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 
-from crm.api.app import create_app, documented, grant, request_time, to_json
+from crm.api.app import ClientId, create_app, documented, grant, request_time, to_json
 from crm.api.clients import (
     AtRiskPage,
-    ClassChangeOut,
-    ClassHistory,
     ClientOut,
     ClientPage,
     ContactDetails,
@@ -28,25 +27,16 @@ from crm.api.clients import (
     ManagerAssignmentOut,
     ManagerHistory,
     MessageList,
-    MetricsList,
-    MetricsOut,
     NewClient,
     Reassignment,
-    VipChangeOut,
-    VipHistory,
-    YearFigures,
 )
 from crm.api.idempotency import IdempotencyKey, once
-from crm.domain.classification import YearMetrics
 from crm.domain.client import Client
 from crm.observability import observed
 from crm.services import clients as service
 from crm.services import messages as message_service
 
 app = create_app()
-
-ClientId = Annotated[str, Path(min_length=1, max_length=64, description="The client's account number")]
-Year = Annotated[int, Path(ge=2000, le=2100, description="Calendar year of the figures")]
 
 
 @app.post(
@@ -117,51 +107,6 @@ def at_risk(
 def get_client(client_id: ClientId) -> ClientOut:
     caller = grant(app)
     return ClientOut.of(service.find(caller, client_id), caller.identity.role, request_time(app))
-
-
-@app.put(
-    "/clients/<client_id>/metrics/<year>",
-    summary="Put a year's assets, average assets and trading volume",
-    description="Reclassification (class, VIP) follows asynchronously through the table's stream.",
-    tags=["clients"],
-    responses=documented(200, MetricsOut, "The figures as stored", 404),
-)
-def put_metrics(client_id: ClientId, year: Year, body: YearFigures) -> MetricsOut:
-    figures = YearMetrics(year=year, assets=body.assets, avg_assets=body.avg_assets, trade_volume=body.trade_volume)
-    record = service.put_metrics(
-        grant(app), client_id, figures, now=request_time(app), avg_holding_days=body.avg_holding_days
-    )
-    return MetricsOut.of(record)
-
-
-@app.get(
-    "/clients/<client_id>/metrics",
-    summary="Every year of figures on record, newest first",
-    tags=["clients"],
-    responses=documented(200, MetricsList, "The figures", 404),
-)
-def list_metrics(client_id: ClientId) -> MetricsList:
-    return MetricsList(items=[MetricsOut.of(r) for r in service.metrics(grant(app), client_id)])
-
-
-@app.get(
-    "/clients/<client_id>/class-history",
-    summary="Every class change with its cause, newest first",
-    tags=["clients"],
-    responses=documented(200, ClassHistory, "The class history", 404),
-)
-def class_history(client_id: ClientId) -> ClassHistory:
-    return ClassHistory(items=[ClassChangeOut.of(c) for c in service.class_history(grant(app), client_id)])
-
-
-@app.get(
-    "/clients/<client_id>/vip-history",
-    summary="Every VIP status change with its cause, newest first",
-    tags=["clients"],
-    responses=documented(200, VipHistory, "The VIP history", 404),
-)
-def vip_history(client_id: ClientId) -> VipHistory:
-    return VipHistory(items=[VipChangeOut.of(c) for c in service.vip_history(grant(app), client_id)])
 
 
 @app.put(

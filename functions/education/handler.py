@@ -12,7 +12,7 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 
-from crm.api.app import create_app, documented, grant, request_id, request_time, to_json
+from crm.api.app import ClientId, create_app, documented, grant, request_id, request_time, to_json
 from crm.api.education import (
     ActivityPage,
     AttendanceIn,
@@ -29,7 +29,6 @@ from crm.services import education as service
 app = create_app()
 
 ActivityId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]+$")]
-ClientId = Annotated[str, Path(min_length=1, max_length=64)]
 
 
 @app.post(

@@ -7,17 +7,15 @@ import crm.coldstart  # noqa: F401  (first: see its doc)
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 
-from crm.api.app import create_app, documented, grant, request_time
+from crm.api.app import ClientId, create_app, documented, grant, request_time
 from crm.api.profiles import ProfileChangeOut, ProfileHistory, ProfileIn, ProfileOut, VipTarget, VipTargets
 from crm.observability import observed
 from crm.services import profiles as service
 
 app = create_app()
-
-ClientId = Annotated[str, Path(min_length=1, max_length=64, description="The client's account number")]
 
 
 @app.get(

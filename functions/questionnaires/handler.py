@@ -4,21 +4,18 @@ from __future__ import annotations
 
 import crm.coldstart  # noqa: F401  (first: see its doc)
 
-from typing import Annotated, Any
+from typing import Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
-from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.logging import correlation_paths
 
-from crm.api.app import create_app, documented, grant, request_id, request_time, to_json
+from crm.api.app import ClientId, create_app, documented, grant, request_id, request_time, to_json
 from crm.api.idempotency import IdempotencyKey, once
 from crm.api.questionnaires import AssessmentOut, QuestionnaireHistory, Submission
 from crm.observability import observed
 from crm.services import questionnaires as service
 
 app = create_app()
-
-ClientId = Annotated[str, Path(min_length=1, max_length=64, description="The client's account number")]
 
 
 @app.post(

@@ -96,6 +96,7 @@ from crm.local.pump import StreamPump
 from crm.services import aggregates as aggregates_service
 from crm.services import calendar as calendar_service
 from crm.services import callback_schedule as schedule_service
+from crm.services import client_metrics as metrics_service
 from crm.services import clients as client_service
 from crm.services import complaints as complaint_service
 from crm.services import contacts as contact_service
@@ -285,7 +286,7 @@ def reclassify_prepare(world: World, n: int) -> ReclassifyState:
     clients = register(n)
     for i, client in enumerate(clients):
         metrics = _metrics(i, 2024, MOVES[i % len(MOVES)][0])
-        client_service.put_metrics(HQ, client.client_id, metrics, now=METRICS_AT - timedelta(days=365))
+        metrics_service.put_metrics(HQ, client.client_id, metrics, now=METRICS_AT - timedelta(days=365))
     world.deliver("reclassify")
     state = ReclassifyState({}, {})
     for i, client in enumerate(clients):
@@ -301,7 +302,7 @@ def reclassify_write(world: World, n: int, state: ReclassifyState) -> None:
     """Each client's 2025 figures, as `PUT /clients/{id}/metrics/2025` writes them."""
     for i, client_id in enumerate(state.clients):
         metrics = _metrics(i, 2025, MOVES[i % len(MOVES)][1])
-        client_service.put_metrics(HQ, client_id, metrics, now=METRICS_AT + timedelta(seconds=i))
+        metrics_service.put_metrics(HQ, client_id, metrics, now=METRICS_AT + timedelta(seconds=i))
 
 
 def reclassify_verify(world: World, state: ReclassifyState, n: int) -> None:
@@ -406,7 +407,7 @@ def audit_write(world: World, n: int, state: None) -> None:
     and its reply clock): every change of every record reaches the audit trail."""
     clients = register(max(1, n // 3))
     for i, client in enumerate(clients):
-        client_service.put_metrics(HQ, client.client_id, _metrics(i, 2025, "C"), now=METRICS_AT)
+        metrics_service.put_metrics(HQ, client.client_id, _metrics(i, 2025, "C"), now=METRICS_AT)
     log_emails(max(1, n // 6), clients, at=SERVICE_AT)
 
 
@@ -578,7 +579,7 @@ def schedule_write(world: World, n: int, state: ScheduleState) -> None:
     new-account entry), and a tenth of the known ones have a complaint replied to (a
     post-complaint entry)."""
     for i, client in enumerate(state.clients):
-        client_service.put_metrics(HQ, client.client_id, _metrics(i, 2025, "AD"[i % 2]), now=SERVICE_AT)
+        metrics_service.put_metrics(HQ, client.client_id, _metrics(i, 2025, "AD"[i % 2]), now=SERVICE_AT)
     world.deliver("reclassify")
     register(len(state.clients), prefix="N", at=SERVICE_AT)
     for number in file_complaints(max(1, len(state.clients) // 5), state.clients, at=SERVICE_AT):

@@ -18,11 +18,12 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from http import HTTPStatus
-from typing import Any
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.params import Path
 from pydantic import BaseModel
 
 from crm import errors, rules
@@ -31,6 +32,9 @@ from crm.domain.access import Grant, Identity
 from crm.domain.request_limits import parse_body, screen_parameters
 from crm.domain.time import from_epoch_ms
 from crm.observability import logger
+
+ClientId = Annotated[str, Path(min_length=1, max_length=64, description="The client's account number")]
+"""The `{client_id}` of every route under /clients/{client_id}."""
 
 STATUS: dict[type[errors.CrmError], HTTPStatus] = {
     errors.MalformedRequest: HTTPStatus.BAD_REQUEST,

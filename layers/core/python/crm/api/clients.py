@@ -8,11 +8,11 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field
 
 from crm import rules
-from crm.api.models import Identifier, Model, Money, Number, Phone, Strict
+from crm.api.models import Identifier, Model, Phone, Strict
 from crm.domain.access import Role
 from crm.domain.assessment import assessment_expiry
 from crm.domain.client import Client, ClientStatus
-from crm.domain.client_history import ClassChange, ContactDetailsChange, ManagerAssignment, MetricsRecord, VipChange
+from crm.domain.client_history import ContactDetailsChange, ManagerAssignment
 from crm.domain.messages import MessageRecord, MessageStatus
 from crm.domain.pii import id_number_problem, mask_id_number, mask_phone
 from crm.domain.retention import AtRiskReason
@@ -99,105 +99,6 @@ class ClientOut(Model):
 class ClientPage(Model):
     items: list[ClientOut]
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last")
-
-
-class YearFigures(Strict):
-    assets: Money = Field(description="Assets at year end, or now for the current year (CNY)")
-    avg_assets: Money = Field(description="Average assets over the year (CNY)")
-    trade_volume: Money = Field(description="Trading volume over the year (CNY)")
-    avg_holding_days: Money | None = Field(
-        default=None, description="Average holding period in days, when known: suggests a trading habit (第9条)"
-    )
-
-
-class MetricsOut(Model):
-    client_id: str
-    year: int
-    assets: Money
-    avg_assets: Money
-    trade_volume: Money
-    turnover: Number = Field(description="trade_volume ÷ avg_assets (0 when avg_assets is 0)")
-    avg_holding_days: Number | None
-    updated_at: datetime
-    updated_by: str
-
-    @classmethod
-    def of(cls, record: MetricsRecord) -> MetricsOut:
-        m = record.metrics
-        return cls(
-            client_id=record.client_id,
-            year=m.year,
-            assets=m.assets,
-            avg_assets=m.avg_assets,
-            trade_volume=m.trade_volume,
-            turnover=m.turnover,
-            avg_holding_days=record.avg_holding_days,
-            updated_at=record.updated_at,
-            updated_by=record.updated_by,
-        )
-
-
-class MetricsList(Model):
-    items: list[MetricsOut]
-
-
-class ClassBasisOut(Model):
-    metrics_year: int
-    turnover: Number
-    threshold: Number
-    threshold_version: str
-    rules_version: str
-
-
-class ClassChangeOut(Model):
-    client_class: str
-    previous_class: str | None
-    cause: Literal["metrics", "recalibration", "rules"]
-    at: datetime
-    basis: ClassBasisOut
-
-    @classmethod
-    def of(cls, change: ClassChange) -> ClassChangeOut:
-        b = change.basis
-        return cls(
-            client_class=change.client_class,
-            previous_class=change.previous_class,
-            cause=change.cause.value,
-            at=change.at,
-            basis=ClassBasisOut(
-                metrics_year=b.metrics_year,
-                turnover=b.turnover,
-                threshold=b.threshold,
-                threshold_version=b.threshold_version,
-                rules_version=b.rules_version,
-            ),
-        )
-
-
-class ClassHistory(Model):
-    items: list[ClassChangeOut] = Field(description="Newest first")
-
-
-class VipChangeOut(Model):
-    vip: bool
-    previous_vip: bool
-    client_class: str | None
-    cause: Literal["metrics", "recalibration", "rules"]
-    at: datetime
-
-    @classmethod
-    def of(cls, change: VipChange) -> VipChangeOut:
-        return cls(
-            vip=change.vip,
-            previous_vip=change.previous_vip,
-            client_class=change.client_class,
-            cause=change.cause.value,
-            at=change.at,
-        )
-
-
-class VipHistory(Model):
-    items: list[VipChangeOut] = Field(description="Newest first")
 
 
 class Reassignment(Strict):

@@ -1,19 +1,15 @@
-"""Client records, yearly metrics and manager re-assignment (一户一档; 第50条 2)."""
+"""Client records, manager re-assignment and contact details (一户一档; 第50条 2; 第35–36条)."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
-from decimal import Decimal
 
 from crm.data.clients import changes as change_data
-from crm.data.clients import history as class_data
-from crm.data.clients import metrics as metrics_data
 from crm.data.clients import records as client_data
 from crm.domain.access import Grant
-from crm.domain.classification import YearMetrics
 from crm.domain.client import Client
-from crm.domain.client_history import ClassChange, ContactDetailsChange, ManagerAssignment, MetricsRecord, VipChange
+from crm.domain.client_history import ContactDetailsChange, ManagerAssignment
 from crm.domain.retention import AtRiskReason, at_risk_reasons
 from crm.domain.time import beijing
 from crm.errors import InvalidInput
@@ -43,39 +39,6 @@ def at_risk(
         branch_id=grant.listing_branch(branch_id), manager_id=grant.manager_filter(), limit=limit, cursor=cursor
     )
     return [(client, at_risk_reasons(client)) for client in clients], next_cursor
-
-
-def put_metrics(
-    grant: Grant, client_id: str, metrics: YearMetrics, *, now: datetime, avg_holding_days: Decimal | None = None
-) -> MetricsRecord:
-    """Store a year's figures; reclassification follows asynchronously through the stream."""
-    if metrics.year > beijing(now).year:
-        raise InvalidInput(f"{metrics.year} has not begun yet", field="year")
-    find(grant, client_id)
-    record = MetricsRecord(
-        client_id=client_id,
-        metrics=metrics,
-        updated_at=now,
-        updated_by=grant.identity.user_id,
-        avg_holding_days=avg_holding_days,
-    )
-    metrics_data.put_metrics(record)
-    return record
-
-
-def metrics(grant: Grant, client_id: str) -> list[MetricsRecord]:
-    find(grant, client_id)
-    return metrics_data.metrics(client_id)
-
-
-def class_history(grant: Grant, client_id: str) -> list[ClassChange]:
-    find(grant, client_id)
-    return class_data.class_history(client_id)
-
-
-def vip_history(grant: Grant, client_id: str) -> list[VipChange]:
-    find(grant, client_id)
-    return class_data.vip_history(client_id)
 
 
 def reassign_manager(grant: Grant, client_id: str, manager_id: str, reason: str, *, now: datetime) -> Client:
