@@ -44,7 +44,7 @@ from crm.data.clients import metrics as metrics_data
 from crm.data.clients import records as client_data
 from crm.domain.classification import ClassCause, YearMetrics, classify
 from crm.domain.client import ClassBasis, Client
-from crm.domain.client_history import MetricsRecord
+from crm.domain.client_history.class_changes import MetricsRecord
 from crm.domain.recalibration import YearTurnover, recalibrate
 from crm.domain.reclassification import Reclassification, reclassify
 from crm.domain.time import BEIJING, iso

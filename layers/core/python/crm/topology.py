@@ -372,7 +372,7 @@ FUNCTIONS: tuple[Function, ...] = (
             "GET /clients/{client_id}/contact-details-history",
             "GET /clients/{client_id}/messages",
         ),
-        peak_rss_mb=102.7,
+        peak_rss_mb=79.4,
     ),
     Function(
         name="client_metrics",
@@ -385,7 +385,7 @@ FUNCTIONS: tuple[Function, ...] = (
             "GET /clients/{client_id}/class-history",
             "GET /clients/{client_id}/vip-history",
         ),
-        peak_rss_mb=102.7,
+        peak_rss_mb=78.4,
     ),
     Function(
         name="questionnaires",

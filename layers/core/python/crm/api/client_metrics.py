@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import Field
 
 from crm.api.models import Model, Money, Number, Strict
-from crm.domain.client_history import ClassChange, MetricsRecord, VipChange
+from crm.domain.client_history.class_changes import ClassChange, MetricsRecord, VipChange
 
 
 class YearFigures(Strict):

@@ -12,7 +12,7 @@ from crm.api.models import Identifier, Model, Phone, Strict
 from crm.domain.access import Role
 from crm.domain.assessment import assessment_expiry
 from crm.domain.client import Client, ClientStatus
-from crm.domain.client_history import ContactDetailsChange, ManagerAssignment
+from crm.domain.client_history.record_changes import ContactDetailsChange, ManagerAssignment
 from crm.domain.messages import MessageRecord, MessageStatus
 from crm.domain.pii import id_number_problem, mask_id_number, mask_phone
 from crm.domain.retention import AtRiskReason

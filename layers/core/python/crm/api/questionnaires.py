@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, WithJsonSchema
 
 from crm.api.models import Model, Strict
-from crm.domain.client_history import QuestionnaireRecord
+from crm.domain.client_history.questionnaires import QuestionnaireRecord
 
 # One option letter, or a list of letters for a multi-choice question. The domain checks each
 # answer against its question and names the question when one is wrong.

@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from crm.domain.classification import ClassCause, ClassificationRules, Threshold, YearMetrics, classify
 from crm.domain.client import ClassBasis, Client
-from crm.domain.client_history import ClassChange, VipChange
+from crm.domain.client_history.class_changes import ClassChange, VipChange
 from crm.domain.retention import assets_fell
 from crm.domain.vip import VipRules
 

@@ -12,7 +12,7 @@ from crm.data.clients import history as class_data
 from crm.data.clients import metrics as metrics_data
 from crm.domain.access import Grant
 from crm.domain.classification import YearMetrics
-from crm.domain.client_history import ClassChange, MetricsRecord, VipChange
+from crm.domain.client_history.class_changes import ClassChange, MetricsRecord, VipChange
 from crm.domain.time import beijing
 from crm.errors import InvalidInput
 from crm.services.client_lookup import find

@@ -9,7 +9,7 @@ from crm.data.clients import changes as change_data
 from crm.data.clients import records as client_data
 from crm.domain.access import Grant
 from crm.domain.client import Client
-from crm.domain.client_history import ContactDetailsChange, ManagerAssignment
+from crm.domain.client_history.record_changes import ContactDetailsChange, ManagerAssignment
 from crm.domain.retention import AtRiskReason, at_risk_reasons
 from crm.domain.time import beijing
 from crm.errors import InvalidInput

@@ -8,7 +8,7 @@ from datetime import datetime
 from crm import rules
 from crm.data.clients import questionnaires as questionnaire_data
 from crm.domain.access import Grant
-from crm.domain.client_history import QuestionnaireRecord
+from crm.domain.client_history.questionnaires import QuestionnaireRecord
 from crm.domain.questionnaire import assess
 from crm.services.client_lookup import find
 

@@ -9,7 +9,7 @@ from crm.data.base import set_or_remove, stamp_actions
 from crm.data.clients.items import ClientsItem, ProfileItem, change_with_history, client_pk, history
 from crm.domain.audit import Stamp
 from crm.domain.client import Client
-from crm.domain.client_history import ContactDetailsChange, ManagerAssignment
+from crm.domain.client_history.record_changes import ContactDetailsChange, ManagerAssignment
 from crm.domain.time import iso, parse_iso
 
 

@@ -32,7 +32,7 @@ from crm.data.clients.items import (
 from crm.domain.audit import Stamp
 from crm.domain.classification import ClassCause
 from crm.domain.client import Client
-from crm.domain.client_history import ClassChange, VipChange
+from crm.domain.client_history.class_changes import ClassChange, VipChange
 from crm.domain.reclassification import Reclassification
 from crm.domain.time import iso, parse_iso
 

@@ -34,7 +34,7 @@ from crm.data.settings import turnover_threshold_with
 from crm.data.settings_table import SettingsItem
 from crm.domain.classification import Threshold, YearMetrics
 from crm.domain.client import Client
-from crm.domain.client_history import MetricsRecord
+from crm.domain.client_history.class_changes import MetricsRecord
 from crm.domain.recalibration import YearTurnover
 from crm.domain.reclassification import Reclassification
 from crm.domain.time import iso, parse_iso

@@ -9,7 +9,7 @@ from crm.data.base import stamp_actions
 from crm.data.clients.items import ClientsItem, ProfileItem, change_with_history, client_pk, history
 from crm.domain.audit import Stamp
 from crm.domain.client import Client
-from crm.domain.client_history import QuestionnaireRecord
+from crm.domain.client_history.questionnaires import QuestionnaireRecord
 from crm.domain.risk_level import RiskLevel
 from crm.domain.time import iso, parse_iso
 
