@@ -38,10 +38,11 @@ from moto.dynamodb.models.dynamo_type import DynamoType
 
 from crm import rules, topology
 from crm.data.base import shard_of
-from crm.data.clients import history as class_data
 from crm.data.clients import items as client_table
 from crm.data.clients import metrics as metrics_data
+from crm.data.clients import reclassification as class_data
 from crm.data.clients import records as client_data
+from crm.data.clients import yearly_sums
 from crm.domain.classification import ClassCause, YearMetrics, classify
 from crm.domain.client import ClassBasis, Client
 from crm.domain.client_history.class_changes import MetricsRecord
@@ -356,7 +357,7 @@ def settings_items(clients: Iterable[SyntheticClient]) -> Iterator[dict[str, Any
     shards: dict[tuple[int, int], list[Decimal]] = {}
     for synthetic in clients:
         client_id = synthetic.client.client_id
-        shard = shard_of(client_id, metrics_data.SHARDS)
+        shard = shard_of(client_id, yearly_sums.SHARDS)
         for record in synthetic.metrics:
             m = record.metrics
             yield {

@@ -50,9 +50,9 @@ from moto.dynamodb.models.utilities import DynamoJsonEncoder
 from crm import rules, topology
 from crm.data import settings as settings_data
 from crm.data.base import connection
-from crm.data.clients import history as class_data
 from crm.data.clients import items as client_items
-from crm.data.clients import metrics as metrics_data
+from crm.data.clients import reclassification as class_data
+from crm.data.clients import yearly_sums
 from crm.domain.classification import ClassCause, YearMetrics
 from crm.domain.client import Client
 from crm.domain.recalibration import recalibrate, years_to_average
@@ -76,7 +76,7 @@ def full_scan_recalibration(now: datetime) -> tuple[int, int]:
     written after it."""
     year = beijing(now).year
     classification, vip_rules = rules.classification(), rules.vip()
-    figures = metrics_data.year_figures(years_to_average(year, classification))
+    figures = yearly_sums.year_figures(years_to_average(year, classification))
     change = recalibrate(year, current_threshold(), figures, classification, at=now)
     settings_data.start_recalibration(change)
     moves: list[tuple[Client, Reclassification]] = []

@@ -66,8 +66,8 @@ from crm import observability, rules, topology
 from crm.data import callbacks as callback_data
 from crm.data import clocks as clock_data
 from crm.data.audit import as_json_line
-from crm.data.clients import metrics as metrics_data
 from crm.data.clients import records as client_records
+from crm.data.clients import yearly_sums
 from crm.data.clients.items import client_from_image
 from crm.data.complaints import complaint_from_image
 from crm.domain.access import Grant, Identity, Role, Scope
@@ -313,7 +313,7 @@ def reclassify_verify(world: World, state: ReclassifyState, n: int) -> None:
         fell = 2025 if MOVES[i % len(MOVES)] == ("A", "E") else None
         if found is None or (found.client_class, found.assets_fell_in) != (MOVES[i % len(MOVES)][1], fell):
             raise AssertionError(f"{client_id} not reclassified from its 2025 figures: {found}")
-    (sums,) = metrics_data.year_figures([2025])
+    (sums,) = yearly_sums.year_figures([2025])
     if sums.clients != len(state.clients):
         raise AssertionError(f"the 2025 sums count {sums.clients} clients, not {len(state.clients)}")
 

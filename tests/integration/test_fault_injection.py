@@ -47,7 +47,7 @@ from crm import topology
 from crm.data import callbacks as callback_data
 from crm.data import clocks as clock_data
 from crm.data import samples as sample_data
-from crm.data.clients import metrics as metrics_data
+from crm.data.clients import yearly_sums
 from crm.local.invoke import Invoker
 from crm.local.jobs import trigger
 from crm.local.pump import StreamPump
@@ -569,7 +569,7 @@ def count_reclassification(harness: Harness, tally: Tally, puts: list[Put], clas
     for put in puts:
         latest[(put.client_id, put.year)] = put
     years = sorted({year for _, year in latest})
-    sums = {f.year: f for f in metrics_data.year_figures(years)}
+    sums = {f.year: f for f in yearly_sums.year_figures(years)}
     for year in years:
         counted = [p for (_, y), p in latest.items() if y == year]
         found = sums.get(year)
@@ -725,7 +725,7 @@ def test_races_with_a_redelivery_and_with_api_writes_lose_and_double_nothing(
     # client's record and latest figures), then writes the fold and the class in one transaction.
     race_after(
         monkeypatch,
-        metrics_data,
+        yearly_sums,
         "read_change",
         client_of=lambda client_id, *_, **__: client_id,
         clients=set(client_ids),
@@ -810,7 +810,7 @@ def test_crashes_after_partial_work_are_retried_without_doubling_anything(
     crash_once(
         monkeypatch,
         plan,
-        metrics_data,
+        yearly_sums,
         "read_change",
         key=lambda client_id, year, *_: (client_id, year),
         after=True,
@@ -820,7 +820,7 @@ def test_crashes_after_partial_work_are_retried_without_doubling_anything(
     crash_once(
         monkeypatch,
         plan,
-        metrics_data,
+        yearly_sums,
         "write_change",
         key=lambda change, result: (change.client_id, change.year),
         after=True,

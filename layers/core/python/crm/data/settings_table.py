@@ -1,7 +1,7 @@
 """The settings table's item type: every item in it is a `SettingsItem` (pk = <what>#…, sk =
 `CURRENT` for the value in force), whatever it holds: the turnover threshold, its recalibrations
 and the rule tables (crm.data.settings), the working-day calendars (crm.data.calendars), the
-turnover sums (crm.data.clients.metrics). Its own module, so reading a calendar does not import
+turnover sums (crm.data.clients.yearly_sums). Its own module, so reading a calendar does not import
 what the threshold and the rule tables are made of."""
 
 from __future__ import annotations

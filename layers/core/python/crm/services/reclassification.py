@@ -21,9 +21,10 @@ from decimal import Decimal
 
 from crm import rules
 from crm.data import settings as settings_data
-from crm.data.clients import history as class_data
 from crm.data.clients import metrics as metrics_data
+from crm.data.clients import reclassification as class_data
 from crm.data.clients import records as client_data
+from crm.data.clients import yearly_sums
 from crm.domain.classification import ClassCause, Threshold, YearMetrics
 from crm.domain.client import Client
 from crm.domain.recalibration import recalibrate, years_to_average
@@ -116,7 +117,7 @@ def on_metrics_written(client_id: str, year: int, *, at: datetime, change_id: st
     transaction fail, and the change is decided again from fresh state.
     """
     for _ in range(MAX_ATTEMPTS):
-        change = metrics_data.read_change(client_id, year, initial_threshold())
+        change = yearly_sums.read_change(client_id, year, initial_threshold())
         result = None
         if change.client is not None:  # figures without a client record: nothing to classify
             result = _decide(
@@ -129,7 +130,7 @@ def on_metrics_written(client_id: str, year: int, *, at: datetime, change_id: st
                 previous=change.previous,
                 asset_drop=True,
             )
-        if metrics_data.write_change(change, result) is not None:
+        if yearly_sums.write_change(change, result) is not None:
             return result is not None
     raise ConcurrentChange(f"client {client_id} changed {MAX_ATTEMPTS} times while its {year} figures were folded")
 
@@ -150,7 +151,7 @@ def recalibrate_turnover_threshold(now: datetime) -> RecalibrationReport:
     recorded = settings_data.recalibration(year)
     if recorded is None:
         classification = rules.classification()
-        figures = metrics_data.year_figures(years_to_average(year, classification))
+        figures = yearly_sums.year_figures(years_to_average(year, classification))
         settings_data.start_recalibration(recalibrate(year, current_threshold(), figures, classification, at=now))
         recorded = settings_data.recalibration(year)  # ours, or a concurrent run's
         if recorded is None:

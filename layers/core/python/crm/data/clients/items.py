@@ -6,7 +6,7 @@ QUESTIONNAIRE#<at>#<id> | MANAGER#<at> | CONTACT_CHANGE#<at> | PROFILE_CHANGE#<a
 DISCLOSURE#… | BUSINESS#…. History items are append-only; the PROFILE item holds the current
 state under optimistic locking (`version`). Nothing sorts between METRICS#… and PROFILE: the
 reclassification reads the record and its latest years in one query of that range
-(crm.data.clients.metrics.read_change); a new kind of item must sort elsewhere. The index
+(crm.data.clients.yearly_sums.read_change); a new kind of item must sort elsewhere. The index
 classes here are the topology's (`crm.topology.CLIENTS`); tests/unit/test_data_indexes.py holds
 them to it.
 """
