@@ -17,6 +17,7 @@ SHARED_FIXTURE_SUITES = ("infra", "e2e")
 ON_THEIR_OWN = {"tests/e2e/test_api_fuzz.py": "fuzz", "tests/integration/test_access_matrix.py": "access-matrix"}
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own, which reads the groups into the test ids
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         path = item.nodeid.split("::", 1)[0]
