@@ -24,7 +24,9 @@ from crm.domain.callbacks import TASK_ID_PATTERN, Kind, TaskStatus
 from crm.observability import observed
 from crm.services import callbacks as service
 
-app = create_app()
+# A post-complaint attempt's complaint code loads with the first of them (crm.services.callbacks);
+# in AWS it is in the snapshot already.
+app = create_app(deferred=("crm.services.complaint_callbacks",))
 
 CallbackId = Annotated[str, Path(pattern=TASK_ID_PATTERN, max_length=160, description="e.g. NA-C001")]
 

@@ -6,6 +6,8 @@ as the real one does, as `(function, args, kwargs)`."""
 
 from __future__ import annotations
 
+import ast
+import importlib
 import random
 import socket
 import sys
@@ -13,13 +15,14 @@ import types
 from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import pytest
 from pydantic_core import SchemaValidator
 from pynamodb.models import Model
 
-from crm import config, rules, snapstart, topology
+from crm import config, rules, services, snapstart, topology
 from crm.api.app import create_app
 from crm.data.audit import _AuditItem
 from crm.data.clients.items import ProfileItem
@@ -103,7 +106,7 @@ def test_outside_lambda_nothing_is_registered(monkeypatch):
 
 def test_every_api_app_registers_its_warming_before_the_snapshot_and_reseeding_after(runtime):
     app = create_app()
-    assert runtime.before == [(snapstart.warm, (app,), {})]
+    assert runtime.before == [(snapstart.warm, (app, ()), {})]
     assert runtime.after == [(snapstart.reseed, (), {})]
 
 
@@ -153,3 +156,40 @@ def test_after_a_restore_random_is_reseeded(runtime):
         draws.append([random.random() for _ in range(4)])
 
     assert draws[0] != draws[1]
+
+
+def test_an_app_with_deferred_modules_has_them_imported_before_the_snapshot(runtime, monkeypatch):
+    app = create_app(deferred=("crm.services.complaint_callbacks",))
+    ((hook, args, _),) = runtime.before
+    assert (hook, args) == (snapstart.warm, (app, ("crm.services.complaint_callbacks",)))
+    monkeypatch.delitem(sys.modules, "crm.services.complaint_callbacks", raising=False)
+    for stage in ("_build_route_models", "_load_rules"):  # the clients fixture covers those
+        monkeypatch.setattr(snapstart, stage, lambda *_: ())
+    monkeypatch.setattr(snapstart, "_create_clients", lambda: 0)
+    assert hook(*args).modules == ("crm.services.complaint_callbacks",)
+    assert "crm.services.complaint_callbacks" in sys.modules
+
+
+def _deferred_imports() -> set[str]:
+    """The crm modules the services import inside a function: left to the request that needs them."""
+    found = set()
+    for path in Path(services.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                found |= {
+                    inner.module
+                    for inner in ast.walk(node)
+                    if isinstance(inner, ast.ImportFrom) and inner.module and inner.module.startswith("crm.")
+                }
+    return found
+
+
+def test_every_module_a_service_defers_is_in_the_snapshot_of_the_functions_that_use_it():
+    """A function-level import in a service keeps a module out of the cold start; the handlers of
+    the functions whose requests reach it name it in `create_app(deferred=...)`, so SnapStart's
+    hook imports it (here: the callbacks function's post-complaint attempts)."""
+    declared = {
+        spec.name: set(importlib.import_module(spec.module).app.deferred) for spec in topology.FUNCTIONS if spec.routes
+    }
+    assert set().union(*declared.values()) == _deferred_imports() == {"crm.services.complaint_callbacks"}
+    assert declared["callbacks"] == {"crm.services.complaint_callbacks"}

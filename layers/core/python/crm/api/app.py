@@ -155,9 +155,10 @@ class CrmResolver(APIGatewayRestResolver):
     `rules/requests.toml`, before Powertools validates it. The body is parsed once, there, and
     Powertools is handed that parse."""
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, *, deferred: tuple[str, ...] = (), **kwargs: Any) -> None:
         super().__init__(json_body_deserializer=self._json_body, **kwargs)
         self._parsed: tuple[str, Any] | None = None
+        self.deferred = deferred  # modules imported at the first request needing them (`create_app`)
 
     def _json_body(self, text: str) -> Any:
         if self._parsed is not None and self._parsed[0] == text:
@@ -183,11 +184,13 @@ class CrmResolver(APIGatewayRestResolver):
             self._parsed = None
 
 
-def create_app() -> CrmResolver:
+def create_app(*, deferred: tuple[str, ...] = ()) -> CrmResolver:
+    """The function's resolver. `deferred`: modules its code imports at the first request that
+    needs them (kept out of the cold start), which SnapStart's hook imports before the snapshot."""
     from crm import snapstart  # in Lambda: warm this app before SnapStart's snapshot, reseed after
 
-    app = CrmResolver(enable_validation=True, serializer=to_json)
-    snapstart.prepare(app)
+    app = CrmResolver(deferred=deferred, enable_validation=True, serializer=to_json)
+    snapstart.prepare(app, deferred)
 
     @app.exception_handler(errors.CrmError)
     def _domain_error(exc: errors.CrmError) -> Response:
