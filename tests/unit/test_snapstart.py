@@ -106,7 +106,7 @@ def test_outside_lambda_nothing_is_registered(monkeypatch):
 
 def test_every_api_app_registers_its_warming_before_the_snapshot_and_reseeding_after(runtime):
     app = create_app()
-    assert runtime.before == [(snapstart.warm, (app, ()), {})]
+    assert runtime.before == [(snapstart.warm, (app,), {})]
     assert runtime.after == [(snapstart.reseed, (), {})]
 
 
@@ -161,7 +161,7 @@ def test_after_a_restore_random_is_reseeded(runtime):
 def test_an_app_with_deferred_modules_has_them_imported_before_the_snapshot(runtime, monkeypatch):
     app = create_app(deferred=("crm.services.complaint_callbacks",))
     ((hook, args, _),) = runtime.before
-    assert (hook, args) == (snapstart.warm, (app, ("crm.services.complaint_callbacks",)))
+    assert (hook, args) == (snapstart.warm, (app,))
     monkeypatch.delitem(sys.modules, "crm.services.complaint_callbacks", raising=False)
     for stage in ("_build_route_models", "_load_rules"):  # the clients fixture covers those
         monkeypatch.setattr(snapstart, stage, lambda *_: ())

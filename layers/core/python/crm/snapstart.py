@@ -4,8 +4,8 @@ With SnapStart on, Lambda runs a version's init once, when the version is publis
 initialised execution environment, and resumes each new environment from that snapshot instead of
 initialising it. What a request would otherwise do once, at its first use, is best done before the
 snapshot: `prepare(app)`, called by `crm.api.app.create_app`, registers with the runtime
-- before the snapshot, `warm(app, deferred)`: the modules a handler leaves to the first request
-  that needs them (`create_app(deferred=...)`) imported, every rule table loaded and checked
+- before the snapshot, `warm(app)`: the modules a handler leaves to the first request that
+  needs them (`create_app(deferred=...)`, `app.deferred`) imported, every rule table loaded and checked
   (`crm.rules`), every route's validation models built (Powertools builds a route's pydantic
   adapters at its first request), and the DynamoDB clients of the data layer created, one per model on a table the
   function declares, the transactions' one and the idempotency store's (botocore reads its
@@ -26,11 +26,14 @@ import importlib
 import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
 from crm.observability import logger
+
+if TYPE_CHECKING:
+    from crm.api.app import CrmResolver
 
 Register = Callable[..., Any]
 
@@ -54,23 +57,25 @@ def _runtime_hooks() -> tuple[Register, Register] | None:
     return register_before_snapshot, register_after_restore
 
 
-def prepare(app: APIGatewayRestResolver, deferred: tuple[str, ...] = ()) -> bool:
-    """Have the runtime warm `app` (and import the `deferred` modules) before the snapshot and
-    reseed after each restore; False where there is no SnapStart runtime (nothing is registered).
-    The routes are read when the hook runs, after the handler module has declared them all."""
+def prepare(app: CrmResolver) -> bool:
+    """Have the runtime warm `app` before the snapshot and reseed after each restore; False where
+    there is no SnapStart runtime (nothing is registered). The routes are read when the hook runs,
+    after the handler module has declared them all."""
     hooks = _runtime_hooks()
     if hooks is None:
         return False
     register_before_snapshot, register_after_restore = hooks
-    register_before_snapshot(warm, app, deferred)
+    register_before_snapshot(warm, app)
     register_after_restore(reseed)
     return True
 
 
-def warm(app: APIGatewayRestResolver, deferred: tuple[str, ...] = ()) -> Warmed:
-    for module in deferred:  # first, so that the rule tables and models they bring are warmed too
+def warm(app: CrmResolver) -> Warmed:
+    for module in app.deferred:  # first, so that the rule tables and models they bring are warmed too
         importlib.import_module(module)
-    warmed = Warmed(modules=deferred, routes=_build_route_models(app), rules=_load_rules(), clients=_create_clients())
+    warmed = Warmed(
+        modules=app.deferred, routes=_build_route_models(app), rules=_load_rules(), clients=_create_clients()
+    )
     logger.info(
         "warmed for the snapshot",
         extra={

@@ -190,7 +190,7 @@ def create_app(*, deferred: tuple[str, ...] = ()) -> CrmResolver:
     from crm import snapstart  # in Lambda: warm this app before SnapStart's snapshot, reseed after
 
     app = CrmResolver(deferred=deferred, enable_validation=True, serializer=to_json)
-    snapstart.prepare(app, deferred)
+    snapstart.prepare(app)
 
     @app.exception_handler(errors.CrmError)
     def _domain_error(exc: errors.CrmError) -> Response:
