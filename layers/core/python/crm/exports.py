@@ -15,6 +15,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from crm.domain.csv_cells import safe_row
 from crm.domain.report import Figures, Row, Scope
 
 CSV_COLUMNS = ("scope", "branch_id", "manager_id", "metric", "value")
@@ -30,7 +31,9 @@ def metrics_csv(figures: Figures) -> bytes:
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for row in (r for r in figures.rows if r.in_csv):
-        writer.writerow((row.scope.value, row.branch_id or "", row.manager_id or "", row.metric, _text(row.value)))
+        writer.writerow(
+            safe_row((row.scope.value, row.branch_id or "", row.manager_id or "", row.metric, _text(row.value)))
+        )
     return buffer.getvalue().encode("utf-8-sig")
 
 
