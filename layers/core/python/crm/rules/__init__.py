@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from crm.domain.callbacks import CallbackRules
     from crm.domain.classification import ClassificationRules
     from crm.domain.complaints import ComplaintRules
+    from crm.domain.imports import ImportRules
     from crm.domain.messages import SmsRules
     from crm.domain.profile import ProfileRules
     from crm.domain.questionnaire import QuestionnaireRules
@@ -126,3 +127,11 @@ def requests() -> RequestRules:
     from crm.domain.request_limits import RequestRules
 
     return RequestRules.from_table(load_table("requests"))
+
+
+@cache
+def imports() -> ImportRules:
+    """Bulk imports of the trading system's files: columns, encodings and limits (DOMAIN §13)."""
+    from crm.domain.imports import ImportRules
+
+    return ImportRules.from_table(load_table("imports"), callbacks().new_account_window_days)
