@@ -316,6 +316,8 @@ def test_the_figures_endpoint_answers_the_same_figures_for_dashboards(harness: H
     assert sorted(i["manager_id"] for i in managers.json()["items"]) == ["mgr-1", "mgr-2"]
     branches = harness.call("GET", f"/reports/quarterly/{Q2}/figures", query="scope=branch", as_=HQ).json()
     assert [(i["branch_id"], i["figures"]["complaints_regulator"]) for i in branches["items"]] == [("B1", 0), ("B2", 1)]
+    assert set(branches["labels"]) == set(branches["items"][0]["figures"])  # each metric in Chinese
+    assert branches["labels"]["complaints_regulator"] == "监管转办投诉"
 
 
 def test_a_supervisor_reads_its_own_branch_alone_a_manager_nothing(harness: Harness) -> None:

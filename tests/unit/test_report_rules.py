@@ -465,7 +465,16 @@ def test_the_workbook_has_its_sheets_chinese_headers_numbers_and_charts() -> Non
     charts = [n for n in zipfile.ZipFile(io.BytesIO(body)).namelist() if n.startswith("xl/charts/chart")]
     assert len(charts) == 3  # the class distribution, the SLA on-time shares, the satisfaction by branch
     book = openpyxl.load_workbook(io.BytesIO(body))
-    assert book.sheetnames == ["概览", "客户分类", "服务与投诉", "回访与满意度", "挽留与教育", "客户经理"]
+    assert book.sheetnames == [
+        "概览",
+        "客户分类",
+        "客户",
+        "服务与投诉",
+        "回访与满意度",
+        "挽留与教育",
+        "客户经理工作",
+        "客户经理",
+    ]
     overview = book["概览"]
     assert [c.value for c in overview[3]] == ["指标", "数值", "分类"]
     assert overview.freeze_panes == "A4"

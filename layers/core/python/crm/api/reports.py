@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import Field
 
+from crm import rules
 from crm.api.models import Model
 from crm.domain.report import Scope
 
@@ -37,7 +38,13 @@ class QuarterlyFigures(Model):
     generated_at: datetime
     scope: Scope
     items: list[FigureSet]
+    labels: dict[str, str] = Field(
+        description="metric → its label in Chinese, as the workbook heads it, for every metric in items"
+    )
 
     @classmethod
     def of(cls, document: dict[str, Any]) -> QuarterlyFigures:
-        return cls.model_validate(document)
+        """The items the service chose from figures.json, each metric labelled by the labels table,
+        as the file's own `labels` are (a version written before the file had them reads alike)."""
+        metrics = (metric for item in document["items"] for metric in item["figures"])
+        return cls.model_validate({**document, "labels": rules.labels().labels_of(metrics)})

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from crm.domain.classification import ClassificationRules
     from crm.domain.complaints import ComplaintRules
     from crm.domain.imports import ImportRules
+    from crm.domain.labels import ReportLabels
     from crm.domain.messages import SmsRules
     from crm.domain.profile import ProfileRules
     from crm.domain.questionnaire import QuestionnaireRules
@@ -127,6 +128,14 @@ def requests() -> RequestRules:
     from crm.domain.request_limits import RequestRules
 
     return RequestRules.from_table(load_table("requests"))
+
+
+@cache
+def labels() -> ReportLabels:
+    """The quarterly report's metrics in Chinese, and the section each is filed under (第55条)."""
+    from crm.domain.labels import ReportLabels
+
+    return ReportLabels.from_table(load_table("labels"))
 
 
 @cache
