@@ -4,10 +4,11 @@ A table, bucket, function, route, stream source, schedule or event bus added to 
 here with no edit: tables become `Data`, buckets `Buckets`, the buses functions publish on
 `EventBuses`, functions `CrmFunction`s (API functions published behind an alias, with SnapStart
 unless the `snapstart` context flag is false; each with its stream sources' `StreamSubscription`s and
-its schedule's `ScheduledInvocation` in the project's schedule group), their routes the `Api`
-behind a `Firewall`, and everything that can fail an alarm in `Monitoring`. One customer-managed
-key (`Encryption`) encrypts the tables, the buckets and the log groups; a second the operators'
-topic and the jobs' dead-letter queues.
+its schedule's `ScheduledInvocation` in the project's schedule group), their routes the `Api` behind
+a `Firewall` (a nested stack of their own), and everything that can fail an alarm in `Monitoring`.
+The keys the functions sign with are `Secrets`. One customer-managed key (`Encryption`) encrypts
+the tables, the buckets, the secrets and the log groups; a second the operators' topic and the
+jobs' dead-letter queues. Deployment configuration (the web sign-in's URLs) is `DeploymentSettings`.
 """
 
 from __future__ import annotations
@@ -28,8 +29,9 @@ from infra.constructs.event_bus import EventBuses
 from infra.constructs.function import SNAPSTART_CONTEXT, CrmFunction, snap_start_enabled
 from infra.constructs.identity import Identity
 from infra.constructs.monitoring import Monitoring
+from infra.constructs.secrets import Secrets
 from infra.constructs.shared_layer import SharedLayers
-from infra.constructs.waf import Firewall
+from infra.settings import DeploymentSettings
 
 # Feature flags this stack is written for, set on the stack itself so that every app building it
 # (the CDK CLI through cdk.json, `python infra/app.py`, the tests) gets the same template.
@@ -48,6 +50,7 @@ class BrokerageCrmStack(Stack):
         *,
         tables: Sequence[topology.Table] = topology.TABLES,
         buckets: Sequence[topology.Bucket] = topology.BUCKETS,
+        secrets: Sequence[topology.Secret] = topology.SECRETS,
         functions: Sequence[topology.Function] = topology.FUNCTIONS,
         **kwargs: Any,
     ) -> None:
@@ -65,7 +68,9 @@ class BrokerageCrmStack(Stack):
         self.buckets = Buckets(self, "Archive", buckets, key=self.encryption.key)
         buses = dict.fromkeys(bus for spec in functions for bus in spec.publishes)  # unique, in order
         self.event_buses = EventBuses(self, "Events", buses)
-        self.identity = Identity(self, "Identity")
+        self.settings = DeploymentSettings.from_context(self.node.get_all_context())
+        self.identity = Identity(self, "Identity", web=self.settings.web_sign_in)
+        self.secrets = Secrets(self, "Secrets", secrets, key=self.encryption.key)
         layers = SharedLayers(self, "Layers")
         self.schedule_group = scheduler.ScheduleGroup(self, "Schedules")
         self.functions = {
@@ -75,6 +80,8 @@ class BrokerageCrmStack(Stack):
                 tables=self.data.tables,
                 buckets=self.buckets.buckets,
                 buses=self.event_buses.buses,
+                secrets=self.secrets.secrets,
+                user_pools={topology.STAFF_POOL.name: self.identity.user_pool},
                 layers=layers.all,
                 key=self.encryption.key,
                 schedule_group=self.schedule_group,
@@ -88,10 +95,9 @@ class BrokerageCrmStack(Stack):
             "Api",
             routes=[(route, spec) for spec in functions for route in spec.routes],
             functions={name: built.invoked for name, built in self.functions.items()},
-            authorizer=self.identity.authorizer,
+            user_pool=self.identity.user_pool,
             key=self.encryption.key,
         )
-        self.firewall = Firewall(self, "Firewall", stage=self.api.rest_api.deployment_stage)
         self.monitoring = Monitoring(
             self,
             "Monitoring",

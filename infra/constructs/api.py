@@ -1,7 +1,11 @@
 """The REST API: every topology route as a method proxied to its function, all behind Cognito.
 
-Each method invokes its function's `live` alias (`CrmFunction.invoked`): the version the deploy
-published, SnapStart's snapshot; API Gateway's permission to invoke names that alias alone.
+A nested stack of its own: a resource, a method and more for each route would take the main stack
+past CloudFormation's 500 resources. Its Cognito authorizer lives here too (an authorizer belongs
+to its API's stack). Each method invokes its function's `live` alias (`CrmFunction.invoked`): the
+version the deploy published, SnapStart's snapshot; API Gateway may invoke that alias, through this
+API, and nothing else (one permission per function, for the whole API, rather than one per method:
+the routes are this stack's, and the permissions would be a fifth of its resources).
 
 The stage is throttled, traced with X-Ray and access-logged (JSON, one year, encrypted with the
 stack's customer-managed key). Errors API Gateway
@@ -17,8 +21,9 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from aws_cdk import RemovalPolicy
+from aws_cdk import NestedStack, RemovalPolicy
 from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -27,6 +32,7 @@ from constructs import Construct
 from crm import topology
 from infra.constructs.function import LOG_RETENTION
 from infra.constructs.nag import acknowledge
+from infra.constructs.waf import Firewall
 
 STAGE = "v1"
 THROTTLING_RATE_LIMIT = 100  # requests per second, steady state, across the stage
@@ -90,7 +96,7 @@ def path_parameters(path: str) -> list[str]:
     return _PATH_PARAMETER.findall(path)
 
 
-class Api(Construct):
+class Api(NestedStack):
     def __init__(
         self,
         scope: Construct,
@@ -98,10 +104,11 @@ class Api(Construct):
         *,
         routes: Iterable[tuple[topology.Route, topology.Function]],
         functions: Mapping[str, lambda_.IFunction],
-        authorizer: apigw.IAuthorizer,
+        user_pool: cognito.IUserPool,
         key: kms.IKey,
     ) -> None:
-        super().__init__(scope, construct_id)
+        super().__init__(scope, construct_id, description="Brokerage CRM: the REST API, its routes and authorizer")
+        self.authorizer = apigw.CognitoUserPoolsAuthorizer(self, "Authorizer", cognito_user_pools=[user_pool])
         access_logs = logs.LogGroup(
             self, "AccessLogs", retention=LOG_RETENTION, encryption_key=key, removal_policy=RemovalPolicy.RETAIN
         )
@@ -133,6 +140,7 @@ class Api(Construct):
             removal_policy=RemovalPolicy.RETAIN,
         )
         self.rest_api.deployment_stage.node.add_dependency(execution_logs)
+        self.firewall = Firewall(self, "Firewall", stage=self.rest_api.deployment_stage)
         acknowledge(
             self.rest_api,
             "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
@@ -162,11 +170,13 @@ class Api(Construct):
         integrations: dict[str, apigw.LambdaIntegration] = {}
         for route, function in routes:
             if function.name not in integrations:
-                integrations[function.name] = apigw.LambdaIntegration(functions[function.name], allow_test_invoke=False)
+                integrations[function.name] = apigw.LambdaIntegration(
+                    functions[function.name], scope_permission_to_method=False
+                )
             self.rest_api.root.resource_for_path(route.path).add_method(
                 route.method,
                 integrations[function.name],
-                authorizer=authorizer,
+                authorizer=self.authorizer,
                 authorization_type=apigw.AuthorizationType.COGNITO,
                 request_validator=validator,
                 request_parameters={f"method.request.path.{name}": True for name in path_parameters(route.path)},

@@ -23,6 +23,7 @@ import json
 from collections.abc import Mapping, Sequence
 
 from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
@@ -31,6 +32,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_scheduler as scheduler
+from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from crm import topology
@@ -67,6 +69,19 @@ READ_OBJECT_ACTIONS = ("s3:GetObject",)
 READ_OBJECT_KEY_ACTIONS = ("kms:Decrypt",)
 # `sends_sms`: SNS Publish to a phone number, and the opt-out check before it.
 SMS_ACTIONS = ("sns:Publish", "sns:CheckIfPhoneNumberIsOptedOut")
+# `secrets`: read the secret's value, nothing else (no listing, no describing the others).
+SECRET_ACTIONS = ("secretsmanager:GetSecretValue",)
+# `manages_users`: read, create, change, enable and disable the pool's users (and delete one it
+# created itself, when the register could not be written after all: crm.services.staff).
+USER_POOL_ACTIONS = (
+    "cognito-idp:AdminGetUser",
+    "cognito-idp:AdminCreateUser",
+    "cognito-idp:AdminUpdateUserAttributes",
+    "cognito-idp:AdminDeleteUserAttributes",
+    "cognito-idp:AdminEnableUser",
+    "cognito-idp:AdminDisableUser",
+    "cognito-idp:AdminDeleteUser",
+)
 
 
 def snap_start_enabled(value: object) -> bool:
@@ -102,6 +117,8 @@ class CrmFunction(Construct):
         tables: Mapping[str, dynamodb.ITable],
         buckets: Mapping[str, s3.IBucket],
         buses: Mapping[str, events.IEventBus],
+        secrets: Mapping[str, secretsmanager.ISecret],
+        user_pools: Mapping[str, cognito.IUserPool],
         layers: Sequence[lambda_.ILayerVersion],
         key: kms.IKey,
         schedule_group: scheduler.IScheduleGroup,
@@ -137,6 +154,8 @@ class CrmFunction(Construct):
                 **{source.env_var: tables[source.table.name].table_name for source in spec.streams},
                 **{bucket.env_var: buckets[bucket.name].bucket_name for bucket in spec.buckets},
                 **{bus.env_var: buses[bus.name].event_bus_name for bus in spec.publishes},
+                **{secret.env_var: secrets[secret.name].secret_arn for secret in spec.secrets},
+                **{pool.env_var: user_pools[pool.name].user_pool_id for pool in spec.manages_users},
                 "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
                 "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
                 "LOG_LEVEL": LOG_LEVEL,
@@ -179,6 +198,10 @@ class CrmFunction(Construct):
         )
         for bus in spec.publishes:
             buses[bus.name].grant_put_events_to(self.role)
+        for secret in spec.secrets:
+            self._grant_secret(secrets[secret.name])
+        for pool in spec.manages_users:
+            user_pools[pool.name].grant(self.role, *USER_POOL_ACTIONS)
         if spec.sends_sms:
             self._grant_sms()
         unscoped = ["X-Ray PutTraceSegments/PutTelemetryRecords (active tracing)"]
@@ -196,6 +219,23 @@ class CrmFunction(Construct):
     def invoked(self) -> lambda_.IFunction:
         """What callers invoke: the `live` alias of an API function, else the function itself."""
         return self.alias or self.function
+
+    def _grant_secret(self, secret: secretsmanager.ISecret) -> None:
+        """GetSecretValue on the one secret, and on its key the decrypt Secrets Manager asks for on
+        the function's behalf, in the role's own policy: the key policy stays the account's and the
+        log service's (tests/infra/test_stack.py)."""
+        iam.Grant.add_to_principal(grantee=self.role, actions=list(SECRET_ACTIONS), resource_arns=[secret.secret_arn])
+        if secret.encryption_key is not None:
+            stack = Stack.of(self)
+            self.role.add_to_policy(
+                iam.PolicyStatement(
+                    actions=["kms:Decrypt"],
+                    resources=[secret.encryption_key.key_arn],
+                    conditions={
+                        "StringEquals": {"kms:ViaService": f"secretsmanager.{stack.region}.{stack.url_suffix}"}
+                    },
+                )
+            )
 
     def _grant_sms(self) -> None:
         """SMS to phone numbers, and nothing else SNS does: a direct publish has no resource of its

@@ -276,12 +276,14 @@ def replay(chosen: tuple[str, ...], endpoint: str, path: list[Path]) -> list[Mea
     import boto3
 
     from crm import topology
-    from crm.local import provision
+    from crm.local import provision, state
     from crm.local.invoke import Invoker
 
     provision.create_tables(boto3.client("dynamodb"))
     provision.create_buckets(boto3.client("s3"))
     provision.create_bus(boto3.client("events"), boto3.client("sqs"))
+    provision.create_user_pool(boto3.client("cognito-idp"))
+    provision.create_secrets(boto3.client("secretsmanager"), state.keys(None))
     last = {step.function: index for index, step in enumerate(STEPS)}
     end = max(last[name] for name in chosen)
     invoker = Invoker()

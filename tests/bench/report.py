@@ -70,10 +70,12 @@ def seed(per_kind: int, branches: int = BRANCHES, managers_per_branch: int = MAN
     from crm.domain.contacts import ContactChannel
     from crm.domain.time import BEIJING
     from crm.services import clients, complaints, contacts
+    from tests.bench import roster
 
     grant = Grant(Identity("hq-bench", Role.HQ, None), Scope.ALL)
     start = datetime(2026, 4, 1, 9, tzinfo=BEIJING)
     managers = [(f"B{b:02d}", f"mgr-{b:02d}-{m:02d}") for b in range(branches) for m in range(managers_per_branch)]
+    roster.managers(managers)
     for n, (branch, manager) in enumerate(managers):
         client = Client(
             client_id=f"C{n:05d}",

@@ -52,7 +52,7 @@ from crm.domain.time import BEIJING, iso
 from crm.local import jobs, provision
 from crm.local.invoke import Invoker
 from crm.services import clients, complaints, contacts
-from tests.bench import moto_speedups
+from tests.bench import moto_speedups, roster
 from tests.bench.counting import ItemCounter, Tally
 
 EARLIER = datetime(2026, 6, 9, 22, 30, tzinfo=BEIJING)  # the sweep before: not counted
@@ -84,6 +84,7 @@ def _managers() -> list[tuple[str, str]]:
 
 def _register() -> None:
     opened = datetime(2025, 1, 6, 9, tzinfo=BEIJING)
+    roster.managers(_managers())
     for n, (branch, manager) in enumerate(_managers()):
         clients.register(
             HQ,

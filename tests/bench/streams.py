@@ -103,7 +103,7 @@ from crm.services import contacts as contact_service
 from crm.services import messages as message_service
 from crm.services import sla as sla_service
 from crm.services.reclassification import initial_threshold
-from tests.bench import moto_speedups
+from tests.bench import moto_speedups, roster
 from tests.bench.counting import ItemCounter, Tally
 from tests.bench.results import Figure
 from tests.integration.harness import CLASS_FIGURES, empty_backends, provisioned_clients, stream_arn
@@ -254,6 +254,7 @@ def client_record(n: int, *, prefix: str = "C", at: datetime = OPENED, birthday:
 
 
 def register(n: int, *, prefix: str = "C", at: datetime = OPENED) -> list[Client]:
+    roster.managers((f"B{m % 10:02d}", f"mgr-{m:03d}") for m in range(min(n, 50)))  # as client_record names them
     return [client_service.register(HQ, client_record(i, prefix=prefix, at=at)) for i in range(n)]
 
 

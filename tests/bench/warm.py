@@ -81,7 +81,7 @@ from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.models.table import Table
 
 from crm import topology
-from crm.local import provision
+from crm.local import provision, state
 from crm.local.front import RouteTable, proxy_event
 from crm.local.invoke import Invoker
 from crm.local.tokens import TokenIssuer
@@ -435,6 +435,9 @@ def seed(api: Api) -> None:
     and no more, in the smoke run and the full one alike."""
     calendar = {"holidays": ["2026-05-01", "2026-05-04", "2026-05-05"], "workdays": ["2026-05-09"]}
     api.call(*api.event("PUT", "/calendar/2026", calendar, caller=HQ), 200)
+    for branch in ("B1", "B2"):  # the managers the clients name, on the staff register
+        manager = {"name": "张经理", "role": "manager", "branch_id": branch, "active": True}
+        api.call(*api.event("PUT", f"/staff/{new_client('', branch)['manager_id']}", manager, caller=HQ), 200)
     api.call(*api.event("POST", "/clients", new_client("L000001", "B2"), caller=SUPERVISOR_B2), 201)
     for _ in range(LISTED):
         api.call(*api.event("POST", "/complaints", new_complaint("L000001"), caller=SUPERVISOR_B2), 201)
@@ -568,6 +571,8 @@ def _moto() -> Iterator[None]:
         stack.enter_context(mock_aws())
         stack.enter_context(moto_speedups.installed())
         provision.create_tables(boto3.client("dynamodb", region_name=REGION))
+        provision.create_user_pool(boto3.client("cognito-idp", region_name=REGION))
+        provision.create_secrets(boto3.client("secretsmanager", region_name=REGION), state.keys(None))
         yield
 
 

@@ -60,6 +60,7 @@ def register(system: LocalSystem, client_id: str, opened_on: str, **changes: Any
         "manager_id": "mgr-cb",
         "opened_on": opened_on,
     } | changes
+    system.token("manager", body["manager_id"], body["branch_id"])  # on the staff register (crm token)
     reply = system.request("POST", "/clients", body, as_=SUPERVISOR)
     assert reply.status == 201, reply.body
 

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import LocalSystem, free_port, start, stop
+from tests.integration.harness import ROSTER
 from tests.integration.test_hostile_input import AT, caller_for, concrete, make_world
 from tests.integration.test_idempotency import BODIES, CREATING, altered
 
@@ -42,6 +43,8 @@ def values(system: LocalSystem) -> dict[str, str]:
         reply = system.request("POST", "/_local/trigger", {"job": "callbacks", "at": at}, as_=None)
         assert reply.status == 200, reply.body
 
+    for staff_id, role, branch in ROSTER:  # the branch's staff, on the register as `crm token` puts them
+        system.token(role, staff_id, branch)
     made = make_world(ok, run_callbacks_job)
     at_clock(system, AT)
     return made

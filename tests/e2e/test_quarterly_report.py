@@ -90,6 +90,8 @@ def rows(body: bytes) -> dict[tuple[str, str, str], dict[str, str]]:
 def quarter(system: LocalSystem) -> None:
     """Q2 2026: branch BA serves QA01 (an A+ client) well; branch BB serves QB01 late."""
     at(system, "2026-04-01T10:00:00+08:00")
+    system.token("manager", "mgr-qa", "BA")  # the managers on the staff register (crm token)
+    system.token("manager", "mgr-qb", "BB")
     ok(system, "POST", "/clients", client("QA01", "110101198001010010", "BA", "mgr-qa", "13700000001"), as_=SUP_A)
     ok(system, "POST", "/clients", client("QB01", "110101198001010037", "BB", "mgr-qb", "13700000002"), as_=SUP_B)
     ok(system, "PUT", "/clients/QA01/metrics/2026", A_PLUS, as_=SUP_A)

@@ -39,6 +39,7 @@ def client_b7(local: LocalSystem) -> str:
         "manager_id": "mgr-sla",
         "opened_on": "2019-01-02",
     }
+    local.token("manager", "mgr-sla", "B7")  # on the staff register (crm token)
     reply = local.request("POST", "/clients", body, as_=SUPERVISOR)
     assert reply.status in (201, 409), reply.body
     return "SLA1"

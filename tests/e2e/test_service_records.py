@@ -28,6 +28,7 @@ def test_logs_education_the_opening_sms_and_the_activity(local: LocalSystem) -> 
             "manager_id": "mgr-sr",
             "opened_on": "2026-06-03",
         }
+        local.token("manager", "mgr-sr", "B8")  # on the staff register (crm token)
         assert local.request("POST", "/clients", client, as_=SUPERVISOR).status == 201
 
         entries = [

@@ -36,6 +36,7 @@ def register(local: LocalSystem, client_id: str) -> None:
         "manager_id": "mgr-r",
         "opened_on": "2018-03-01",
     }
+    local.token("manager", "mgr-r", "B5")  # on the staff register (crm token)
     assert local.request("POST", "/clients", body, as_=SUPERVISOR).status == 201
 
 

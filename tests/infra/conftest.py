@@ -7,6 +7,7 @@ that is not acknowledged.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,12 +28,53 @@ from infra.constructs import function as function_construct
 from infra.stack import BrokerageCrmStack
 
 
+def _substituted(value: Any, swap: Any) -> Any:
+    """`value` with every node `swap` answers for (not None) replaced by that answer."""
+    found = swap(value)
+    if found is not None:
+        return found
+    if isinstance(value, dict):
+        return {key: _substituted(item, swap) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_substituted(item, swap) for item in value]
+    return value
+
+
+def flattened(main: dict[str, Any], nested_id: str, nested: dict[str, Any]) -> dict[str, Any]:
+    """One template holding the main stack's resources and a nested stack's, as if they were one:
+    the nested stack's parameters replaced by what the main stack passes them, and the main stack's
+    uses of the nested stack's outputs by what those outputs are. The API lives in a nested stack
+    (CloudFormation's 500 resources), but what is checked of it is about the whole."""
+    parameters = main["Resources"][nested_id]["Properties"].get("Parameters", {})
+
+    def parameter(node: Any) -> Any:
+        if isinstance(node, dict) and set(node) == {"Ref"} and node["Ref"] in parameters:
+            return parameters[node["Ref"]]
+        return None
+
+    outputs = {name: _substituted(output["Value"], parameter) for name, output in nested.get("Outputs", {}).items()}
+
+    def output(node: Any) -> Any:
+        attribute = node.get("Fn::GetAtt") if isinstance(node, dict) and set(node) == {"Fn::GetAtt"} else None
+        if attribute and attribute[0] == nested_id and attribute[1].startswith("Outputs."):
+            return outputs[attribute[1].removeprefix("Outputs.")]
+        return None
+
+    clash = main["Resources"].keys() & nested["Resources"].keys()
+    assert not clash, f"logical ids in both templates: {clash}"
+    resources = {key: _substituted(resource, output) for key, resource in main["Resources"].items()}
+    resources |= {key: _substituted(resource, parameter) for key, resource in nested["Resources"].items()}
+    return {**main, "Resources": resources}
+
+
 @dataclass(frozen=True)
 class Synthesised:
-    """A synthesised stack: the constructs that built it and the template they produced."""
+    """A synthesised stack: the constructs that built it and the template they produced (with the
+    API's nested stack folded in: `flattened`; `main_template` is the main stack's alone)."""
 
     stack: BrokerageCrmStack
     template: dict[str, Any]
+    main_template: dict[str, Any]
     assembly_dir: Path
     template_path: Path
     tables: tuple[topology.Table, ...]  # the topology the stack was built from
@@ -124,9 +166,13 @@ def _synthesise(
 ) -> Synthesised:
     assembly = app.synth()
     artifact = assembly.get_stack_by_name(stack.stack_name)
+    api = stack.api
+    api_template = json.loads((Path(assembly.directory) / api.template_file).read_text(encoding="utf-8"))
+    api_id = str(Stack.of(api.nested_stack_resource).resolve(api.nested_stack_resource.logical_id))
     return Synthesised(
         stack=stack,
-        template=artifact.template,
+        template=flattened(artifact.template, api_id, api_template),
+        main_template=artifact.template,
         assembly_dir=Path(assembly.directory),
         template_path=Path(artifact.template_full_path),
         tables=tables,

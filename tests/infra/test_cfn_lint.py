@@ -10,7 +10,7 @@ from infra import lint
 
 @pytest.fixture(scope="session")
 def linted(synthesised):
-    return lint.lint(synthesised.template_path)
+    return lint.lint(*lint.templates(synthesised.assembly_dir))
 
 
 def test_cfn_lint_finds_no_error(linted):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 import io
 import json
+import secrets
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,10 +22,12 @@ import pytest
 from moto import mock_aws
 from moto.awslambda.models import LambdaVersion, lambda_backends
 from moto.cloudformation import parsing
+from moto.cognitoidp.models import cognitoidp_backends
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.core.common_models import CloudFormationModel
 from moto.dynamodb.models import dynamodb_backends
 from moto.events.models import EventBus
+from moto.secretsmanager.models import secretsmanager_backends
 from moto.ssm.models import Parameter, ssm_backends
 
 from crm import topology
@@ -107,6 +110,80 @@ class _LambdaAlias(CloudFormationModel):
         return cls(alias.arn)
 
 
+class _UserPool(CloudFormationModel):
+    """moto's CloudFormation has no `AWS::Cognito::UserPool`: create it through moto's Cognito, as
+    CloudFormation does; `Ref` gives its id and `Arn` its ARN, as in AWS (the staff function gets
+    the one, and its grant names the other)."""
+
+    def __init__(self, pool_id: str, arn: str) -> None:
+        self.pool_id, self.arn = pool_id, arn
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.pool_id
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::Cognito::UserPool"
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return "UserPoolName"
+
+    @classmethod
+    def has_cfn_attr(cls, attribute: str) -> bool:
+        return attribute == "Arn"
+
+    def get_cfn_attribute(self, attribute_name: str) -> str:
+        if attribute_name != "Arn":
+            raise NotImplementedError(attribute_name)
+        return self.arn
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[override]
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **_: Any
+    ) -> _UserPool:
+        pool = cognitoidp_backends[account_id][region_name].create_user_pool(resource_name, {})
+        return cls(pool.id, pool.arn)
+
+
+class _Secret(CloudFormationModel):
+    """moto's CloudFormation has no `AWS::SecretsManager::Secret`: create it through moto's Secrets
+    Manager (its value generated, as `GenerateSecretString` asks); `Ref` gives its ARN, as in AWS."""
+
+    def __init__(self, arn: str) -> None:
+        self.arn = arn
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.arn
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::SecretsManager::Secret"
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return "Name"
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[override]
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **_: Any
+    ) -> _Secret:
+        answer = secretsmanager_backends[account_id][region_name].create_secret(
+            name=resource_name,
+            secret_string=secrets.token_hex(32),
+            secret_binary=None,
+            description=cloudformation_json["Properties"].get("Description"),
+            tags=None,
+            kms_key_id=None,
+            client_request_token=None,
+            replica_regions=[],
+            force_overwrite=False,
+        )
+        return cls(json.loads(answer)["ARN"])
+
+
 def _version_attribute(version: LambdaVersion, attribute: str) -> str:
     """`Fn::GetAtt [<version>, Version]`, which moto's CloudFormation does not resolve."""
     if attribute != "Version":
@@ -138,7 +215,7 @@ def _deploy(synthesised: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[
     monkeypatch.setattr(LambdaVersion, "get_cfn_attribute", _version_attribute, raising=False)
     monkeypatch.setattr(LambdaVersion, "has_cfn_attr", classmethod(lambda cls, attribute: attribute == "Version"))
     for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
-        cached.cache_clear()  # they list CloudFormationModel's subclasses: _LambdaAlias now among them
+        cached.cache_clear()  # they list CloudFormationModel's subclasses: _LambdaAlias, _UserPool, _Secret among them
     with mock_aws():
         boto3.client("ssm").put_parameter(Name="/cdk-bootstrap/hnb659fds/version", Value="30", Type="String")
         _publish_aws_parameter(
@@ -152,7 +229,7 @@ def _deploy(synthesised: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[
         cloudformation = boto3.client("cloudformation")
         cloudformation.create_stack(
             StackName=STACK,
-            TemplateBody=json.dumps(synthesised.template),
+            TemplateBody=json.dumps(synthesised.main_template),
             Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"],
         )
         (stack,) = cloudformation.describe_stacks(StackName=STACK)["Stacks"]
@@ -161,7 +238,7 @@ def _deploy(synthesised: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[
         yield {resource["LogicalResourceId"]: resource.get("PhysicalResourceId") for resource in resources}
 
 
-# moto's CloudFormation has no Cognito pools, authorizers or queue policies; it warns and skips them.
+# moto's CloudFormation has no Cognito clients, authorizers or queue policies; it warns and skips them.
 pytestmark = pytest.mark.filterwarnings("ignore:Tried to parse AWS.*not supported by moto:UserWarning")
 
 

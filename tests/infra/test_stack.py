@@ -295,16 +295,24 @@ def test_the_key_policy_leaves_access_to_iam_and_lets_logs_use_it_for_this_accou
     assert all(statement["Effect"] == "Allow" for statement in statements)
     principals = [statement["Principal"] for statement in statements]
     # The account (so IAM policies, i.e. the grants on tables and buckets, decide), and CloudWatch Logs.
-    assert {
+    account_root = {
         "AWS": {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":iam::", {"Ref": "AWS::AccountId"}, ":root"]]}
-    } in principals
+    }
+    assert account_root in principals
     (logs,) = [statement for statement in statements if "Service" in statement["Principal"]]
     assert "logs." in json.dumps(logs["Principal"])
     assert not allows(logs, "kms:CreateGrant")
     assert not allows(logs, "kms:ScheduleKeyDeletion")
     (condition,) = logs["Condition"]["ArnLike"].values()
     assert json.dumps(condition).endswith(':log-group:*"]]}')
-    assert len(statements) == 2
+    # What CDK's secret adds for Secrets Manager: the account again, through that service alone.
+    through_secrets_manager = [
+        statement
+        for statement in statements
+        if "secretsmanager." in json.dumps(statement.get("Condition", {}).get("StringEquals", {}).get("kms:ViaService"))
+    ]
+    assert all(statement["Principal"] == account_root for statement in through_secrets_manager)
+    assert len(statements) == 2 + len(through_secrets_manager)
 
 
 def test_every_table_bucket_and_log_group_uses_the_one_key(synthesised):

@@ -14,7 +14,13 @@ import pytest
 from moto import mock_aws
 
 from tests.bench import moto_speedups
-from tests.integration.harness import Harness, build_harness, empty_backends, new_client, provisioned_clients
+from tests.integration.harness import (
+    Harness,
+    build_harness,
+    empty_backends,
+    new_client,
+    provisioned_clients,
+)
 
 
 @pytest.fixture(scope="package")

@@ -11,13 +11,14 @@ from typing import Any
 import boto3
 
 from crm import topology
-from crm.local import provision
+from crm.local import provision, staff_register
 from crm.local.buslog import BusLog
 from crm.local.front import Gateway, GatewayResponse
 from crm.local.invoke import Invoker
 from crm.local.jobs import trigger
 from crm.local.pump import StreamPump
 from crm.local.tokens import TokenIssuer
+from tests.bench import roster
 
 # Figures and the class they give under T = 3, worked out by hand from classification.toml
 # (bands on assets; high turnover when trade_volume >= 3 × avg_assets; below the bands F when
@@ -39,6 +40,26 @@ CLASS_FIGURES: dict[str, tuple[int, int, int]] = {
 
 SUPERVISOR = ("supervisor", "sup-b1", "B1")
 
+# Who works where, for the tests that name staff on records without acting as them (DOMAIN §11):
+# on the register before each test, as a branch's roster would be (seed_staff).
+ROSTER: tuple[tuple[str, str, str | None], ...] = (
+    ("mgr-0", "manager", "B1"),
+    ("mgr-1", "manager", "B1"),
+    ("mgr-2", "manager", "B1"),
+    ("mgr-3", "manager", "B1"),
+    ("ctr-1", "counter", "B1"),
+    ("ctr-5", "counter", "B1"),
+    ("sup-b1", "supervisor", "B1"),
+    ("mgr-9", "manager", "B2"),
+    ("ctr-9", "counter", "B2"),
+    ("sup-b2", "supervisor", "B2"),
+)
+
+
+def seed_staff(members: tuple[tuple[str, str, str | None], ...] = ROSTER) -> None:
+    """Put `members` (id, role, branch) on the staff register directly (not on the user pool)."""
+    roster.seed(members)
+
 
 @dataclass
 class Harness:
@@ -51,9 +72,11 @@ class Harness:
     tokens: dict[tuple[str, str, str | None], str] = field(default_factory=dict)
 
     def token(self, role: str, user: str, branch: str | None) -> str:
+        """A token for the identity, which also goes on the staff register, as `crm token` does."""
         key = (role, user, branch)
         if key not in self.tokens:
             self.tokens[key] = self.issuer.mint(role=role, user=user, branch=branch)
+            staff_register.register(self.gateway, role=role, user=user, branch=branch)
         return self.tokens[key]
 
     def call(
@@ -119,21 +142,25 @@ def new_client(client_id: str = "C001", **overrides: Any) -> dict[str, Any]:
     return body
 
 
-SERVICES = ("dynamodb", "dynamodbstreams", "sqs", "events", "s3")
+SERVICES = ("dynamodb", "dynamodbstreams", "sqs", "events", "s3", "cognito-idp", "secretsmanager")
+KEYS = {secret.name: f"integration-tests-{secret.name}" for secret in topology.SECRETS}
 
 
 def provisioned_clients() -> dict[str, Any]:
-    """Clients of every AWS service the system uses, with the topology's tables and buckets made
-    (call inside `mock_aws`)."""
+    """Clients of every AWS service the system uses, with the topology's tables, buckets, user
+    pool and secrets made (call inside `mock_aws`)."""
     clients = {name: boto3.client(name) for name in SERVICES}
     provision.create_tables(clients["dynamodb"])
     provision.create_buckets(clients["s3"])
+    provision.create_user_pool(clients["cognito-idp"])
+    provision.create_secrets(clients["secretsmanager"], KEYS)
     return clients
 
 
 def empty_backends() -> None:
     """Every item, stream record, queued message, object and SMS of moto gone, the resources kept:
     what a fresh `mock_aws` would give, without making the tables again."""
+    from moto.cognitoidp.models import cognitoidp_backends
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.dynamodb.models import dynamodb_backends
     from moto.s3.models import s3_backends
@@ -153,10 +180,14 @@ def empty_backends() -> None:
     for bucket in s3_backends[DEFAULT_ACCOUNT_ID]["aws"].buckets.values():
         bucket.keys.clear()
     sns_backends[DEFAULT_ACCOUNT_ID][region].sms_messages.clear()
+    for pool in cognitoidp_backends[DEFAULT_ACCOUNT_ID][region].user_pools.values():
+        pool.users.clear()
 
 
 def build_harness(aws: dict[str, Any]) -> Harness:
-    """The gateway, a pump per stream source, the failure queues and the bus log, on `aws`."""
+    """The gateway, a pump per stream source, the failure queues and the bus log, on `aws`, with the
+    ROSTER on the staff register."""
+    seed_staff()
     issuer = TokenIssuer(secret=b"integration-tests-secret-32bytes", issuer="https://crm.test")
     invoker = Invoker()
     queues = provision.create_queues(aws["sqs"])

@@ -39,7 +39,7 @@ from moto import mock_aws
 
 from crm import rules, topology
 from crm.api.openapi import COMMITTED
-from crm.domain.access import READ_METHODS, Role, Scope
+from crm.domain.access import BRANCH_ROLES, READ_METHODS, Role, Scope
 from crm.domain.pii import id_number_problem, mask_id_number, mask_phone
 from crm.local.front import GatewayResponse
 from crm.local.tokens import TokenIssuer
@@ -57,6 +57,8 @@ CALLERS: dict[Role, Caller] = {
 PEER: Caller = ("manager", "mgr-2", "B1")  # same branch as mgr-1, not C001's manager
 SUP_B1: Caller = CALLERS[Role.SUPERVISOR]
 SUP_B2: Caller = ("supervisor", "sup-9", "B2")
+BRANCH_ROLE_NAMES = frozenset(role.value for role in BRANCH_ROLES)
+HQ_WRITES = frozenset({"PUT /calendar/{year}", "PUT /staff/{staff_id}"})
 
 POLICY = rules.access()
 OPENAPI_ROUTES = frozenset(
@@ -83,6 +85,14 @@ VISIT = {
 }
 SPOT_CHECK = {"from": "2026-06-01", "to": "2026-06-01", "finding": "日志完整"}
 PROSPECT = {"name": "新意向客户", "phone": "13500000002", "source": "referral"}
+PROSPECT_SURNAME = {"B1": "甲", "B2": "乙"}
+
+
+def in_words(n: int) -> str:
+    """12 → 一二: a number a person's name may hold (letters only, API.md «Rules»)."""
+    return "".join("零一二三四五六七八九"[int(digit)] for digit in str(n))
+
+
 LECTURE = {"title": "新讲座", "kind": "seminar", "held_on": "2026-06-20", "topic": "债券", "speaker": "王老师"}
 # A reached client asking to be called later: an attempt that leaves its task open.
 LATER = {"reached": True, "next_at": "2026-12-30T10:00:00+08:00"}
@@ -168,7 +178,7 @@ class World:
         client_id = f"F{n:04d}"
         body = person(
             client_id,
-            name=f"新客户{n}",
+            name=f"新客户{in_words(n)}",
             id_no=id_number(f"110101{1970 + n % 30}0101{n % 1000:03d}"),
             phone=f"137{n:08d}",
             branch="B1",
@@ -241,7 +251,7 @@ def seed_branch(w: World, client: dict[str, Any], sup: Caller, *, manager: str, 
     visit = {"client_id": client_id, "at": at, "channel": "onsite", "purpose": f"{tag}拜访", "outcome": "ok"}
     w.records[f"visit_{tag}"] = w.ok("POST", "/visits", visit | {"self_assessment": 4}, as_=sup, at=at)["visit_id"]
     prospect = {
-        "name": f"{tag}意向客户",
+        "name": f"{PROSPECT_SURNAME[tag]}意向客户",  # a person's name holds no digits
         "phone": "13500000001",
         "source": "walk_in",
         "branch_id": tag,
@@ -308,7 +318,7 @@ def world() -> Iterator[World]:
             r["case_B2"],
             r["visit_B2"],
             r["prospect_B2"],
-            "B2意向客户",
+            f"{PROSPECT_SURNAME['B2']}意向客户",
             "B2理财大讲堂",
             "B2日志",
         )
@@ -323,7 +333,8 @@ def world() -> Iterator[World]:
             "/callbacks": (r["callback_B1"], r["callback_B2"]),
             "/retention-cases": (r["case_B1"], r["case_B2"]),
             "/visits": (r["visit_B1"], r["visit_B2"]),
-            "/prospects": ("B1意向客户", "B2意向客户"),
+            "/prospects": (f"{PROSPECT_SURNAME['B1']}意向客户", f"{PROSPECT_SURNAME['B2']}意向客户"),
+            "/staff": ('"mgr-1"', '"mgr-9"'),
             "/education/activities": ("B1理财大讲堂", "B2理财大讲堂"),
             REPORT: ("/branches/B1/", "/branches/B2/"),  # in the download URLs' object keys
             f"{REPORT}/figures": ('"B1"', '"B2"'),
@@ -343,6 +354,7 @@ class Entry:
     kind: Kind
     inside: Build  # on B1's records (for mgr-1's client C001), built for the caller it is meant for
     outside: Build | None = None  # on B2's records; None for company-wide resources
+    refused_with: tuple[int, ...] = (403, 404)  # what a refusal of the outside variant may answer
 
 
 def on_client(template: str, body: Callable[[World], Any] | Any = None, query: str = "") -> Entry:
@@ -374,7 +386,7 @@ def registration(branch: str, manager: str) -> Build:
             "/clients",
             person(
                 f"N{n:04d}",
-                name=f"{branch}新开户{n}",
+                name=f"{PROSPECT_SURNAME[branch]}新开户{in_words(n)}",
                 id_no=id_number(f"120101{1970 + n % 30}0101{n % 1000:03d}"),
                 phone=f"135{n:08d}",
                 branch=branch,
@@ -500,7 +512,11 @@ TABLE: dict[str, Entry] = {
     ),
     "POST /contacts/{contact_id}/reply": Entry(
         "record",
-        lambda w, c: Request(f"/contacts/{w.fresh_contact(c[1])}/reply", {"answer": "已答复"}),
+        # the caller took it, if it is one who may (hq and compliance answer nothing)
+        lambda w, c: Request(
+            f"/contacts/{w.fresh_contact(c[1] if c[0] in BRANCH_ROLE_NAMES else 'mgr-1')}/reply",
+            {"answer": "已答复"},
+        ),
         lambda w, c: Request(f"/contacts/{w.records['contact_B2']}/reply", {"answer": "已答复"}),
     ),
     "POST /complaints": Entry("record", complaint("C001"), complaint("C002")),
@@ -534,7 +550,20 @@ TABLE: dict[str, Entry] = {
     "POST /spot-checks": Entry(
         "record",
         lambda w, c: Request("/spot-checks", SPOT_CHECK | {"manager_id": "mgr-1"}),
+        # B2's manager is no one B1's supervisor may name (DOMAIN §11: 422, as an unknown one)
         lambda w, c: Request("/spot-checks", SPOT_CHECK | {"manager_id": "mgr-9"}),
+        refused_with=(403, 404, 422),
+    ),
+    "PUT /staff/{staff_id}": Entry(
+        "record",
+        lambda w, c: Request(
+            f"/staff/ctr-new{w.serial()}", {"name": "新柜员", "role": "counter", "branch_id": "B1", "active": True}
+        ),
+        lambda w, c: Request("/staff/ctr-9", {"name": "乙柜员", "role": "counter", "branch_id": "B2", "active": False}),
+    ),
+    "GET /staff": listing("/staff"),
+    "GET /staff/{staff_id}": Entry(
+        "record", lambda w, c: Request("/staff/mgr-1"), lambda w, c: Request("/staff/mgr-9")
     ),
     "GET /managers/{manager_id}/activity": of_manager(
         "/managers/{manager_id}/activity", query="from=2026-06-01&to=2026-06-07"
@@ -698,7 +727,7 @@ def test_role_route_scope(world: World, route: str, role: Role, variant: Variant
     if outcome == "denied":
         right = response.status == 403
     elif outcome == "refused":
-        right = response.status in (403, 404)
+        right = response.status in entry.refused_with
     else:
         right = 200 <= response.status < 300
     if not right:
@@ -731,7 +760,8 @@ def test_the_access_table_keeps_to_the_roles_of_domain_section_0() -> None:
         assert all(grants.get(role) is not Scope.ALL for role in (Role.MANAGER, Role.COUNTER, Role.SUPERVISOR)), route
         assert not (writes and Role.COMPLIANCE in grants), f"compliance writes nothing: {route}"
         if writes and Role.HQ in grants:
-            assert route == "PUT /calendar/{year}", f"hq reads; it writes calendars only: {route}"
+            # hq reads; it loads calendars and manages the staff register (DOMAIN §10, §11)
+            assert route in HQ_WRITES, f"hq reads; it writes calendars and the register only: {route}"
         if Role.MANAGER in grants and route.startswith("/clients/{client_id}", route.index(" ") + 1):
             assert grants[Role.MANAGER] is Scope.OWN, f"a manager acts on its own clients only: {route}"
 
@@ -755,6 +785,7 @@ def concrete(route: str) -> tuple[str, str]:
         "prospect_id": "p-1",
         "activity_id": "a-1",
         "period": "2026Q2",
+        "staff_id": "mgr-1",
     }
     return method, path.format(**values)
 

@@ -18,6 +18,11 @@ EVENTS = Path(__file__).resolve().parents[2] / "events"
 
 # Replayed in this order: each step relies on the ones before (the client must exist first).
 API_SCENARIO = [
+    ("api/staff/put_member.json", 200),
+    ("api/staff/put_second_manager.json", 200),
+    ("api/staff/put_counter.json", 200),
+    ("api/staff/list_branch.json", 200),
+    ("api/staff/read_member.json", 200),
     ("api/clients/register_client.json", 201),
     ("api/clients/get_client.json", 200),
     ("api/clients/list_clients.json", 200),
@@ -94,6 +99,9 @@ def test_api_stream_and_schedule_samples_replay_on_moto(aws: dict[str, Any]) -> 
     for relative, status in API_SCENARIO:
         response = invoke(Path(relative).parent.name, load(relative))
         assert response["statusCode"] == status, (relative, response["body"])
+
+    member = json.loads(invoke("staff", load("api/staff/read_member.json"))["body"])
+    assert (member["branch_id"], member["active"], member["history"][0]["reason"]) == ("B1", True, "入职")
 
     questionnaire = json.loads(invoke("questionnaires", load("api/questionnaires/history.json"))["body"])
     assert (questionnaire["items"][0]["score"], questionnaire["items"][0]["risk_level"]) == (38, "medium")

@@ -22,8 +22,9 @@ EVENING = f"{MONDAY}T18:00:00+08:00"
 
 
 def register(harness: Harness, client_id: str = "C001", **changes: Any) -> None:
-    as_ = ("supervisor", "sup-b2", "B2") if changes.get("branch_id") == "B2" else SUPERVISOR
-    body = new_client(client_id, **changes)
+    in_b2 = changes.get("branch_id") == "B2"
+    as_ = ("supervisor", "sup-b2", "B2") if in_b2 else SUPERVISOR
+    body = new_client(client_id, **({"manager_id": "mgr-9"} if in_b2 else {}) | changes)
     assert harness.call("POST", "/clients", body, as_=as_, at="2026-05-01T10:00:00+08:00").status == 201
 
 

@@ -1,7 +1,7 @@
 """`crm`: the local system and its helpers (API.md «Command line»).
 
-crm local [--port 3000] [--state DIR]       run everything locally on moto; Ctrl-C stops it
-crm token --role ROLE --user ID [--branch ID] [--port 3000]
+crm local [--port 3000] [--state DIR] [--host ADDR --allow-remote]   run everything locally on moto; Ctrl-C stops it
+crm token --role ROLE --user ID [--branch ID] [--name NAME] [--port 3000]   also puts ID on the staff register
 crm trigger JOB [--at ISO-TIME] [--port 3000]   non-zero when the run failed every attempt
 crm dead-letters [JOB] [--port 3000]            the job runs on their dead-letter queues
 crm events [--type DETAIL-TYPE] [--port 3000]   the local bus log
@@ -48,9 +48,19 @@ def _call_local(port: int, endpoint: str, body: dict[str, Any]) -> dict[str, Any
 
 
 def _local(args: argparse.Namespace) -> int:
+    from crm.errors import InvalidInput
     from crm.local.system import LocalSystem
 
-    system = LocalSystem(host=args.host, port=args.port, state_dir=Path(args.state) if args.state else None)
+    try:
+        system = LocalSystem(
+            host=args.host,
+            port=args.port,
+            state_dir=Path(args.state) if args.state else None,
+            allow_remote=args.allow_remote,
+        )
+    except InvalidInput as refused:
+        print(f"crm local: {refused.message}", file=sys.stderr)
+        return 2
     system.start()
     stopping = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -71,7 +81,10 @@ def _local(args: argparse.Namespace) -> int:
 
 
 def _token(args: argparse.Namespace) -> int:
-    result = _call_local(args.port, "token", {"role": args.role, "user": args.user, "branch": args.branch})
+    body = {"role": args.role, "user": args.user, "branch": args.branch, "name": args.name}
+    result = _call_local(args.port, "token", body)
+    if not result.get("registered"):
+        print(f"crm token: {args.user} is not on the staff register as asked: {result.get('reason')}", file=sys.stderr)
     print(result["token"])
     return 0
 
@@ -139,7 +152,12 @@ def parser() -> argparse.ArgumentParser:
 
     local = commands.add_parser("local", help="run the whole system locally on moto")
     local.add_argument("--port", type=int, default=DEFAULT_PORT)
-    local.add_argument("--host", default="127.0.0.1")
+    local.add_argument("--host", default="127.0.0.1", help="the address to listen on (loopback unless --allow-remote)")
+    local.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="listen on an address other than loopback (its token endpoint mints any role for anyone)",
+    )
     local.add_argument("--state", metavar="DIR", help="keep data in DIR between runs")
     local.set_defaults(run=_local)
 
@@ -147,6 +165,7 @@ def parser() -> argparse.ArgumentParser:
     token.add_argument("--role", required=True, choices=[r.value for r in Role])
     token.add_argument("--user", required=True)
     token.add_argument("--branch")
+    token.add_argument("--name", help="the staff member's name on the register (default: kept, or from --user)")
     token.add_argument("--port", type=int, default=DEFAULT_PORT)
     token.set_defaults(run=_token)
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from crm import topology
-from crm.topology import FUNCTION_VARIABLE, Bucket, EventBus, Table
+from crm.topology import FUNCTION_VARIABLE, Bucket, EventBus, Secret, Table, UserPool
 
 
 class ConfigurationError(RuntimeError):
@@ -37,6 +37,8 @@ class Settings:
     buckets: Mapping[str, str] = field(default_factory=dict)
     buses: Mapping[str, str] = field(default_factory=dict)
     stream_tables: Mapping[str, str] = field(default_factory=dict)  # physical name → topology name
+    secrets: Mapping[str, str] = field(default_factory=dict)
+    user_pools: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def load(cls, spec: topology.Function, environ: Mapping[str, str]) -> Settings:
@@ -52,6 +54,8 @@ class Settings:
             buckets=MappingProxyType({bucket.name: environ[bucket.env_var] for bucket in spec.buckets}),
             buses=MappingProxyType({bus.name: environ[bus.env_var] for bus in spec.publishes}),
             stream_tables=MappingProxyType({environ[s.env_var]: s.table.name for s in spec.streams}),
+            secrets=MappingProxyType({secret.name: environ[secret.env_var] for secret in spec.secrets}),
+            user_pools=MappingProxyType({pool.name: environ[pool.env_var] for pool in spec.manages_users}),
         )
 
     def table(self, table: Table) -> str:
@@ -62,6 +66,12 @@ class Settings:
 
     def bus(self, bus: EventBus) -> str:
         return self._named(self.buses, bus.name, "event bus", bus.env_var)
+
+    def secret(self, secret: Secret) -> str:
+        return self._named(self.secrets, secret.name, "secret", secret.env_var)
+
+    def user_pool(self, pool: UserPool) -> str:
+        return self._named(self.user_pools, pool.name, "user pool", pool.env_var)
 
     def stream_table(self, event_source_arn: str | None) -> str:
         """The topology name of a stream record's table, from its ARN (…:table/<name>/stream/…)."""
@@ -88,6 +98,8 @@ def tooling() -> Settings:
         buckets={bucket.name: bucket.local_name for bucket in topology.BUCKETS},
         buses={topology.BUS.name: topology.BUS.local_name},
         stream_tables={table.local_name: table.name for table in topology.TABLES if table.stream},
+        secrets={secret.name: secret.local_name for secret in topology.SECRETS},
+        user_pools={topology.STAFF_POOL.name: topology.STAFF_POOL.local_name},
     )
 
 

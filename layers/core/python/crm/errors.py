@@ -50,6 +50,18 @@ class PayloadTooLarge(CrmError):
     code = "payload_too_large"
 
 
+class UnsupportedMediaType(CrmError):
+    """A body that is not `application/json` (API.md «Rules»: 415)."""
+
+    code = "unsupported_media_type"
+
+
+class Unavailable(CrmError):
+    """A service the request depends on (the identity provider) did not answer; nothing changed."""
+
+    code = "unavailable"
+
+
 class NotFound(CrmError):
     code = "not_found"
 

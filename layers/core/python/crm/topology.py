@@ -139,6 +139,37 @@ class Bucket(NamedTuple):
         return f"crm-{self.name}"
 
 
+class Secret(NamedTuple):
+    """A key kept in Secrets Manager (generated there, encrypted with the stack's key), read once
+    per execution environment by the functions that declare it: never in code or in a table."""
+
+    name: str
+    purpose: str
+
+    @property
+    def env_var(self) -> str:
+        return f"SECRET_{self.name.upper().replace('-', '_')}"
+
+    @property
+    def local_name(self) -> str:
+        return f"crm-{self.name}"
+
+
+class UserPool(NamedTuple):
+    """The Cognito user pool whose users are the staff (custom:role, custom:branch)."""
+
+    name: str
+
+    @property
+    def env_var(self) -> str:
+        return "USER_POOL_ID"
+
+    @property
+    def local_name(self) -> str:
+        """Locally the pool's name: moto makes up its id, so the data layer finds it by name."""
+        return f"crm-{self.name}"
+
+
 FUNCTION_VARIABLE = "CRM_FUNCTION"  # which topology entry a Lambda function runs (crm.config)
 
 # Memory: each function's size follows from its peak RSS, measured by `python -m tests.bench --only
@@ -150,7 +181,7 @@ MIN_MEMORY_MB = 128  # Lambda's minimum
 API_MEMORY_FLOOR_MB = 512  # someone waits for the answer
 LONG_RUN_MEMORY_FLOOR_MB = 1024  # a walk that must end within Lambda's longest timeout
 LONGEST_TIMEOUT_S = 900
-PEAK_RSS_MEASURED = "2026-12-01"  # when the `peak_rss_mb` figures below were measured
+PEAK_RSS_MEASURED = "2026-12-07"  # when the `peak_rss_mb` figures below were measured
 
 
 def memory_size(peak_rss_mb: float, *, floor_mb: int = MIN_MEMORY_MB) -> int:
@@ -188,6 +219,8 @@ class Function(NamedTuple):
     schedule: Schedule | None = None
     publishes: tuple[EventBus, ...] = ()
     sends_sms: bool = False  # SNS Publish to phone numbers (and to no topic)
+    secrets: tuple[Secret, ...] = ()  # GetSecretValue on each
+    manages_users: tuple[UserPool, ...] = ()  # create, change, enable and disable the pool's users
     peak_rss_mb: float | None = None  # MB after its sample requests, measured on PEAK_RSS_MEASURED
     timeout_s: int = 15
     environment: Mapping[str, str] = MappingProxyType({})
@@ -230,6 +263,8 @@ class Function(NamedTuple):
             **{source.env_var: f"the {source.table.name} stream's table" for source in self.streams},
             **{bucket.env_var: f"the {bucket.name} bucket" for bucket in self.buckets},
             **{bus.env_var: f"the {bus.name} event bus" for bus in self.publishes},
+            **{secret.env_var: f"the {secret.name} secret" for secret in self.secrets},
+            **{pool.env_var: f"the {pool.name} user pool" for pool in self.manages_users},
         }
 
     @property
@@ -241,6 +276,8 @@ class Function(NamedTuple):
             **{source.env_var: source.table.local_name for source in self.streams},
             **{bucket.env_var: bucket.local_name for bucket in self.buckets},
             **{bus.env_var: bus.local_name for bus in self.publishes},
+            **{secret.env_var: secret.local_name for secret in self.secrets},
+            **{pool.env_var: pool.local_name for pool in self.manages_users},
         }
 
 
@@ -334,7 +371,31 @@ ACTIVITY = Table(
 # reports read instead of the records.
 AGGREGATES = Table(name="aggregates", partition_key=PK, sort_key=SK)
 
-TABLES: tuple[Table, ...] = (CLIENTS, SETTINGS, SERVICE, IDEMPOTENCY, AUDIT, CALLBACKS, ACTIVITY, AGGREGATES)
+# The staff register (DOMAIN §11): MEMBER per staff member (its current role, branch and status,
+# under `version`) and CHANGE#<at> for each change with who and why; listed by branch through the
+# sparse `by_branch` index (hq and compliance have no branch) and all together through `register`.
+STAFF = Table(
+    name="staff",
+    partition_key=PK,
+    sort_key=SK,
+    indexes=(
+        Index("by_branch", Key("branch_id"), Key("staff_id")),
+        Index("register", Key("register"), Key("staff_id")),
+    ),
+    stream=True,
+)
+
+TABLES: tuple[Table, ...] = (
+    CLIENTS,
+    SETTINGS,
+    SERVICE,
+    IDEMPOTENCY,
+    AUDIT,
+    CALLBACKS,
+    ACTIVITY,
+    AGGREGATES,
+    STAFF,
+)
 
 BUS = EventBus(name="events")
 
@@ -345,6 +406,13 @@ AUDIT_ARCHIVE = Bucket(name="audit-archive", object_lock=True, retention_days=7 
 # read rarely, so they move to infrequent access; earlier versions of a file are kept ten years.
 REPORTS = Bucket(name="reports", prefix="quarterly/", infrequent_after_days=90, noncurrent_days=10 * 365)
 BUCKETS: tuple[Bucket, ...] = (AUDIT_ARCHIVE, REPORTS)
+
+# Signs the pagination cursors every list hands out, so an edited one is refused (400), never
+# handed to DynamoDB (API.md «Rules»: opaque and tamper-evident).
+CURSOR_KEY = Secret(name="cursor-key", purpose="signs pagination cursors")
+SECRETS: tuple[Secret, ...] = (CURSOR_KEY,)
+
+STAFF_POOL = UserPool(name="staff")
 
 
 def _routes(*pairs: str) -> tuple[Route, ...]:
@@ -359,8 +427,9 @@ FUNCTIONS: tuple[Function, ...] = (
     Function(
         name="clients",
         description="Client records, manager re-assignment, contact details, messages sent, at-risk list",
-        reads=(CLIENTS, IDEMPOTENCY),
+        reads=(CLIENTS, IDEMPOTENCY, STAFF),
         writes=(CLIENTS, IDEMPOTENCY),
+        secrets=(CURSOR_KEY,),
         routes=_routes(
             "POST /clients",
             "GET /clients",
@@ -372,7 +441,7 @@ FUNCTIONS: tuple[Function, ...] = (
             "GET /clients/{client_id}/contact-details-history",
             "GET /clients/{client_id}/messages",
         ),
-        peak_rss_mb=79.4,
+        peak_rss_mb=90.5,
     ),
     Function(
         name="client_metrics",
@@ -385,7 +454,17 @@ FUNCTIONS: tuple[Function, ...] = (
             "GET /clients/{client_id}/class-history",
             "GET /clients/{client_id}/vip-history",
         ),
-        peak_rss_mb=78.4,
+        peak_rss_mb=79.2,
+    ),
+    Function(
+        name="staff",
+        description="The staff register (DOMAIN §11): who works where, kept in step with the user pool",
+        reads=(STAFF, CLIENTS),
+        writes=(STAFF,),
+        secrets=(CURSOR_KEY,),
+        manages_users=(STAFF_POOL,),
+        routes=_routes("PUT /staff/{staff_id}", "GET /staff", "GET /staff/{staff_id}"),
+        peak_rss_mb=93.0,
     ),
     Function(
         name="questionnaires",
@@ -396,7 +475,7 @@ FUNCTIONS: tuple[Function, ...] = (
             "POST /clients/{client_id}/questionnaires",
             "GET /clients/{client_id}/questionnaires",
         ),
-        peak_rss_mb=81.2,
+        peak_rss_mb=79.4,
     ),
     Function(
         name="reclassify",
@@ -404,7 +483,7 @@ FUNCTIONS: tuple[Function, ...] = (
         reads=(CLIENTS, SETTINGS),
         writes=(CLIENTS, SETTINGS),
         streams=(StreamSource(table=CLIENTS, filters=(_prefix_filter("METRICS#"),)),),
-        peak_rss_mb=51.1,
+        peak_rss_mb=50.3,
     ),
     Function(
         name="audit",
@@ -418,16 +497,18 @@ FUNCTIONS: tuple[Function, ...] = (
             StreamSource(table=SETTINGS),
             StreamSource(table=CALLBACKS),
             StreamSource(table=ACTIVITY),
+            StreamSource(table=STAFF),
         ),
-        peak_rss_mb=65.0,
+        peak_rss_mb=64.3,
         timeout_s=60,
     ),
     Function(
         name="audit_trail",
         description="The audit trail of a client, for compliance",
         reads=(AUDIT,),
+        secrets=(CURSOR_KEY,),
         routes=_routes("GET /audit/clients/{client_id}"),
-        peak_rss_mb=59.3,
+        peak_rss_mb=57.9,
     ),
     Function(
         name="recalibration",
@@ -436,7 +517,7 @@ FUNCTIONS: tuple[Function, ...] = (
         writes=(CLIENTS, SETTINGS),
         # Just after the year turns.
         schedule=Schedule(job="turnover-recalibration", expression="cron(5 0 1 1 ? *)"),
-        peak_rss_mb=88.0,
+        peak_rss_mb=88.1,
         timeout_s=900,
     ),
     Function(
@@ -447,7 +528,7 @@ FUNCTIONS: tuple[Function, ...] = (
         # Usually one read: the tables in force were applied before. A walk over millions of
         # clients spans several runs; half an hour apart, two runs never overlap.
         schedule=Schedule(job="rules-reclassification", expression="rate(30 minutes)"),
-        peak_rss_mb=67.8,
+        peak_rss_mb=67.9,
         timeout_s=900,
     ),
     Function(
@@ -455,7 +536,7 @@ FUNCTIONS: tuple[Function, ...] = (
         description="The turnover threshold T in force and its history (hq)",
         reads=(SETTINGS,),
         routes=_routes("GET /settings/turnover-threshold"),
-        peak_rss_mb=70.4,
+        peak_rss_mb=69.1,
     ),
     Function(
         name="suitability",
@@ -472,7 +553,7 @@ FUNCTIONS: tuple[Function, ...] = (
             "POST /clients/{client_id}/businesses",
             "GET /clients/{client_id}/businesses",
         ),
-        peak_rss_mb=91.4,
+        peak_rss_mb=89.5,
     ),
     Function(
         name="profiles",
@@ -485,7 +566,7 @@ FUNCTIONS: tuple[Function, ...] = (
             "GET /clients/{client_id}/profile-history",
             "GET /vip/targets",
         ),
-        peak_rss_mb=81.1,
+        peak_rss_mb=79.5,
     ),
     Function(
         name="calendar",
@@ -493,40 +574,43 @@ FUNCTIONS: tuple[Function, ...] = (
         reads=(SETTINGS,),
         writes=(SETTINGS,),
         routes=_routes("PUT /calendar/{year}", "GET /calendar/{year}"),
-        peak_rss_mb=70.5,
+        peak_rss_mb=68.7,
     ),
     Function(
         name="contacts",
         description="Client contacts (inquiries, visits, SMS, e-mail) with reply and follow-up deadlines",
-        reads=(CLIENTS, SETTINGS, SERVICE, IDEMPOTENCY),
+        reads=(CLIENTS, SETTINGS, SERVICE, IDEMPOTENCY, STAFF),
         writes=(SERVICE, IDEMPOTENCY),
+        secrets=(CURSOR_KEY,),
         routes=_routes(
             "POST /contacts",
             "GET /contacts",
             "GET /contacts/{contact_id}",
             "POST /contacts/{contact_id}/reply",
         ),
-        peak_rss_mb=92.1,
+        peak_rss_mb=100.1,
     ),
     Function(
         name="complaints",
         description="Complaints: gap-free numbering, states, investigation and reply deadlines",
         reads=(CLIENTS, SETTINGS, SERVICE, IDEMPOTENCY),
         writes=(SERVICE, IDEMPOTENCY),
+        secrets=(CURSOR_KEY,),
         routes=_routes(
             "POST /complaints",
             "GET /complaints",
             "GET /complaints/{complaint_no}",
             "POST /complaints/{complaint_no}/transitions",
         ),
-        peak_rss_mb=134.0,
+        peak_rss_mb=131.9,
     ),
     Function(
         name="escalations",
         description="Breach records of missed deadlines, per branch",
         reads=(SERVICE,),
+        secrets=(CURSOR_KEY,),
         routes=_routes("GET /sla/breaches"),
-        peak_rss_mb=60.1,
+        peak_rss_mb=58.3,
     ),
     Function(
         name="sla",
@@ -535,7 +619,7 @@ FUNCTIONS: tuple[Function, ...] = (
         writes=(SERVICE,),
         streams=(StreamSource(table=SERVICE, filters=(_prefix_filter("CLOCK#"), _prefix_filter("ESCALATION#"))),),
         publishes=(BUS,),
-        peak_rss_mb=50.5,
+        peak_rss_mb=49.4,
     ),
     Function(
         name="deadlines",
@@ -549,7 +633,7 @@ FUNCTIONS: tuple[Function, ...] = (
                 batch_size=10,
             ),
         ),
-        peak_rss_mb=50.6,
+        peak_rss_mb=49.4,
         timeout_s=300,
     ),
     Function(
@@ -558,14 +642,15 @@ FUNCTIONS: tuple[Function, ...] = (
         reads=(SETTINGS, SERVICE),
         writes=(SERVICE,),
         schedule=Schedule(job="sla-sweep", expression="rate(15 minutes)"),
-        peak_rss_mb=68.6,
+        peak_rss_mb=67.6,
         timeout_s=300,
     ),
     Function(
         name="callbacks",
         description="Callback tasks (回访): lists, owners, attempts, and the yearly sample's record",
-        reads=(CALLBACKS, SERVICE, IDEMPOTENCY),
+        reads=(CALLBACKS, SERVICE, IDEMPOTENCY, STAFF),
         writes=(CALLBACKS, SERVICE, IDEMPOTENCY),
+        secrets=(CURSOR_KEY,),
         routes=_routes(
             "GET /callbacks",
             "GET /callbacks/samples/{year}",
@@ -573,7 +658,7 @@ FUNCTIONS: tuple[Function, ...] = (
             "PUT /callbacks/{callback_id}/owner",
             "POST /callbacks/{callback_id}/attempts",
         ),
-        peak_rss_mb=114.1,
+        peak_rss_mb=121.9,
     ),
     Function(
         name="callback_schedule",
@@ -595,7 +680,7 @@ FUNCTIONS: tuple[Function, ...] = (
                 ),
             ),
         ),
-        peak_rss_mb=51.2,
+        peak_rss_mb=50.5,
     ),
     Function(
         name="callback_generation",
@@ -611,6 +696,7 @@ FUNCTIONS: tuple[Function, ...] = (
         description="Transfer and closure requests (转户/销户): retention cases, their actions and outcome",
         reads=(CLIENTS, SERVICE, IDEMPOTENCY),
         writes=(CLIENTS, SERVICE, IDEMPOTENCY),
+        secrets=(CURSOR_KEY,),
         routes=_routes(
             "POST /retention-cases",
             "GET /retention-cases",
@@ -618,13 +704,14 @@ FUNCTIONS: tuple[Function, ...] = (
             "POST /retention-cases/{case_id}/actions",
             "POST /retention-cases/{case_id}/outcome",
         ),
-        peak_rss_mb=93.7,
+        peak_rss_mb=91.9,
     ),
     Function(
         name="work_records",
         description="Managers' work logs, weekly summaries, visits, spot checks and their activity (第52–55条)",
-        reads=(CLIENTS, SETTINGS, ACTIVITY, AGGREGATES, IDEMPOTENCY),
+        reads=(CLIENTS, SETTINGS, ACTIVITY, AGGREGATES, IDEMPOTENCY, STAFF),
         writes=(ACTIVITY, IDEMPOTENCY),
+        secrets=(CURSOR_KEY,),
         routes=_routes(
             "PUT /work-logs/{manager_id}/{date}",
             "GET /work-logs",
@@ -634,30 +721,32 @@ FUNCTIONS: tuple[Function, ...] = (
             "POST /spot-checks",
             "GET /managers/{manager_id}/activity",
         ),
-        peak_rss_mb=82.6,
+        peak_rss_mb=90.1,
     ),
     Function(
         name="prospects",
         description="Prospective clients (第32条): follow-up on the next working day, converted or dropped",
-        reads=(CLIENTS, SETTINGS, SERVICE, IDEMPOTENCY),
+        reads=(CLIENTS, SETTINGS, SERVICE, IDEMPOTENCY, STAFF),
         writes=(SERVICE, IDEMPOTENCY),
+        secrets=(CURSOR_KEY,),
         routes=_routes(
             "POST /prospects", "GET /prospects", "GET /prospects/{prospect_id}", "POST /prospects/{prospect_id}/outcome"
         ),
-        peak_rss_mb=84.4,
+        peak_rss_mb=91.9,
     ),
     Function(
         name="education",
         description="Investor education (Part 9): activities, attendance, and each client's history",
         reads=(CLIENTS, ACTIVITY, IDEMPOTENCY),
         writes=(ACTIVITY, IDEMPOTENCY),
+        secrets=(CURSOR_KEY,),
         routes=_routes(
             "POST /education/activities",
             "GET /education/activities",
             "PUT /education/activities/{activity_id}/attendance",
             "GET /clients/{client_id}/education",
         ),
-        peak_rss_mb=61.0,
+        peak_rss_mb=58.9,
     ),
     Function(
         name="sms",
@@ -670,7 +759,7 @@ FUNCTIONS: tuple[Function, ...] = (
             ),
         ),
         sends_sms=True,
-        peak_rss_mb=62.5,
+        peak_rss_mb=61.0,
     ),
     Function(
         name="aggregates",
@@ -690,7 +779,7 @@ FUNCTIONS: tuple[Function, ...] = (
             StreamSource(table=CALLBACKS, filters=({"dynamodb": {"Keys": {"sk": {"S": ["TASK"]}}}},)),
             StreamSource(table=ACTIVITY),
         ),
-        peak_rss_mb=62.0,
+        peak_rss_mb=61.2,
     ),
     Function(
         name="quarterly_report",
@@ -700,7 +789,7 @@ FUNCTIONS: tuple[Function, ...] = (
         archives=(REPORTS,),
         # 01:00 on a quarter's first day: an hour for the streams to count the last one's last minutes.
         schedule=Schedule(job="quarterly-report", expression="cron(0 1 1 1,4,7,10 ? *)"),
-        peak_rss_mb=75.4,
+        peak_rss_mb=75.5,
         timeout_s=900,
     ),
     Function(
@@ -709,7 +798,7 @@ FUNCTIONS: tuple[Function, ...] = (
         reads=(AGGREGATES,),
         reads_objects=(REPORTS,),
         routes=_routes("GET /reports/quarterly/{period}", "GET /reports/quarterly/{period}/figures"),
-        peak_rss_mb=75.8,
+        peak_rss_mb=74.1,
     ),
 )
 

@@ -44,6 +44,8 @@ STATUS: dict[type[errors.CrmError], HTTPStatus] = {
     errors.Conflict: HTTPStatus.CONFLICT,
     errors.InvalidInput: HTTPStatus.UNPROCESSABLE_ENTITY,
     errors.PayloadTooLarge: HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+    errors.UnsupportedMediaType: HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+    errors.Unavailable: HTTPStatus.SERVICE_UNAVAILABLE,
 }
 
 
@@ -97,12 +99,33 @@ def _validation_error(exc: RequestValidationError) -> errors.CrmError:
     return errors.InvalidInput(f"{field}: {message}" if field else message, field=field)
 
 
+JSON_MEDIA_TYPE = "application/json"
+
+
+def _media_type(event: Mapping[str, Any]) -> str:
+    """The body's media type, lower case and without parameters (`Application/JSON; charset=utf-8`)."""
+    for name, value in (event.get("headers") or {}).items():
+        if str(name).lower() == "content-type":
+            return str(value).split(";", 1)[0].strip().lower()
+    return ""
+
+
+def _plain_json_headers(event: dict[str, Any]) -> dict[str, Any]:
+    """The event with its Content-Type as Powertools reads it (lower case, `application/json…`):
+    it compares case-sensitively and would refuse `application/JSON` that HTTP allows."""
+    headers = {str(k): v for k, v in (event.get("headers") or {}).items() if str(k).lower() != "content-type"}
+    headers["content-type"] = JSON_MEDIA_TYPE
+    multi = {str(k): v for k, v in (event.get("multiValueHeaders") or {}).items() if str(k).lower() != "content-type"}
+    multi["content-type"] = [JSON_MEDIA_TYPE]
+    return {**event, "headers": headers, "multiValueHeaders": multi}
+
+
 def authorize(event: Mapping[str, Any]) -> Grant:
     """Identity × route → grant, before validation or business code sees the request.
 
-    Also refuses non-JSON bodies (the API speaks JSON only, and a form-encoded body from
-    `curl -d` would otherwise be read as a half-empty form), oversized ones, and path or query
-    parameters beyond the limits of `rules/requests.toml`.
+    Also refuses a body that is not `application/json` (any case, with parameters: 415; a
+    form-encoded body from `curl -d` would otherwise be read as a half-empty form), oversized
+    ones, and path or query parameters beyond the limits of `rules/requests.toml`.
     """
     claims = ((event.get("requestContext") or {}).get("authorizer") or {}).get("claims")
     identity = Identity.from_claims(claims)
@@ -117,13 +140,13 @@ def authorize(event: Mapping[str, Any]) -> Grant:
         )
     if too_large:
         raise errors.PayloadTooLarge(f"the body exceeds {limits.max_body_bytes // 1024} KiB", field="body")
-    headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
-    content_type = headers.get("content-type", "").split(";")[0].strip().lower()
-    if event.get("body") and content_type and not content_type.endswith("json"):
-        raise errors.MalformedRequest(
-            f"send the body as JSON with Content-Type: application/json (not {content_type})",
-            field="Content-Type",
-        )
+    if event.get("body"):
+        media_type = _media_type(event)
+        if media_type != JSON_MEDIA_TYPE:
+            raise errors.UnsupportedMediaType(
+                f"send the body as JSON with Content-Type: {JSON_MEDIA_TYPE} (not {media_type or 'none'})",
+                field="Content-Type",
+            )
     screen_parameters(event, limits)
     logger.append_keys(user=identity.user_id, role=identity.role.value, branch=identity.branch_id)
     return grant
@@ -178,6 +201,8 @@ class CrmResolver(APIGatewayRestResolver):
                 "isBase64Encoded": False,
             }
         self.append_context(grant=caller)
+        if text is not None:
+            event = _plain_json_headers(dict(event))
         try:
             return super().resolve(event, context)
         finally:

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field
 
 from crm import rules
-from crm.api.models import Identifier, Model, Phone, Strict
+from crm.api.models import Identifier, Model, PersonName, Phone, Strict
 from crm.domain.access import Role
 from crm.domain.assessment import assessment_expiry
 from crm.domain.client import Client, ClientStatus
@@ -32,7 +32,7 @@ Email = Annotated[str, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+
 
 class NewClient(Strict):
     client_id: Identifier = Field(description="The brokerage's account number (资金账号)")
-    name: str = Field(min_length=1, max_length=100)
+    name: PersonName
     id_number: IdNumber = Field(description="18-digit resident ID number (GB 11643)")
     phone: Phone
     email: Email | None = None

@@ -2,7 +2,7 @@
 
 A mobile client that times out and retries must not create a second complaint, case or attempt.
 With the header, the first answer (status and body) is kept by Powertools Idempotency in the
-`idempotency` table, keyed by caller, route and key; a replay within the expiry (a rules table)
+`idempotency` table, keyed by caller (user, role and branch), route and key; a replay within the expiry (a rules table)
 returns it
 unchanged, and the same key with a different body is refused (422 naming `Idempotency-Key`).
 Errors are not kept: a request refused once may be sent again, corrected, under the same key.
@@ -74,8 +74,11 @@ def once(
         return {"status": response.status_code, "body": json.loads(serialize(response.body))}
 
     event = app.current_event
+    identity = app.context["grant"].identity
     submission = {
-        "caller": app.context["grant"].identity.user_id,
+        # The caller as a whole: the same user name under another role or branch is another caller,
+        # who must not be handed an answer shaped (masked or not) for the first (API.md «Rules»).
+        "caller": [identity.user_id, identity.role.value, identity.branch_id],
         "route": f"{event.http_method} {event.path}",
         "key": key,
         "request": json.loads(serialize(request)),

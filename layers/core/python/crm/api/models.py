@@ -25,6 +25,7 @@ from pydantic import (
 )
 
 from crm import rules
+from crm.domain.identifiers import IDENTIFIER_MAX_CHARS, IDENTIFIER_PATTERN
 from crm.domain.pii import phone_problem
 from crm.domain.request_limits import money_problem, text_problem, year_problem
 
@@ -53,7 +54,7 @@ def _number_out(value: Decimal) -> int | float:
     return int(value) if value == value.to_integral_value() else float(value)
 
 
-Identifier = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
+Identifier = Annotated[str, Field(min_length=1, max_length=IDENTIFIER_MAX_CHARS, pattern=IDENTIFIER_PATTERN)]
 
 
 def _valid_phone(value: str) -> str:
@@ -64,6 +65,21 @@ def _valid_phone(value: str) -> str:
 
 
 Phone = Annotated[str, Field(min_length=11, max_length=11), AfterValidator(_valid_phone)]
+
+
+def _valid_person_name(value: str) -> str:
+    problem = rules.requests().names.problem(value)
+    if problem:
+        raise ValueError(f"a person's name {problem}")
+    return value
+
+
+PersonName = Annotated[
+    str,
+    Field(min_length=1, max_length=100, description="Letters of any script, combining marks, and · - ' . and spaces"),
+    AfterValidator(_valid_person_name),
+]
+"""A person's name: a client's, a prospect's, a staff member's (API.md «Rules», rules/requests.toml)."""
 
 Money = Annotated[
     Decimal,

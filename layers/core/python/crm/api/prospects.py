@@ -7,14 +7,14 @@ from datetime import datetime
 from pydantic import Field
 
 from crm import rules
-from crm.api.models import Identifier, Model, Phone, Strict
+from crm.api.models import Identifier, Model, PersonName, Phone, Strict
 from crm.domain.access import Role
 from crm.domain.pii import mask_phone
 from crm.domain.prospects import Prospect, ProspectOutcome, ProspectStatus, Source
 
 
 class NewProspect(Strict):
-    name: str = Field(min_length=1, max_length=100)
+    name: PersonName
     phone: Phone
     source: Source = Field(description="appointment (预约), referral, walk_in or web")
     branch_id: Identifier

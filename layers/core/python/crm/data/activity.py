@@ -330,9 +330,9 @@ def visits(
         filter_condition=condition,
         scan_index_forward=False,
         limit=limit,
-        last_evaluated_key=decode_cursor(cursor),
+        last_evaluated_key=decode_cursor(cursor, listing := f"visits:{index.Meta.index_name}:{partition}"),
     )
-    return [_visit(item) for item in pages], encode_cursor(pages.last_evaluated_key)
+    return [_visit(item) for item in pages], encode_cursor(pages.last_evaluated_key, listing)
 
 
 def _spot_check(item: SpotCheckItem) -> SpotCheck:

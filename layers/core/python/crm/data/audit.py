@@ -75,7 +75,10 @@ def append(entry: AuditEntry) -> bool:
 
 def for_subject(subject: str, *, limit: int, cursor: str | None) -> tuple[list[AuditEntry], str | None]:
     """A subject's entries, newest first."""
-    pages = _AuditItem.query(subject, scan_index_forward=False, limit=limit, last_evaluated_key=decode_cursor(cursor))
+    listing = f"audit:{subject}"
+    pages = _AuditItem.query(
+        subject, scan_index_forward=False, limit=limit, last_evaluated_key=decode_cursor(cursor, listing)
+    )
     entries = [
         AuditEntry(
             subject=item.subject,
@@ -92,7 +95,7 @@ def for_subject(subject: str, *, limit: int, cursor: str | None) -> tuple[list[A
         )
         for item in pages
     ]
-    return entries, encode_cursor(pages.last_evaluated_key)
+    return entries, encode_cursor(pages.last_evaluated_key, listing)
 
 
 def as_json_line(entry: AuditEntry) -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
 import json
 import os
 import time
@@ -19,10 +21,11 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.update import Action
 
 from crm import config
+from crm.data import keys
 from crm.domain.audit import Stamp
 from crm.domain.time import iso
-from crm.errors import InvalidInput
-from crm.topology import Table
+from crm.errors import MalformedRequest
+from crm.topology import CURSOR_KEY, Table
 
 
 def region() -> str:
@@ -98,21 +101,46 @@ def shard_of(key: str, shards: int) -> int:
     return zlib.crc32(key.encode()) % shards
 
 
-def encode_cursor(last_key: dict[str, Any] | None) -> str | None:
+def encode_position(last_key: dict[str, Any] | None) -> str | None:
+    """Where a walk of the system's own (a job resuming across runs) stopped: plain, never handed out."""
     if not last_key:
         return None
     return base64.urlsafe_b64encode(json.dumps(last_key, sort_keys=True).encode()).decode()
 
 
-def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
+def decode_position(position: str | None) -> dict[str, Any] | None:
+    return json.loads(base64.urlsafe_b64decode(position.encode())) if position else None
+
+
+CURSOR_MAC_BYTES = 16
+
+
+def _cursor_mac(listing: str, payload: str) -> str:
+    digest = hmac.new(keys.key(CURSOR_KEY), f"{listing}\n{payload}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:CURSOR_MAC_BYTES]).decode().rstrip("=")
+
+
+def encode_cursor(last_key: dict[str, Any] | None, listing: str) -> str | None:
+    """The `next_cursor` of a page: where the listing goes on, signed for that listing (`listing`
+    names it and what it is confined to, e.g. `clients:B1`), so a cursor cannot be edited, nor
+    carried to another listing, without the API noticing (API.md «Rules»)."""
+    if not last_key:
+        return None
+    payload = base64.urlsafe_b64encode(json.dumps(last_key, sort_keys=True).encode()).decode().rstrip("=")
+    return f"{payload}.{_cursor_mac(listing, payload)}"
+
+
+def decode_cursor(cursor: str | None, listing: str) -> dict[str, Any] | None:
+    """Where a listing goes on from, or 400 naming `cursor` for one this listing did not hand out."""
     if not cursor:
         return None
+    payload, _, mac = cursor.partition(".")
+    if not mac or not hmac.compare_digest(mac, _cursor_mac(listing, payload)):
+        raise MalformedRequest("cursor is not one this listing returned", field="cursor")
     try:
-        value = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (binascii.Error, ValueError, UnicodeDecodeError):
-        raise InvalidInput("cursor is not one this API returned", field="cursor") from None
-    if not isinstance(value, dict):
-        raise InvalidInput("cursor is not one this API returned", field="cursor")
+        value = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (binascii.Error, ValueError, UnicodeDecodeError):  # pragma: no cover - signed by us
+        raise MalformedRequest("cursor is not one this listing returned", field="cursor") from None
     return value
 
 

@@ -384,9 +384,9 @@ def listing(
         range_condition,
         filter_condition=condition,
         limit=limit,
-        last_evaluated_key=decode_cursor(cursor),
+        last_evaluated_key=decode_cursor(cursor, listing := f"callbacks:{index.Meta.index_name}:{partition}"),
     )
-    return [task_from(item) for item in pages], encode_cursor(pages.last_evaluated_key)
+    return [task_from(item) for item in pages], encode_cursor(pages.last_evaluated_key, listing)
 
 
 # --- the schedule ----------------------------------------------------------------------------------

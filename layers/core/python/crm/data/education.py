@@ -183,9 +183,9 @@ def for_branch(
         ActivityRecordItem.listed_at.between(low, high),
         scan_index_forward=False,
         limit=limit,
-        last_evaluated_key=decode_cursor(cursor),
+        last_evaluated_key=decode_cursor(cursor, listing := f"education:{branch_id}"),
     )
-    return [_activity(item) for item in pages], encode_cursor(pages.last_evaluated_key)
+    return [_activity(item) for item in pages], encode_cursor(pages.last_evaluated_key, listing)
 
 
 def _attendance(item: AttendeeItem) -> Attendance:
@@ -209,6 +209,6 @@ def attended(client_id: str, *, limit: int, cursor: str | None) -> tuple[list[At
         AttendeeItem.listed_at.startswith("ATTENDED#"),
         scan_index_forward=False,
         limit=limit,
-        last_evaluated_key=decode_cursor(cursor),
+        last_evaluated_key=decode_cursor(cursor, listing := f"attended:{client_id}"),
     )
-    return [_attendance(item) for item in pages], encode_cursor(pages.last_evaluated_key)
+    return [_attendance(item) for item in pages], encode_cursor(pages.last_evaluated_key, listing)

@@ -86,7 +86,7 @@ def branch_page(
         filter_condition=condition,
         scan_index_forward=False,
         limit=limit,
-        last_evaluated_key=decode_cursor(cursor),
+        last_evaluated_key=decode_cursor(cursor, listing := f"{prefix}:{branch_id}"),
     )
     found = [convert(item) for item in pages]
-    return found, encode_cursor(pages.last_evaluated_key)
+    return found, encode_cursor(pages.last_evaluated_key, listing)

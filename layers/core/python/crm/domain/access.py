@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from crm.domain.identifiers import identifier_problem
 from crm.errors import Forbidden, InvalidInput, RuleTableError, Unauthenticated
 
 
@@ -45,6 +46,8 @@ class Identity:
 
     @classmethod
     def from_claims(cls, claims: Mapping[str, Any] | None) -> Identity:
+        """The caller the token names, every claim held to the identifier rules: a branch of
+        `B1/../B2` or `=HYPERLINK(…)` would travel into S3 paths and CSV cells (401, never stored)."""
         if not claims:
             raise Unauthenticated("no verified identity on the request")
         user_id = claims.get("cognito:username") or claims.get("sub")
@@ -55,9 +58,13 @@ class Identity:
         try:
             role = Role(role_name)
         except ValueError:
-            raise Unauthenticated(f"unknown role {role_name!r}") from None
+            raise Unauthenticated("the token names an unknown role") from None
+        if identifier_problem(user_id):
+            raise Unauthenticated(f"the token's user {identifier_problem(user_id)}")
         if role in BRANCH_ROLES and not branch_id:
             raise Unauthenticated(f"a {role} token must name its branch")
+        if branch_id is not None and identifier_problem(branch_id):
+            raise Unauthenticated(f"the token's branch {identifier_problem(branch_id)}")
         return cls(user_id=str(user_id), role=role, branch_id=branch_id)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -26,6 +27,7 @@ from crm.errors import InvalidInput, MalformedRequest, RuleTableError
 # JSON string holds only when one came alone ("\ud800").
 _REFUSED_IN_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 _LINE_BREAKS = re.compile("[\t\n\r]")
+_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
 # Runs without brackets or quotes; a string (to its end if unterminated: linear, never backtracking); one character.
 _TOKENS = re.compile(r'[^"\[\]{}]+|"(?:[^"\\]|\\.)*"?|.', re.DOTALL)
 
@@ -61,6 +63,7 @@ class RequestRules:
     version: str
     limits: RequestLimits
     idempotency: IdempotencySettings
+    names: NameRules
 
     @classmethod
     def from_table(cls, table: Mapping[str, Any]) -> RequestRules:
@@ -77,6 +80,10 @@ class RequestRules:
                 version=str(table["version"]),
                 limits=limits,
                 idempotency=IdempotencySettings(expires_after_s=whole_number(table["idempotency"]["expires_after_s"])),
+                names=NameRules(
+                    letter_categories=frozenset(str(c) for c in table["names"]["letter_categories"]),
+                    punctuation=str(table["names"]["punctuation"]),
+                ),
             )
         except (KeyError, ValueError, TypeError) as exc:
             raise RuleTableError(f"requests table: {exc!r}") from exc
@@ -98,6 +105,10 @@ class RequestRules:
             raise RuleTableError("requests table: single_line_max_chars ≤ max_string_chars")
         if limits.max_body_bytes > 10 * 1024 * 1024:
             raise RuleTableError("requests table: max_body_bytes within API Gateway's 10 MiB")
+        if not rules.names.letter_categories <= {"L", "M"} or "L" not in rules.names.letter_categories:
+            raise RuleTableError("requests table: names take letters (L), and may take marks (M), only")
+        if any(unicodedata.category(char)[0] in "LNCZ" and char != " " for char in rules.names.punctuation):
+            raise RuleTableError("requests table: a name's punctuation holds marks, never letters, digits or controls")
         if not 60 <= rules.idempotency.expires_after_s <= 7 * 86400:
             raise RuleTableError("requests table: idempotency expires_after_s lies within a minute and a week")
         return rules
@@ -116,8 +127,20 @@ def _shown(text: str) -> str:
     return _LINE_BREAKS.sub(_escaped, _REFUSED_IN_TEXT.sub(_escaped, text))
 
 
+def _invisible(text: str) -> str | None:
+    """The first control, invisible format or line/paragraph separator character (Unicode Cc, Cf,
+    Zl, Zp: a zero-width space, a direction mark, a BOM, U+2028), or None. `isprintable` answers
+    for almost every string at C speed; only a string it refuses (which also refuses spaces other
+    than U+0020, such as the ideographic space) is looked at character by character."""
+    if text.isprintable():
+        return None
+    return next((char for char in text if unicodedata.category(char) in _INVISIBLE_CATEGORIES), None)
+
+
 def text_problem(text: str, *, one_line: bool) -> str | None:
-    """Why a string may not be stored, or None. Text (`one_line=False`) may hold tabs and line breaks."""
+    """Why a string may not be stored, or None. Text (`one_line=False`) may hold tabs and line
+    breaks; a one-line field (a name, an id, a reference) holds no control or invisible format
+    character at all (API.md «Rules»: Unicode Cc, Cf, Zl, Zp)."""
     found = _REFUSED_IN_TEXT.search(text)
     if found:
         code = ord(found.group())
@@ -126,9 +149,31 @@ def text_problem(text: str, *, one_line: bool) -> str | None:
         if 0x202A <= code <= 0x202E or 0x2066 <= code <= 0x2069:
             return f"holds a bidirectional override or isolate (U+{code:04X})"
         return f"holds a control character (U+{code:04X})"
-    if one_line and _LINE_BREAKS.search(text):
-        return "must be one line, without line breaks or tabs"
+    if one_line:
+        if _LINE_BREAKS.search(text):
+            return "must be one line, without line breaks or tabs"
+        invisible = _invisible(text)
+        if invisible is not None:
+            return f"holds an invisible format character (U+{ord(invisible):04X})"
     return None
+
+
+@dataclass(frozen=True)
+class NameRules:
+    """What a person's name (a client's, a prospect's, a staff member's) may hold: letters of any
+    script and combining marks (Unicode categories by their first letter), and a few marks names
+    are written with — the middle dot of 阿沛·阿旺晋美, spaces, hyphens, apostrophes, periods."""
+
+    letter_categories: frozenset[str]
+    punctuation: str
+
+    def problem(self, name: str) -> str | None:
+        if not name or unicodedata.category(name[0])[0] != "L":
+            return "must begin with a letter"
+        for char in name:
+            if unicodedata.category(char)[0] not in self.letter_categories and char not in self.punctuation:
+                return f"takes letters, combining marks and {' '.join(repr(p) for p in self.punctuation)} only"
+        return None
 
 
 # ---------------------------------------------------------------------------------------------

@@ -166,14 +166,35 @@ class Gateway:
         now_ms: int | None = None,
     ) -> GatewayResponse:
         headers = headers or {}
-        matched = self.routes.match(method, path)
-        if matched is None:
+        if self.routes.match(method, path) is None:
             return _error(HTTPStatus.NOT_FOUND, "not_found", f"no route {method} {path}")
         authorization = next((v for k, v in headers.items() if k.lower() == "authorization"), None)
         try:
             claims = self.issuer.verify(authorization)
         except errors.Unauthenticated as exc:
             return _error(HTTPStatus.UNAUTHORIZED, exc.code, exc.message)
+        return self.handle_as(
+            claims, method, path, query=query, headers=headers, body=body, source_ip=source_ip, now_ms=now_ms
+        )
+
+    def handle_as(
+        self,
+        claims: dict[str, str],
+        method: str,
+        path: str,
+        *,
+        query: str = "",
+        headers: dict[str, str] | None = None,
+        body: bytes = b"",
+        source_ip: str = "127.0.0.1",
+        now_ms: int | None = None,
+    ) -> GatewayResponse:
+        """The request as the authorizer passes it on with `claims` (verified already, or the
+        local system's own identity: `crm.local.staff_register`)."""
+        headers = headers or {}
+        matched = self.routes.match(method, path)
+        if matched is None:
+            return _error(HTTPStatus.NOT_FOUND, "not_found", f"no route {method} {path}")
         compiled, parameters = matched
         event = proxy_event(
             compiled=compiled,
@@ -201,6 +222,9 @@ class Gateway:
 
 class LocalFront(ThreadingHTTPServer):
     daemon_threads = True
+    # The listen backlog: a front-end's burst of parallel requests (a page opening a dozen lists)
+    # must not overflow it, or the kernel drops connections that the client retries a second later.
+    request_queue_size = 128
 
     def __init__(
         self,

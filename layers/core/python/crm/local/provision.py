@@ -117,3 +117,27 @@ def create_buckets(s3: Any) -> None:
                     "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": bucket.retention_days}},
                 },
             )
+
+
+def create_user_pool(cognito: Any) -> str:
+    """The staff user pool, with the custom attributes the stack declares (role, branch); its id."""
+    name = topology.STAFF_POOL.local_name
+    for pool in cognito.list_user_pools(MaxResults=60)["UserPools"]:
+        if pool["Name"] == name:
+            return str(pool["Id"])
+    created = cognito.create_user_pool(
+        PoolName=name,
+        Schema=[
+            {"Name": "role", "AttributeDataType": "String", "Mutable": True},
+            {"Name": "branch", "AttributeDataType": "String", "Mutable": True},
+        ],
+    )
+    return str(created["UserPool"]["Id"])
+
+
+def create_secrets(secretsmanager: Any, values: dict[str, str]) -> None:
+    """Every secret of the topology, holding `values[name]` (each run's own, or the state's)."""
+    existing = {s["Name"] for s in secretsmanager.list_secrets().get("SecretList", [])}
+    for secret in topology.SECRETS:
+        if secret.local_name not in existing:
+            secretsmanager.create_secret(Name=secret.local_name, SecretString=values[secret.name])

@@ -13,7 +13,7 @@ from typing import Any
 
 from crm import errors, topology
 from crm.domain.time import BEIJING
-from crm.local import jobs, provision, state
+from crm.local import jobs, provision, staff_register, state
 from crm.local.buslog import BusLog
 from crm.local.front import Gateway, LocalFront
 from crm.local.invoke import REGION, Invoker
@@ -23,6 +23,8 @@ from crm.local.tokens import TokenIssuer
 from crm.observability import SERVICE, RedactingFormatter, logger
 
 ISSUER = "https://crm.local/user-pool"
+AWS_SERVICES = ("dynamodb", "dynamodbstreams", "sqs", "events", "s3", "cognito-idp", "secretsmanager")
+LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
 SNAPSHOT_EVERY_S = 10.0
 TRIGGER_SETTLE_S = 15.0  # at most this long for the streams to catch up before a triggered job
 
@@ -46,7 +48,16 @@ def handler_environment(s3_endpoint: str) -> dict[str, str]:
 
 
 class LocalSystem:
-    def __init__(self, *, host: str = "127.0.0.1", port: int = 3000, state_dir: Path | None = None) -> None:
+    def __init__(
+        self, *, host: str = "127.0.0.1", port: int = 3000, state_dir: Path | None = None, allow_remote: bool = False
+    ) -> None:
+        if host not in LOOPBACK and not allow_remote:
+            # Its token endpoint mints any role: on another interface, anyone who reaches it is hq.
+            raise errors.InvalidInput(
+                f"crm local listens on loopback only (its tokens are anyone's for the asking): {host} "
+                "needs --allow-remote",
+                field="host",
+            )
         self.host, self.port, self.state_dir = host, port, state_dir
         self.invoker = Invoker()
         self.pumps: list[StreamPump] = []
@@ -91,30 +102,31 @@ class LocalSystem:
         import boto3
 
         session = boto3.session.Session()
-        self._clients = {name: session.client(name) for name in ("dynamodb", "dynamodbstreams", "sqs", "events", "s3")}
+        self._clients = {name: session.client(name) for name in AWS_SERVICES}
+        if self.state_dir is not None:
+            state.private_directory(self.state_dir)
         provision.create_tables(self._clients["dynamodb"])
         provision.create_buckets(self._clients["s3"])
+        provision.create_user_pool(self._clients["cognito-idp"])
+        provision.create_secrets(self._clients["secretsmanager"], state.keys(self.state_dir))
         queues = provision.create_queues(self._clients["sqs"])
         self._dead_letter_queues = provision.create_dead_letter_queues(self._clients["sqs"])
         self.bus_log = BusLog(self._clients["sqs"], provision.create_bus(self._clients["events"], self._clients["sqs"]))
         restored = 0
         if self.state_dir is not None:
-            self.state_dir.mkdir(parents=True, exist_ok=True)
             restored = state.load(self._clients["dynamodb"], self.state_dir)
         self._start_pumps(queues, from_latest=restored > 0)
 
-        issuer = TokenIssuer.for_state(self.state_dir, ISSUER)
+        issuer = self._issuer = TokenIssuer.for_state(self.state_dir, ISSUER)
         self._gateway = Gateway(self.invoker, issuer)
+        if restored:
+            staff_register.restore_users()
         self._front = LocalFront(
             (self.host, self.port),
             gateway=self._gateway,
             local_endpoints={
                 "health": lambda _: {"status": "ok"},
-                "token": lambda body: {
-                    "token": issuer.mint(
-                        role=body.get("role", ""), user=body.get("user", ""), branch=body.get("branch")
-                    )
-                },
+                "token": self._token,
                 "trigger": self._trigger,
                 "status": lambda _: self.status(),
                 "events": lambda body: {"items": self.bus_log.events(body.get("detail_type"))},
@@ -130,6 +142,13 @@ class LocalSystem:
         if self.state_dir is not None:
             self._snapshot_thread = threading.Thread(target=self._snapshots, name="snapshots", daemon=True)
             self._snapshot_thread.start()
+
+    def _token(self, body: dict[str, Any]) -> dict[str, Any]:
+        """A token for any identity (`crm token`), whose valid identity goes on the staff register."""
+        role, user, branch = str(body.get("role", "")), str(body.get("user", "")), body.get("branch")
+        token = self._issuer.mint(role=role, user=user, branch=branch)
+        registered = staff_register.register(self._gateway, role=role, user=user, branch=branch, name=body.get("name"))
+        return {"token": token, **registered}
 
     def _start_pumps(self, queues: dict[str, str], *, from_latest: bool) -> None:
         dynamodb = self._clients["dynamodb"]

@@ -8,6 +8,7 @@ cannot tell the difference and never read identity from anywhere else.
 
 from __future__ import annotations
 
+import os
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -37,8 +38,9 @@ class TokenIssuer:
             return cls(secret=secrets.token_bytes(32), issuer=issuer)
         key_file = state_dir / "token-key"
         if not key_file.exists():
-            key_file.write_bytes(secrets.token_bytes(32))
-            key_file.chmod(0o600)
+            descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # the user's alone
+            with os.fdopen(descriptor, "wb") as out:
+                out.write(secrets.token_bytes(32))
         return cls(secret=key_file.read_bytes(), issuer=issuer)
 
     def mint(self, *, role: str, user: str, branch: str | None, now: datetime | None = None) -> str:

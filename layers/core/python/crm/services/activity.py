@@ -12,7 +12,7 @@ from crm import rules
 from crm.data import activity as activity_data
 from crm.data import counters
 from crm.data.clients import records as client_data
-from crm.domain.access import Grant, Role, Scope
+from crm.domain.access import Grant, Role
 from crm.domain.activity import (
     Activity,
     EntryKind,
@@ -33,18 +33,10 @@ from crm.domain.activity import (
 )
 from crm.domain.time import beijing
 from crm.errors import Forbidden, InvalidInput, NotFound
+from crm.services import staff_references as staff
 from crm.services.calendar import working_calendar
 
 MAX_PERIOD_DAYS = 366
-
-
-def _own_branch(grant: Grant, manager_id: str, found_branch: str | None) -> str:
-    """The branch a manager's records belong to: the one they were written in, else the caller's."""
-    branch = found_branch or grant.identity.branch_id
-    if branch is None:
-        raise InvalidInput("name a manager of a branch", field="manager_id")
-    grant.require(branch_id=branch, manager_id=manager_id, what=f"{manager_id}'s records")
-    return branch
 
 
 def _clients_of(manager_id: str, entries: Sequence[LogEntry]) -> None:
@@ -62,8 +54,8 @@ def _clients_of(manager_id: str, entries: Sequence[LogEntry]) -> None:
 def write_log(
     grant: Grant, manager_id: str, day: date, entries: list[LogEntry], *, reason: str | None, now: datetime
 ) -> WorkLog:
+    branch = staff.manager_branch(grant, manager_id, writing=True)
     existing = activity_data.work_log(manager_id, day)
-    branch = _own_branch(grant, manager_id, existing.branch_id if existing else None)
     calendar = working_calendar(range(day.year, beijing(now).year + 1))
     amended, amend_reason = plan_log(
         manager_id,
@@ -100,17 +92,16 @@ def _period(start: date, end: date) -> None:
 
 def logs(grant: Grant, manager_id: str, start: date, end: date) -> list[WorkLog]:
     _period(start, end)
-    found = activity_data.work_logs(manager_id, start, end)
-    _own_branch(grant, manager_id, found[0].branch_id if found else None)
-    return found
+    staff.manager_branch(grant, manager_id, writing=False)
+    return activity_data.work_logs(manager_id, start, end)
 
 
 def write_summary(
     grant: Grant, manager_id: str, week: str, *, achieved: str, problems: str, plan: str, now: datetime
 ) -> WeeklySummary:
     check_summary_week(week, grant.identity, manager_id, now)
+    branch = staff.manager_branch(grant, manager_id, writing=True)
     existing = activity_data.summary(manager_id, week)
-    branch = _own_branch(grant, manager_id, existing.branch_id if existing else None)
     summary = WeeklySummary(
         manager_id=manager_id,
         branch_id=branch,
@@ -145,6 +136,7 @@ def record_visit(
     if grant.identity.role is Role.MANAGER and client.manager_id != grant.identity.user_id:
         raise Forbidden(f"{client_id} is not {grant.identity.user_id}'s client", field="client_id")
     grant.require(branch_id=client.branch_id, manager_id=client.manager_id, what=f"client {client_id}")
+    staff.require(client.manager_id, roles=staff.MANAGERS, branch_id=client.branch_id, field="client_id")
     check_visit(at=at, self_assessment=self_assessment, now=now, rules=rules.activity())
     visit = Visit(
         visit_id=visit_id,
@@ -204,8 +196,7 @@ def spot_check(
     looked at must be that manager's, from that period."""
     check_spot_check(start, end, now)
     branch = grant.identity.branch_id or ""
-    if any(log.branch_id != branch for log in activity_data.work_logs(manager_id, start, end)):
-        raise Forbidden(f"{manager_id} works in another branch", field="manager_id")
+    staff.require(manager_id, roles=staff.MANAGERS, branch_id=branch, field="manager_id")
     for n, day in enumerate(log_days):
         log = activity_data.work_log(manager_id, day)
         if log is None or not start <= day <= end or log.branch_id != branch:
@@ -233,16 +224,11 @@ def spot_check(
 def activity(grant: Grant, manager_id: str, start: date, end: date) -> Activity:
     """What a manager did from `start` to `end`: a handful of counters, whatever the records."""
     _period(start, end)
+    staff.manager_branch(grant, manager_id, writing=False)
     name = activity_counter(manager_id)
     days = counters.between(name, day_period(start), day_period(end))
     weeks = weeks_between(start, end)
     weeks_found = counters.between(name, week_period(weeks[0]), week_period(weeks[-1]))
-    branches = {c.labels.get("branch_id") for c in days + weeks_found} - {None}
-    if grant.scope is not Scope.ALL:
-        if grant.identity.role is Role.MANAGER and manager_id != grant.identity.user_id:
-            raise Forbidden("a manager sees its own activity", field="manager_id")
-        if branches - {grant.identity.branch_id}:
-            raise Forbidden(f"{manager_id} works in another branch", field="manager_id")
     minutes: dict[EntryKind, int] = dict.fromkeys(EntryKind, 0)
     totals = {"work_logs": 0, "visits": 0, "spot_checks": 0}
     for counter in days:

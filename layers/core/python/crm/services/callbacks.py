@@ -24,6 +24,7 @@ from crm.domain.callbacks import (
 from crm.domain.sample import Sample
 from crm.domain.time import beijing
 from crm.errors import NotFound
+from crm.services import staff_references as staff
 
 POOL = "pool"  # `owner=pool` in a listing: the branch's unassigned tasks
 
@@ -67,6 +68,8 @@ def listing(
 def assign(grant: Grant, callback_id: str, owner: str | None, *, now: datetime) -> tuple[CallbackTask, list[Attempt]]:
     task, _ = find(grant, callback_id)
     assigned = plan_owner(task, owner, grant.identity, rules.callbacks())
+    if owner is not None:
+        staff.require(owner, roles=staff.BRANCH_STAFF, branch_id=task.branch_id, field="owner")
     reason = f"assigned to {owner}" if owner else "returned to the branch pool"
     callback_data.change(task, assigned, Stamp(by=grant.identity.user_id, reason=reason, at=now))
     return find(grant, callback_id)

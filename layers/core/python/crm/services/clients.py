@@ -13,11 +13,13 @@ from crm.domain.client_history.record_changes import ContactDetailsChange, Manag
 from crm.domain.retention import AtRiskReason, at_risk_reasons
 from crm.domain.time import beijing
 from crm.errors import InvalidInput
+from crm.services import staff_references as staff
 from crm.services.client_lookup import find
 
 
 def register(grant: Grant, client: Client) -> Client:
     grant.require_branch(client.branch_id)
+    staff.require(client.manager_id, roles=staff.MANAGERS, branch_id=client.branch_id, field="manager_id")
     if client.opened_on > beijing(client.created_at).date():
         raise InvalidInput("opened_on lies in the future", field="opened_on")
     if client.birthday is not None and client.birthday >= client.opened_on:
@@ -45,6 +47,7 @@ def reassign_manager(grant: Grant, client_id: str, manager_id: str, reason: str,
     client = find(grant, client_id)
     if manager_id == client.manager_id:
         raise InvalidInput(f"{manager_id} already manages client {client_id}", field="manager_id")
+    staff.require(manager_id, roles=staff.MANAGERS, branch_id=client.branch_id, field="manager_id")
     change_data.reassign_manager(
         client,
         ManagerAssignment(

@@ -21,6 +21,7 @@ from crm.domain.contacts import (
 from crm.domain.sla import ClockKind
 from crm.domain.time import receipt_time
 from crm.errors import NotFound
+from crm.services import staff_references as staff
 from crm.services.calendar import calendar_for
 from crm.services.client_lookup import find as find_client
 
@@ -37,6 +38,7 @@ def log_inquiry(
     contact_id: str,
 ) -> Contact:
     client = find_client(grant, client_id)
+    staff.require(first_responder, roles=staff.BRANCH_STAFF, branch_id=client.branch_id, field="first_responder")
     received = receipt_time(received_at, now)
     sla = rules.sla()
     calendar = calendar_for(received)

@@ -14,6 +14,7 @@ from crm.domain.access import Grant
 from crm.domain.prospects import Prospect, ProspectOutcome, ProspectStatus, Source, decide
 from crm.domain.sla import ClockKind, start_clock
 from crm.errors import NotFound
+from crm.services import staff_references as staff
 from crm.services.calendar import calendar_for
 
 
@@ -30,6 +31,7 @@ def record(
 ) -> Prospect:
     grant.require_branch(branch_id)
     grant.require(branch_id=branch_id, manager_id=manager_id, what="a prospect")
+    staff.require(manager_id, roles=staff.MANAGERS, branch_id=branch_id, field="manager_id")
     clock = start_clock(
         owner_type="prospect",
         owner_id=prospect_id,

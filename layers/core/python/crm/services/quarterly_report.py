@@ -155,6 +155,17 @@ def _latest(period: str) -> report_data.ReportVersion:
     return version
 
 
+def _in_branch_folder(name: str, branch: str) -> str | None:
+    """`name` inside the branch's folder (`branches/<branch>/…`), compared segment by segment — never
+    as a text prefix, which `B1` shares with `B10` — or None for any other file."""
+    segments = name.split("/")
+    folder = [*BRANCHES.strip("/").split("/"), branch]
+    inside = segments[len(folder) :]
+    if segments[: len(folder)] != folder or not inside or any(part in ("", ".", "..") for part in inside):
+        return None
+    return "/".join(inside)
+
+
 def published(
     grant: Grant, period: str, *, branch_id: str | None = None
 ) -> tuple[report_data.ReportVersion, list[dict[str, Any]]]:
@@ -162,16 +173,15 @@ def published(
     or one branch's (a supervisor's own), named as in the branch's folder."""
     version = _latest(period)
     branch = _branch(grant, branch_id)
-    folder = f"{BRANCHES}{branch}/" if branch else ""
     entries = version.manifest["files"]
     if not branch:  # the manifest names every branch's files: for those who may read them all
         entries = [*entries, {"name": MANIFEST, "format": "json"}]
     files = []
     for entry in entries:
         name = entry["name"]
-        if not name.startswith(folder):
+        shown = _in_branch_folder(name, branch) if branch else name
+        if shown is None:
             continue
-        shown = name.removeprefix(folder)
         key = report_data.key_of(version.quarter, version.version, name)
         files.append(
             {"name": shown, "format": entry["format"], "url": report_data.download_url(key, shown.replace("/", "-"))}

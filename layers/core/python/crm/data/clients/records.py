@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from pynamodb.exceptions import PutError
 
-from crm.data.base import decode_cursor, encode_cursor, stamped
+from crm.data.base import decode_cursor, decode_position, encode_cursor, encode_position, stamped
 from crm.data.clients.items import (
     PROFILE,
     ProfileItem,
@@ -16,7 +16,7 @@ from crm.data.clients.items import (
     profile_item,
 )
 from crm.domain.audit import Stamp
-from crm.domain.client import Client
+from crm.domain.client import Client, ClientStatus
 from crm.errors import Conflict
 
 
@@ -43,7 +43,8 @@ def list_clients(
     *, branch_id: str, manager_id: str | None, limit: int, cursor: str | None
 ) -> tuple[list[Client], str | None]:
     """One page of a branch's clients, or of one manager's clients in that branch."""
-    start = decode_cursor(cursor)
+    listing = f"clients:{branch_id}:{manager_id or ''}"
+    start = decode_cursor(cursor, listing)
     if manager_id is not None:
         pages = ProfileItem.by_manager.query(
             manager_id,
@@ -54,7 +55,7 @@ def list_clients(
     else:
         pages = ProfileItem.by_branch.query(branch_id, limit=limit, last_evaluated_key=start)
     clients = [client_from_item(item) for item in pages]
-    return clients, encode_cursor(pages.last_evaluated_key)
+    return clients, encode_cursor(pages.last_evaluated_key, listing)
 
 
 def at_risk(
@@ -65,9 +66,9 @@ def at_risk(
         branch_id,
         filter_condition=(ProfileItem.manager_id == manager_id) if manager_id else None,
         limit=limit,
-        last_evaluated_key=decode_cursor(cursor),
+        last_evaluated_key=decode_cursor(cursor, listing := f"at_risk:{branch_id}"),
     )
-    return [client_from_item(item) for item in pages], encode_cursor(pages.last_evaluated_key)
+    return [client_from_item(item) for item in pages], encode_cursor(pages.last_evaluated_key, listing)
 
 
 def client_records(after: str | None = None) -> Iterator[tuple[Client, str | None]]:
@@ -76,6 +77,12 @@ def client_records(after: str | None = None) -> Iterator[tuple[Client, str | Non
     Read through the `by_branch` index, which holds one item per client: a walk over everyone
     never reads figures or histories.
     """
-    items = ProfileItem.by_branch.scan(last_evaluated_key=decode_cursor(after))
+    items = ProfileItem.by_branch.scan(last_evaluated_key=decode_position(after))
     for item in items:
-        yield client_from_item(item), encode_cursor(items.last_evaluated_key)
+        yield client_from_item(item), encode_position(items.last_evaluated_key)
+
+
+def managed_count(manager_id: str) -> int:
+    """How many clients still with the brokerage name `manager_id` as their manager (by_manager)."""
+    still_here = ProfileItem.status.does_not_exist() | (ProfileItem.status == ClientStatus.ACTIVE.value)
+    return ProfileItem.by_manager.count(manager_id, filter_condition=still_here)

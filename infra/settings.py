@@ -1,0 +1,82 @@
+"""Deployment configuration: what differs between one brokerage's deployment and another's.
+
+Read from the CDK context (`cdk.json`, or `-c name=value` for one synth, JSON for lists), checked
+when the app is built so a wrong value fails the synth with its name:
+- `web_sign_in`: the web front-end's sign-in through Cognito's hosted UI — the URLs the code flow
+  may return to after sign-in and after sign-out, and the hosted UI's domain prefix (none: no
+  hosted UI, and no OAuth flow on the app client at all).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+WEB_SIGN_IN_CONTEXT = "web_sign_in"
+_DOMAIN_PREFIX = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+
+
+class SettingsError(ValueError):
+    """A deployment setting that cannot be deployed; the message names it."""
+
+
+def _value(context: Mapping[str, Any], name: str, default: Any) -> Any:
+    value = context.get(name, default)
+    if isinstance(value, str):  # `-c name=<json>` arrives as text
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise SettingsError(f"context {name}: not JSON ({exc.msg})") from None
+    return value
+
+
+def _url(value: Any, where: str) -> str:
+    """An absolute URL a browser is sent back to: https, or http on the developer's own machine."""
+    if not isinstance(value, str):
+        raise SettingsError(f"{where}: {value!r} is not a URL")
+    parts = urlsplit(value)
+    local = parts.scheme == "http" and parts.hostname in ("localhost", "127.0.0.1")
+    if not (parts.scheme == "https" or local) or not parts.hostname or "*" in value:
+        raise SettingsError(f"{where}: {value!r} is not an https URL (or http://localhost) without wildcards")
+    return value
+
+
+@dataclass(frozen=True)
+class WebSignIn:
+    callback_urls: tuple[str, ...] = ()
+    logout_urls: tuple[str, ...] = ()
+    domain_prefix: str | None = None
+
+    @property
+    def hosted(self) -> bool:
+        """Whether the code flow is offered: it needs somewhere to return to."""
+        return bool(self.callback_urls)
+
+    @classmethod
+    def from_context(cls, context: Mapping[str, Any]) -> WebSignIn:
+        raw = _value(context, WEB_SIGN_IN_CONTEXT, {})
+        if not isinstance(raw, Mapping) or set(raw) - {"callback_urls", "logout_urls", "domain_prefix"}:
+            raise SettingsError(f"context {WEB_SIGN_IN_CONTEXT}: callback_urls, logout_urls and domain_prefix only")
+        urls = {
+            name: tuple(_url(url, f"{WEB_SIGN_IN_CONTEXT}.{name}") for url in raw.get(name) or ())
+            for name in ("callback_urls", "logout_urls")
+        }
+        prefix = raw.get("domain_prefix") or None
+        if prefix is not None and not (isinstance(prefix, str) and _DOMAIN_PREFIX.fullmatch(prefix)):
+            raise SettingsError(f"{WEB_SIGN_IN_CONTEXT}.domain_prefix: {prefix!r} is no Cognito domain prefix")
+        if prefix is not None and not urls["callback_urls"]:
+            raise SettingsError(f"{WEB_SIGN_IN_CONTEXT}: a hosted UI (domain_prefix) needs callback_urls")
+        return cls(callback_urls=urls["callback_urls"], logout_urls=urls["logout_urls"], domain_prefix=prefix)
+
+
+@dataclass(frozen=True)
+class DeploymentSettings:
+    web_sign_in: WebSignIn
+
+    @classmethod
+    def from_context(cls, context: Mapping[str, Any]) -> DeploymentSettings:
+        return cls(web_sign_in=WebSignIn.from_context(context))
