@@ -4,7 +4,9 @@ Read from the CDK context (`cdk.json`, or `-c name=value` for one synth, JSON fo
 when the app is built so a wrong value fails the synth with its name:
 - `web_sign_in`: the web front-end's sign-in through Cognito's hosted UI — the URLs the code flow
   may return to after sign-in and after sign-out, and the hosted UI's domain prefix (none: no
-  hosted UI, and no OAuth flow on the app client at all).
+  hosted UI, and no OAuth flow on the app client at all);
+- `allowed_origins`: the origins browsers may call the API from (a list of exact origins, never
+  `*`; none: no browser may).
 """
 
 from __future__ import annotations
@@ -16,7 +18,10 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from crm.domain.cors import origin_problem
+
 WEB_SIGN_IN_CONTEXT = "web_sign_in"
+ALLOWED_ORIGINS_CONTEXT = "allowed_origins"
 _DOMAIN_PREFIX = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 
 
@@ -73,10 +78,23 @@ class WebSignIn:
         return cls(callback_urls=urls["callback_urls"], logout_urls=urls["logout_urls"], domain_prefix=prefix)
 
 
+def allowed_origins(context: Mapping[str, Any]) -> tuple[str, ...]:
+    """The origins browsers may call the API from: exact origins, never a wildcard (crm.domain.cors)."""
+    raw = _value(context, ALLOWED_ORIGINS_CONTEXT, [])
+    if not isinstance(raw, list):
+        raise SettingsError(f"context {ALLOWED_ORIGINS_CONTEXT}: a list of origins")
+    for origin in raw:
+        problem = origin_problem(origin) if isinstance(origin, str) else "is not text"
+        if problem:
+            raise SettingsError(f"{ALLOWED_ORIGINS_CONTEXT}: {origin!r} {problem}")
+    return tuple(dict.fromkeys(raw))
+
+
 @dataclass(frozen=True)
 class DeploymentSettings:
     web_sign_in: WebSignIn
+    allowed_origins: tuple[str, ...]
 
     @classmethod
     def from_context(cls, context: Mapping[str, Any]) -> DeploymentSettings:
-        return cls(web_sign_in=WebSignIn.from_context(context))
+        return cls(web_sign_in=WebSignIn.from_context(context), allowed_origins=allowed_origins(context))

@@ -82,6 +82,7 @@ class BrokerageCrmStack(Stack):
                 buses=self.event_buses.buses,
                 secrets=self.secrets.secrets,
                 user_pools={topology.STAFF_POOL.name: self.identity.user_pool},
+                allowed_origins=self.settings.allowed_origins,
                 layers=layers.all,
                 key=self.encryption.key,
                 schedule_group=self.schedule_group,
@@ -96,6 +97,7 @@ class BrokerageCrmStack(Stack):
             routes=[(route, spec) for spec in functions for route in spec.routes],
             functions={name: built.invoked for name, built in self.functions.items()},
             user_pool=self.identity.user_pool,
+            allowed_origins=self.settings.allowed_origins,
             key=self.encryption.key,
         )
         self.monitoring = Monitoring(

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from aws_cdk import NestedStack, RemovalPolicy
@@ -30,6 +30,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from crm import topology
+from infra.constructs.cors import add_method_not_allowed, add_preflight, gateway_response_headers
 from infra.constructs.function import LOG_RETENTION
 from infra.constructs.nag import acknowledge
 from infra.constructs.waf import Firewall
@@ -106,6 +107,7 @@ class Api(NestedStack):
         functions: Mapping[str, lambda_.IFunction],
         user_pool: cognito.IUserPool,
         key: kms.IKey,
+        allowed_origins: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, construct_id, description="Brokerage CRM: the REST API, its routes and authorizer")
         self.authorizer = apigw.CognitoUserPoolsAuthorizer(self, "Authorizer", cognito_user_pools=[user_pool])
@@ -164,11 +166,14 @@ class Api(NestedStack):
                 error.response_type.response_type,
                 type=error.response_type,
                 status_code=error.status,
+                response_headers=gateway_response_headers(allowed_origins) or None,
                 templates={"application/json": error.template},
             )
 
         integrations: dict[str, apigw.LambdaIntegration] = {}
+        methods: dict[str, set[str]] = {}
         for route, function in routes:
+            methods.setdefault(route.path, set()).add(route.method)
             if function.name not in integrations:
                 integrations[function.name] = apigw.LambdaIntegration(
                     functions[function.name], scope_permission_to_method=False
@@ -181,3 +186,8 @@ class Api(NestedStack):
                 request_validator=validator,
                 request_parameters={f"method.request.path.{name}": True for name in path_parameters(route.path)},
             )
+        # CORS and 405 where no handler answers (infra.constructs.cors): every resource with routes.
+        for path, declared in methods.items():
+            resource = self.rest_api.root.resource_for_path(path)
+            add_preflight(resource, declared, allowed_origins)
+            add_method_not_allowed(resource, path, declared, allowed_origins)

@@ -67,6 +67,14 @@ def flattened(main: dict[str, Any], nested_id: str, nested: dict[str, Any]) -> d
     return {**main, "Resources": resources}
 
 
+def synth_flattened(app: App, stack: BrokerageCrmStack) -> dict[str, Any]:
+    """Synthesise `app` and return `stack`'s template with its API's nested template folded in."""
+    assembly = app.synth()
+    api = json.loads((Path(assembly.directory) / stack.api.template_file).read_text(encoding="utf-8"))
+    api_id = str(Stack.of(stack).resolve(stack.api.nested_stack_resource.logical_id))
+    return flattened(assembly.get_stack_by_name(stack.stack_name).template, api_id, api)
+
+
 @dataclass(frozen=True)
 class Synthesised:
     """A synthesised stack: the constructs that built it and the template they produced (with the

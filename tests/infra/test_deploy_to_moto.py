@@ -20,6 +20,7 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
+from moto.apigateway.models import Method as ApiGatewayMethod
 from moto.awslambda.models import LambdaVersion, lambda_backends
 from moto.cloudformation import parsing
 from moto.cognitoidp.models import cognitoidp_backends
@@ -184,6 +185,20 @@ class _Secret(CloudFormationModel):
         return cls(json.loads(answer)["ARN"])
 
 
+_create_method = ApiGatewayMethod.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
+
+
+@classmethod  # type: ignore[misc]
+def _method_with_a_mock(cls: Any, resource_name: str, cloudformation_json: dict[str, Any], *args: Any, **kwargs: Any):
+    """moto reads every method's integration as if it called something: a MOCK (the CORS preflights,
+    the 405 answers) has no HTTP method or URI to read, as in AWS."""
+    integration = cloudformation_json["Properties"].get("Integration", {})
+    if integration.get("Type") == "MOCK":
+        integration.setdefault("IntegrationHttpMethod", "ANY")
+        integration.setdefault("Uri", "")
+    return _create_method(cls, resource_name, cloudformation_json, *args, **kwargs)
+
+
 def _version_attribute(version: LambdaVersion, attribute: str) -> str:
     """`Fn::GetAtt [<version>, Version]`, which moto's CloudFormation does not resolve."""
     if attribute != "Version":
@@ -214,6 +229,7 @@ def _deploy(synthesised: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[
     # The API functions' published versions and `live` aliases (tests/infra/test_snapstart.py).
     monkeypatch.setattr(LambdaVersion, "get_cfn_attribute", _version_attribute, raising=False)
     monkeypatch.setattr(LambdaVersion, "has_cfn_attr", classmethod(lambda cls, attribute: attribute == "Version"))
+    monkeypatch.setattr(ApiGatewayMethod, "create_from_cloudformation_json", _method_with_a_mock)
     for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
         cached.cache_clear()  # they list CloudFormationModel's subclasses: _LambdaAlias, _UserPool, _Secret among them
     with mock_aws():

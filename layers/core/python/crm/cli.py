@@ -1,6 +1,7 @@
 """`crm`: the local system and its helpers (API.md «Command line»).
 
-crm local [--port 3000] [--state DIR] [--host ADDR --allow-remote]   run everything locally on moto; Ctrl-C stops it
+crm local [--port 3000] [--state DIR] [--allow-origin URL]... [--host ADDR --allow-remote]
+                                            run everything locally on moto; Ctrl-C stops it
 crm token --role ROLE --user ID [--branch ID] [--name NAME] [--port 3000]   also puts ID on the staff register
 crm trigger JOB [--at ISO-TIME] [--port 3000]   non-zero when the run failed every attempt
 crm dead-letters [JOB] [--port 3000]            the job runs on their dead-letter queues
@@ -57,6 +58,7 @@ def _local(args: argparse.Namespace) -> int:
             port=args.port,
             state_dir=Path(args.state) if args.state else None,
             allow_remote=args.allow_remote,
+            allow_origins=tuple(args.allow_origin or ()),
         )
     except InvalidInput as refused:
         print(f"crm local: {refused.message}", file=sys.stderr)
@@ -159,6 +161,13 @@ def parser() -> argparse.ArgumentParser:
         help="listen on an address other than loopback (its token endpoint mints any role for anyone)",
     )
     local.add_argument("--state", metavar="DIR", help="keep data in DIR between runs")
+    local.add_argument(
+        "--allow-origin",
+        action="append",
+        metavar="URL",
+        help="an origin browsers may call from (repeatable; an origin ending :* takes any port); "
+        "default: any port of http://localhost and http://127.0.0.1",
+    )
     local.set_defaults(run=_local)
 
     token = commands.add_parser("token", help="print a bearer token for the local system")

@@ -39,6 +39,7 @@ class Settings:
     stream_tables: Mapping[str, str] = field(default_factory=dict)  # physical name → topology name
     secrets: Mapping[str, str] = field(default_factory=dict)
     user_pools: Mapping[str, str] = field(default_factory=dict)
+    allowed_origins: str = ""  # an API function's `CORS_ALLOWED_ORIGINS` (crm.domain.cors)
 
     @classmethod
     def load(cls, spec: topology.Function, environ: Mapping[str, str]) -> Settings:
@@ -56,6 +57,7 @@ class Settings:
             stream_tables=MappingProxyType({environ[s.env_var]: s.table.name for s in spec.streams}),
             secrets=MappingProxyType({secret.name: environ[secret.env_var] for secret in spec.secrets}),
             user_pools=MappingProxyType({pool.name: environ[pool.env_var] for pool in spec.manages_users}),
+            allowed_origins=environ.get(topology.ALLOWED_ORIGINS_VARIABLE, "") if spec.routes else "",
         )
 
     def table(self, table: Table) -> str:

@@ -171,6 +171,10 @@ class UserPool(NamedTuple):
 
 
 FUNCTION_VARIABLE = "CRM_FUNCTION"  # which topology entry a Lambda function runs (crm.config)
+# The origins browsers may call the API from (crm.domain.cors): deployment configuration in AWS
+# (infra.settings), every port of this machine locally unless `crm local --allow-origin` says otherwise.
+ALLOWED_ORIGINS_VARIABLE = "CORS_ALLOWED_ORIGINS"
+LOCAL_ALLOWED_ORIGINS = '["http://localhost:*", "http://127.0.0.1:*"]'
 
 # Memory: each function's size follows from its peak RSS, measured by `python -m tests.bench --only
 # memory` (tests/bench/memory.py, which fails when a function outgrows its size) and recorded on its
@@ -265,6 +269,7 @@ class Function(NamedTuple):
             **{bus.env_var: f"the {bus.name} event bus" for bus in self.publishes},
             **{secret.env_var: f"the {secret.name} secret" for secret in self.secrets},
             **{pool.env_var: f"the {pool.name} user pool" for pool in self.manages_users},
+            **({ALLOWED_ORIGINS_VARIABLE: "the origins browsers may call from"} if self.routes else {}),
         }
 
     @property
@@ -278,6 +283,7 @@ class Function(NamedTuple):
             **{bus.env_var: bus.local_name for bus in self.publishes},
             **{secret.env_var: secret.local_name for secret in self.secrets},
             **{pool.env_var: pool.local_name for pool in self.manages_users},
+            **({ALLOWED_ORIGINS_VARIABLE: LOCAL_ALLOWED_ORIGINS} if self.routes else {}),
         }
 
 

@@ -17,18 +17,20 @@ import json
 from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cache
 from http import HTTPStatus
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from pydantic import BaseModel
 
-from crm import errors, rules
+from crm import config, errors, rules
 from crm.api.models import ErrorBody
 from crm.domain.access import Grant, Identity
+from crm.domain.cors import ALLOW_HEADERS, EXPOSE_HEADERS, OriginPolicy, origin_of
 from crm.domain.request_limits import parse_body, screen_parameters
 from crm.domain.time import from_epoch_ms
 from crm.observability import logger
@@ -47,6 +49,12 @@ STATUS: dict[type[errors.CrmError], HTTPStatus] = {
     errors.UnsupportedMediaType: HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
     errors.Unavailable: HTTPStatus.SERVICE_UNAVAILABLE,
 }
+
+
+def status_of(exc: errors.CrmError) -> HTTPStatus:
+    """The HTTP status of an error: its class's, or its nearest ancestor's (a file problem of an
+    import is an `InvalidInput`: 422)."""
+    return next((STATUS[kind] for kind in type(exc).__mro__ if kind in STATUS), HTTPStatus.BAD_REQUEST)
 
 
 def _json_default(value: Any) -> Any:
@@ -69,7 +77,7 @@ def error_body(exc: errors.CrmError) -> dict[str, Any]:
 
 def error_response(exc: errors.CrmError) -> Response:
     return Response(
-        status_code=STATUS.get(type(exc), HTTPStatus.BAD_REQUEST).value,
+        status_code=status_of(exc).value,
         content_type=content_types.APPLICATION_JSON,
         body=error_body(exc),
     )
@@ -173,13 +181,35 @@ def body_text(event: Mapping[str, Any]) -> str | None:
         raise errors.MalformedRequest("the body is not UTF-8 text", field="body") from None
 
 
+class OriginCors(CORSConfig):
+    """Powertools' CORS, held to the function's allowed origins (crm.domain.cors): the exact origins
+    of the deployment, or any port of this machine locally. Set per request from the running
+    function's settings, read once at its cold start."""
+
+    def __init__(self) -> None:
+        super().__init__(allow_origin="", allow_headers=list(ALLOW_HEADERS), expose_headers=list(EXPOSE_HEADERS))
+        self.policy = OriginPolicy(())
+
+    def allowed_origin(self, extracted_origin: str) -> str | None:
+        return extracted_origin if self.policy.allows(extracted_origin) else None
+
+    def to_dict(self, origin: str | None) -> dict[str, str]:
+        return self.policy.headers(origin)
+
+
+@cache
+def _policy(allowed: str) -> OriginPolicy:
+    return OriginPolicy.parse(allowed)
+
+
 class CrmResolver(APIGatewayRestResolver):
     """A REST resolver that authorises the caller, then holds the request to the limits of
     `rules/requests.toml`, before Powertools validates it. The body is parsed once, there, and
-    Powertools is handed that parse."""
+    Powertools is handed that parse. Every answer to an allowed origin carries its CORS headers."""
 
     def __init__(self, *, deferred: tuple[str, ...] = (), **kwargs: Any) -> None:
-        super().__init__(json_body_deserializer=self._json_body, **kwargs)
+        self.origin_cors = OriginCors()
+        super().__init__(json_body_deserializer=self._json_body, cors=self.origin_cors, **kwargs)
         self._parsed: tuple[str, Any] | None = None
         self.deferred = deferred  # modules imported at the first request needing them (`create_app`)
 
@@ -189,14 +219,16 @@ class CrmResolver(APIGatewayRestResolver):
         return parse_body(text, rules.requests().limits)
 
     def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+        self.origin_cors.policy = _policy(config.active().allowed_origins)
         try:
             caller = authorize(event)
             text = body_text(event)
             self._parsed = None if text is None else (text, parse_body(text, rules.requests().limits))
         except errors.CrmError as exc:
+            origin = origin_of(event.get("headers"))
             return {
-                "statusCode": STATUS.get(type(exc), HTTPStatus.BAD_REQUEST).value,
-                "headers": {"Content-Type": content_types.APPLICATION_JSON},
+                "statusCode": status_of(exc).value,
+                "headers": {"Content-Type": content_types.APPLICATION_JSON, **self.origin_cors.policy.headers(origin)},
                 "body": to_json(error_body(exc)),
                 "isBase64Encoded": False,
             }

@@ -23,6 +23,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from crm import errors, topology
+from crm.domain.cors import OriginPolicy, origin_of
 from crm.local.invoke import ACCOUNT, Invoker
 from crm.local.tokens import TokenIssuer
 from crm.observability import logger
@@ -54,13 +55,20 @@ class RouteTable:
         self._routes = sorted(compiled, key=lambda c: [part.startswith("{") for part in c.route.path.split("/")])
 
     def match(self, method: str, path: str) -> tuple[_CompiledRoute, dict[str, str]] | None:
+        resource = self.resource(path)
         for compiled in self._routes:
-            if compiled.route.method != method:
-                continue
             found = compiled.pattern.match(path)
-            if found:
+            if found and compiled.route.method == method and compiled.route.path == resource:
                 return compiled, {k: unquote(v) for k, v in found.groupdict().items()}
         return None
+
+    def resource(self, path: str) -> str | None:
+        """The API resource a path falls under, whatever the method (the most literal one)."""
+        return next((c.route.path for c in self._routes if c.pattern.match(path)), None)
+
+    def methods(self, resource: str) -> list[str]:
+        """The methods a resource answers (its `Allow`), OPTIONS included."""
+        return sorted({c.route.method for c in self._routes if c.route.path == resource} | {"OPTIONS"})
 
 
 def proxy_event(
@@ -122,9 +130,11 @@ class GatewayResponse:
         return json.loads(self.body)
 
 
-def _error(status: HTTPStatus, code: str, message: str, field: str | None = None) -> GatewayResponse:
+def _error(
+    status: HTTPStatus, code: str, message: str, field: str | None = None, headers: dict[str, str] | None = None
+) -> GatewayResponse:
     body = json.dumps({"error": {"code": code, "message": message, "field": field}}).encode()
-    return GatewayResponse(status.value, {"Content-Type": "application/json"}, body)
+    return GatewayResponse(status.value, {"Content-Type": "application/json", **(headers or {})}, body)
 
 
 class LocalClock:
@@ -144,15 +154,24 @@ class LocalClock:
 class Gateway:
     """What the deployed RestApi does in front of the functions: route, authorise, invoke.
 
-    Unknown routes get 404 and missing or invalid tokens 401 without reaching a function, as
-    the stack's gateway responses answer them.
+    As the stack's API answers them, without reaching a function: a preflight (OPTIONS) of a known
+    path with the CORS headers of an allowed origin, and no authentication; an unknown path 404, a
+    known path with another method 405 with `Allow`, a missing or invalid token 401 — each with the
+    CORS headers of an allowed origin (crm.domain.cors), so a browser can read why.
     """
 
-    def __init__(self, invoker: Invoker, issuer: TokenIssuer, clock: LocalClock | None = None) -> None:
+    def __init__(
+        self,
+        invoker: Invoker,
+        issuer: TokenIssuer,
+        clock: LocalClock | None = None,
+        origins: OriginPolicy | None = None,
+    ) -> None:
         self.invoker = invoker
         self.issuer = issuer
         self.routes = RouteTable()
         self.clock = clock or LocalClock()
+        self.origins = origins or OriginPolicy.parse(topology.LOCAL_ALLOWED_ORIGINS)
 
     def handle(
         self,
@@ -166,13 +185,29 @@ class Gateway:
         now_ms: int | None = None,
     ) -> GatewayResponse:
         headers = headers or {}
+        cors = self.origins.headers(origin_of(headers))
+        resource = self.routes.resource(path)
+        if resource is None:
+            return _error(HTTPStatus.NOT_FOUND, "not_found", f"no route {method} {path}", headers=cors)
+        if method == "OPTIONS":  # a preflight: answered here, before any authentication
+            return GatewayResponse(
+                HTTPStatus.NO_CONTENT.value,
+                self.origins.preflight(origin_of(headers), self.routes.methods(resource)),
+                b"",
+            )
         if self.routes.match(method, path) is None:
-            return _error(HTTPStatus.NOT_FOUND, "not_found", f"no route {method} {path}")
+            allowed = ", ".join(self.routes.methods(resource))
+            return _error(
+                HTTPStatus.METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                f"{path} answers {allowed}, not {method}",
+                headers={"Allow": allowed, **cors},
+            )
         authorization = next((v for k, v in headers.items() if k.lower() == "authorization"), None)
         try:
             claims = self.issuer.verify(authorization)
         except errors.Unauthenticated as exc:
-            return _error(HTTPStatus.UNAUTHORIZED, exc.code, exc.message)
+            return _error(HTTPStatus.UNAUTHORIZED, exc.code, exc.message, headers=cors)
         return self.handle_as(
             claims, method, path, query=query, headers=headers, body=body, source_ip=source_ip, now_ms=now_ms
         )
@@ -195,6 +230,7 @@ class Gateway:
         matched = self.routes.match(method, path)
         if matched is None:
             return _error(HTTPStatus.NOT_FOUND, "not_found", f"no route {method} {path}")
+        cors = self.origins.headers(origin_of(headers))
         compiled, parameters = matched
         event = proxy_event(
             compiled=compiled,
@@ -211,7 +247,7 @@ class Gateway:
             response = self.invoker.invoke(compiled.function, event)
         except Exception:  # API Gateway answers 502 when the integration fails
             logger.exception("handler failed", function=compiled.function.name)
-            return _error(HTTPStatus.BAD_GATEWAY, "internal", "the function failed; see the local log")
+            return _error(HTTPStatus.BAD_GATEWAY, "internal", "the function failed; see the local log", headers=cors)
         out_headers = dict(response.get("headers") or {})
         for key, values in (response.get("multiValueHeaders") or {}).items():
             out_headers[key] = ", ".join(values)
@@ -265,6 +301,9 @@ class _Handler(BaseHTTPRequestHandler):
     def do_DELETE(self) -> None:
         self._dispatch()
 
+    def do_OPTIONS(self) -> None:
+        self._dispatch()
+
     def do_PATCH(self) -> None:
         self._dispatch()
 
@@ -290,7 +329,10 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         if length > MAX_BODY_BYTES:
             self.close_connection = True
-            self._send(_error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "payload_too_large", "the body exceeds 10 MB"))
+            cors = self.server.gateway.origins.headers(origin_of(dict(self.headers.items())))
+            self._send(
+                _error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "payload_too_large", "the body exceeds 10 MB", headers=cors)
+            )
             return
         body = self.rfile.read(length) if length else b""
         if url.path.startswith(("/_local/", "/swagger")) or url.path == "/openapi.json":
@@ -308,8 +350,9 @@ class _Handler(BaseHTTPRequestHandler):
         )
 
     def _serve_local(self, path: str, body: bytes) -> GatewayResponse:
-        if path == "/openapi.json":
-            return GatewayResponse(200, {"Content-Type": "application/json"}, openapi_document().encode())
+        if path == "/openapi.json":  # a front-end generates its client from it, from its own origin
+            cors = self.server.gateway.origins.headers(origin_of(dict(self.headers.items())))
+            return GatewayResponse(200, {"Content-Type": "application/json", **cors}, openapi_document().encode())
         if path == "/swagger":
             return GatewayResponse(200, {"Content-Type": "text/html; charset=utf-8"}, swagger_page().encode())
         name = path.rsplit("/", 1)[-1]

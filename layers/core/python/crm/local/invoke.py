@@ -48,7 +48,8 @@ class Invoker:
     with the settings of its function's declared (local) environment and nothing else, as in AWS.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, environment: dict[str, str] | None = None) -> None:
+        self.environment = environment or {}  # what the local system sets beyond the topology (origins)
         self._handlers: dict[str, Callable[[dict[str, Any], Any], Any]] = {}
         self._settings: dict[str, config.Settings] = {}
         self._locks: dict[str, threading.Lock] = {}
@@ -58,7 +59,10 @@ class Invoker:
         with self._guard:
             if function.name not in self._handlers:
                 self._handlers[function.name] = self.load(function).lambda_handler
-                self._settings[function.name] = config.Settings.load(function, function.local_environment)
+                environ = function.local_environment | {
+                    name: value for name, value in self.environment.items() if name in function.variables
+                }
+                self._settings[function.name] = config.Settings.load(function, environ)
                 self._locks[function.name] = threading.Lock()
             return self._handlers[function.name]
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from crm import errors, topology
+from crm.domain.cors import OriginPolicy, origin_problem
 from crm.domain.time import BEIJING
 from crm.local import jobs, provision, staff_register, state
 from crm.local.buslog import BusLog
@@ -21,6 +22,7 @@ from crm.local.pump import StreamPump
 from crm.local.sms import sent_sms
 from crm.local.tokens import TokenIssuer
 from crm.observability import SERVICE, RedactingFormatter, logger
+from crm.topology import ALLOWED_ORIGINS_VARIABLE, LOCAL_ALLOWED_ORIGINS
 
 ISSUER = "https://crm.local/user-pool"
 AWS_SERVICES = ("dynamodb", "dynamodbstreams", "sqs", "events", "s3", "cognito-idp", "secretsmanager")
@@ -49,7 +51,13 @@ def handler_environment(s3_endpoint: str) -> dict[str, str]:
 
 class LocalSystem:
     def __init__(
-        self, *, host: str = "127.0.0.1", port: int = 3000, state_dir: Path | None = None, allow_remote: bool = False
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 3000,
+        state_dir: Path | None = None,
+        allow_remote: bool = False,
+        allow_origins: tuple[str, ...] = (),
     ) -> None:
         if host not in LOOPBACK and not allow_remote:
             # Its token endpoint mints any role: on another interface, anyone who reaches it is hq.
@@ -58,8 +66,13 @@ class LocalSystem:
                 "needs --allow-remote",
                 field="host",
             )
+        for origin in allow_origins:
+            problem = origin_problem(origin, any_port=True)
+            if problem:
+                raise errors.InvalidInput(f"--allow-origin {origin} {problem}", field="allow_origin")
+        self.origins = OriginPolicy(allow_origins) if allow_origins else OriginPolicy.parse(LOCAL_ALLOWED_ORIGINS)
         self.host, self.port, self.state_dir = host, port, state_dir
-        self.invoker = Invoker()
+        self.invoker = Invoker({ALLOWED_ORIGINS_VARIABLE: self.origins.serialise()})
         self.pumps: list[StreamPump] = []
         self._moto: Any = None
         self._moto_in_process: Any = None
@@ -118,7 +131,7 @@ class LocalSystem:
         self._start_pumps(queues, from_latest=restored > 0)
 
         issuer = self._issuer = TokenIssuer.for_state(self.state_dir, ISSUER)
-        self._gateway = Gateway(self.invoker, issuer)
+        self._gateway = Gateway(self.invoker, issuer, origins=self.origins)
         if restored:
             staff_register.restore_users()
         self._front = LocalFront(
