@@ -115,7 +115,34 @@ def test_missing_field_is_named(harness: Harness) -> None:
         "code": "invalid_input",
         "message": "phone is required",
         "field": "phone",
+        "details": [{"field": "phone", "code": "required", "message": "phone is required"}],
     }
+
+
+def test_a_422_lists_every_invalid_field(harness: Harness) -> None:
+    body = new_client("C010", phone="123", birthday="not a date", name="=1") | {"nickname": "x"}
+    del body["opened_on"]
+    error = harness.call("POST", "/clients", body).json()["error"]
+    assert error["code"] == "invalid_input"
+    fields = {detail["field"]: detail["code"] for detail in error["details"]}
+    assert fields == {
+        "name": "invalid",
+        "phone": "invalid",
+        "birthday": "invalid",
+        "opened_on": "required",
+        "nickname": "unknown_field",
+    }
+    assert error["field"] == error["details"][0]["field"]
+    assert harness.call("GET", "/clients/C010").status == 404
+
+
+@pytest.mark.parametrize("query", ["id_number=110101199003074514", "name=张三", "nosuch=1"])
+def test_an_unknown_query_parameter_is_400_naming_it_never_a_silent_everyone(harness: Harness, query: str) -> None:
+    harness.call("POST", "/clients", new_client())
+    refused = harness.call("GET", "/clients", query=query)
+    assert refused.status == 400, refused.body
+    assert refused.json()["error"]["field"] == query.split("=")[0]
+    assert "C001" not in refused.body.decode()
 
 
 def test_malformed_json_is_400(harness: Harness) -> None:

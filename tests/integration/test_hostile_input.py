@@ -508,7 +508,7 @@ def problem(case: Case, response: GatewayResponse) -> str | None:
     except ValueError:
         return f"not JSON: {shown}"
     error = body.get("error") if isinstance(body, dict) else None
-    if not isinstance(error, dict) or set(error) != {"code", "message", "field"}:
+    if not isinstance(error, dict) or set(error) - {"details"} != {"code", "message", "field"}:
         return f"not the error shape: {shown}"
     if not (isinstance(error["code"], str) and isinstance(error["message"], str) and error["message"]):
         return f"no code and message: {shown}"

@@ -47,6 +47,7 @@ STATUS: dict[type[errors.CrmError], HTTPStatus] = {
     errors.InvalidInput: HTTPStatus.UNPROCESSABLE_ENTITY,
     errors.PayloadTooLarge: HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
     errors.UnsupportedMediaType: HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+    errors.PreconditionFailed: HTTPStatus.PRECONDITION_FAILED,
     errors.Unavailable: HTTPStatus.SERVICE_UNAVAILABLE,
 }
 
@@ -72,7 +73,11 @@ def to_json(body: Any) -> str:
 
 
 def error_body(exc: errors.CrmError) -> dict[str, Any]:
-    return {"error": {"code": exc.code, "message": exc.message, "field": exc.field}}
+    body: dict[str, Any] = {"code": exc.code, "message": exc.message, "field": exc.field}
+    if isinstance(exc, errors.InvalidInput):  # a 422 names every invalid field (API.md «Rules»)
+        problems = exc.details or (errors.FieldProblem(exc.field or "body", errors.DetailCode.INVALID, exc.message),)
+        body["details"] = [{"field": p.field, "code": p.code.value, "message": p.message} for p in problems]
+    return {"error": body}
 
 
 def error_response(exc: errors.CrmError) -> Response:
@@ -88,23 +93,30 @@ def _field_of(loc: tuple[Any, ...]) -> str | None:
     return ".".join(parts) or None
 
 
+def _problem(found: Mapping[str, Any]) -> errors.FieldProblem:
+    """One problem pydantic found, as the field it names, a code and a clear message."""
+    kind = found.get("type", "")
+    field = _field_of(tuple(found.get("loc", ()))) or "body"
+    message = str(found.get("msg", "invalid")).removeprefix("Value error, ")
+    if kind == "missing":
+        return errors.FieldProblem(field, errors.DetailCode.REQUIRED, f"{field} is required")
+    if kind == "extra_forbidden":
+        return errors.FieldProblem(field, errors.DetailCode.UNKNOWN_FIELD, f"{field} is not a known field")
+    return errors.FieldProblem(field, errors.DetailCode.INVALID, f"{field}: {message}" if field != "body" else message)
+
+
 def _validation_error(exc: RequestValidationError) -> errors.CrmError:
-    """The first problem Powertools/pydantic found, as one clear message naming its field."""
-    problems = exc.errors()
-    first = problems[0] if problems else {"loc": (), "msg": "invalid request", "type": ""}
+    """Every problem Powertools/pydantic found (a 422 lists each invalid field in `details`; its
+    `field` and `message` are the first's), or the body that could not be read at all (400)."""
+    problems = exc.errors() or [{"loc": (), "msg": "invalid request", "type": ""}]
+    first = problems[0]
     kind = first.get("type", "")
-    loc = tuple(first.get("loc", ()))
     if kind == "json_invalid":
         return errors.MalformedRequest("the body is not valid JSON", field="body")
-    field = _field_of(loc)
-    message = str(first.get("msg", "invalid")).removeprefix("Value error, ")
-    if kind == "missing":
-        return errors.InvalidInput(f"{field or 'body'} is required", field=field or "body")
-    if kind == "extra_forbidden":
-        return errors.InvalidInput(f"{field} is not a known field", field=field)
-    if kind in ("model_attributes_type", "dict_type") and field is None:
+    if kind in ("model_attributes_type", "dict_type") and _field_of(tuple(first.get("loc", ()))) is None:
         return errors.MalformedRequest("the body must be a JSON object", field="body")
-    return errors.InvalidInput(f"{field}: {message}" if field else message, field=field)
+    details = tuple(dict.fromkeys(_problem(found) for found in problems))
+    return errors.InvalidInput(details[0].message, field=details[0].field, details=details)
 
 
 JSON_MEDIA_TYPE = "application/json"
@@ -209,9 +221,34 @@ class CrmResolver(APIGatewayRestResolver):
 
     def __init__(self, *, deferred: tuple[str, ...] = (), **kwargs: Any) -> None:
         self.origin_cors = OriginCors()
+        self._known_queries: dict[tuple[str, str], frozenset[str] | None] = {}
         super().__init__(json_body_deserializer=self._json_body, cors=self.origin_cors, **kwargs)
         self._parsed: tuple[str, Any] | None = None
         self.deferred = deferred  # modules imported at the first request needing them (`create_app`)
+
+    def known_query(self, method: str, resource: str) -> frozenset[str] | None:
+        """The query parameters the route declares (None: no such route here, Powertools says 404)."""
+        key = (method, resource)
+        if key not in self._known_queries:
+            route = next(
+                (r for r in self._static_routes + self._dynamic_routes if (r.method, r.openapi_path) == key), None
+            )
+            self._known_queries[key] = (
+                None if route is None else frozenset(field.alias for field in route.dependant.query_params)
+            )
+        return self._known_queries[key]
+
+    def _refuse_unknown_query(self, event: Mapping[str, Any]) -> None:
+        """A query parameter the route does not take is a mistake, not a filter silently ignored
+        (`?id_number=` on a listing that has none would list everyone): 400 naming it."""
+        known = self.known_query(str(event.get("httpMethod")), str(event.get("resource")))
+        given = {**(event.get("queryStringParameters") or {}), **(event.get("multiValueQueryStringParameters") or {})}
+        unknown = sorted(set(given) - known) if known is not None else []
+        if unknown:
+            listed = ", ".join(sorted(known or ())) or "none"
+            raise errors.MalformedRequest(
+                f"{unknown[0]} is not a query parameter of this route (it takes: {listed})", field=unknown[0]
+            )
 
     def _json_body(self, text: str) -> Any:
         if self._parsed is not None and self._parsed[0] == text:
@@ -222,6 +259,7 @@ class CrmResolver(APIGatewayRestResolver):
         self.origin_cors.policy = _policy(config.active().allowed_origins)
         try:
             caller = authorize(event)
+            self._refuse_unknown_query(event)
             text = body_text(event)
             self._parsed = None if text is None else (text, parse_body(text, rules.requests().limits))
         except errors.CrmError as exc:

@@ -28,6 +28,7 @@ from crm import rules
 from crm.domain.identifiers import IDENTIFIER_MAX_CHARS, IDENTIFIER_PATTERN
 from crm.domain.pii import phone_problem
 from crm.domain.request_limits import money_problem, text_problem, year_problem
+from crm.errors import DetailCode, ErrorCode
 
 LIMITS = rules.requests().limits
 
@@ -150,10 +151,19 @@ class Strict(Model):
         return value
 
 
-class ErrorDetail(Model):
-    code: str
+class FieldProblemOut(Model):
+    field: str = Field(description="The field, as a dotted path into the body (`entries.0.minutes`) or a parameter")
+    code: DetailCode
     message: str
-    field: str | None = None
+
+
+class ErrorDetail(Model):
+    code: ErrorCode = Field(description="Stable and machine-readable: what a client branches on")
+    message: str
+    field: str | None = Field(default=None, description="The field at fault (the first, when there are several)")
+    details: list[FieldProblemOut] | None = Field(
+        default=None, description="On a 422: every invalid field, the first being `field`"
+    )
 
 
 class ErrorBody(Model):
