@@ -20,6 +20,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from crm.api.app import create_app, documented, grant, request_time, to_json
 from crm.api.callbacks import AttemptIn, CallbackDetail, CallbackOut, CallbackPage, OwnerIn, SampleOut
 from crm.api.idempotency import IdempotencyKey, once
+from crm.api.query import Cursor, Limit, OfClient, status_query, statuses
 from crm.domain.callbacks import TASK_ID_PATTERN, Kind, TaskStatus
 from crm.observability import observed
 from crm.services import callbacks as service
@@ -44,17 +45,17 @@ def list_callbacks(
     owner: Annotated[str | None, Query(min_length=1, max_length=64, description="A user id, or pool")] = None,
     due_before: Annotated[datetime | None, Query(description="ISO 8601 with offset")] = None,
     kind: Annotated[Kind | None, Query()] = None,
-    status: Annotated[TaskStatus | None, Query()] = None,
-    client_id: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+    status: Annotated[str | None, status_query(TaskStatus)] = None,
+    client_id: OfClient = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
 ) -> CallbackPage:
     tasks, next_cursor = service.listing(
         grant(app),
         branch_id=branch_id,
         owner=owner,
         kind=kind,
-        status=status,
+        statuses=statuses(status, TaskStatus),
         client_id=client_id,
         due_before=due_before,
         limit=limit,

@@ -23,14 +23,15 @@ from crm.api.clients import (
     ClientPage,
     ContactDetails,
     ContactDetailsChangeOut,
-    ContactDetailsHistory,
+    ContactDetailsHistoryPage,
     ManagerAssignmentOut,
-    ManagerHistory,
-    MessageList,
+    ManagerHistoryPage,
+    MessagePage,
     NewClient,
     Reassignment,
 )
 from crm.api.idempotency import IdempotencyKey, once
+from crm.api.query import Cursor, Limit, OfClient
 from crm.domain.client import Client
 from crm.observability import observed
 from crm.services import clients as service
@@ -92,10 +93,12 @@ def list_clients(
 )
 def at_risk(
     branch_id: Annotated[str | None, Query(max_length=64, description="Required for hq and compliance")] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+    client_id: OfClient = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
 ) -> AtRiskPage:
-    return AtRiskPage.of(*service.at_risk(grant(app), branch_id=branch_id, limit=limit, cursor=cursor))
+    found = service.at_risk(grant(app), branch_id=branch_id, client_id=client_id, limit=limit, cursor=cursor)
+    return AtRiskPage.of(*found)
 
 
 @app.get(
@@ -125,10 +128,11 @@ def reassign_manager(client_id: ClientId, body: Reassignment) -> ClientOut:
     "/clients/<client_id>/manager-history",
     summary="Every manager re-assignment with who, when and why, newest first",
     tags=["clients"],
-    responses=documented(200, ManagerHistory, "The re-assignments", 404),
+    responses=documented(200, ManagerHistoryPage, "One page of the re-assignments", 404),
 )
-def manager_history(client_id: ClientId) -> ManagerHistory:
-    return ManagerHistory(items=[ManagerAssignmentOut.of(a) for a in service.manager_history(grant(app), client_id)])
+def manager_history(client_id: ClientId, limit: Limit = 50, cursor: Cursor = None) -> ManagerHistoryPage:
+    assignments, next_cursor = service.manager_history(grant(app), client_id, limit=limit, cursor=cursor)
+    return ManagerHistoryPage(items=[ManagerAssignmentOut.of(a) for a in assignments], next_cursor=next_cursor)
 
 
 @app.put(
@@ -155,22 +159,24 @@ def change_contact_details(client_id: ClientId, body: ContactDetails) -> ClientO
     "/clients/<client_id>/contact-details-history",
     summary="Every phone or e-mail change with its evidence, newest first",
     tags=["clients"],
-    responses=documented(200, ContactDetailsHistory, "The changes", 404),
+    responses=documented(200, ContactDetailsHistoryPage, "One page of the changes", 404),
 )
-def contact_details_history(client_id: ClientId) -> ContactDetailsHistory:
+def contact_details_history(client_id: ClientId, limit: Limit = 50, cursor: Cursor = None) -> ContactDetailsHistoryPage:
     caller = grant(app)
-    changes = service.contact_details_history(caller, client_id)
-    return ContactDetailsHistory(items=[ContactDetailsChangeOut.of(c, caller.identity.role) for c in changes])
+    changes, next_cursor = service.contact_details_history(caller, client_id, limit=limit, cursor=cursor)
+    return ContactDetailsHistoryPage(
+        items=[ContactDetailsChangeOut.of(c, caller.identity.role) for c in changes], next_cursor=next_cursor
+    )
 
 
 @app.get(
     "/clients/<client_id>/messages",
     summary="The SMS sent to the client, newest first (template, time, masked phone; 第34–35条)",
     tags=["clients"],
-    responses=documented(200, MessageList, "The messages", 404),
+    responses=documented(200, MessagePage, "One page of the messages", 404),
 )
-def messages(client_id: ClientId) -> MessageList:
-    return MessageList.of(message_service.messages(grant(app), client_id))
+def messages(client_id: ClientId, limit: Limit = 50, cursor: Cursor = None) -> MessagePage:
+    return MessagePage.of_page(*message_service.messages(grant(app), client_id, limit=limit, cursor=cursor))
 
 
 @observed(correlation_paths.API_GATEWAY_REST)

@@ -13,6 +13,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from crm.api.app import create_app, documented, grant, request_time, to_json
 from crm.api.complaints import ComplaintOut, ComplaintPage, ComplaintSummary, NewComplaint, TransitionIn
 from crm.api.idempotency import IdempotencyKey, once
+from crm.api.query import Cursor, Limit, OfClient, status_query, statuses
 from crm.domain.complaints import Status
 from crm.observability import observed
 from crm.services import complaints as service
@@ -60,13 +61,18 @@ def file_complaint(body: NewComplaint, idempotency_key: IdempotencyKey = None) -
 )
 def list_complaints(
     branch_id: Annotated[str | None, Query(max_length=64, description="Required for hq and compliance")] = None,
-    status: Annotated[Status | None, Query()] = None,
-    client_id: Annotated[str | None, Query(max_length=64)] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+    status: Annotated[str | None, status_query(Status)] = None,
+    client_id: OfClient = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
 ) -> ComplaintPage:
     complaints, next_cursor = service.listing(
-        grant(app), branch_id=branch_id, status=status, client_id=client_id, limit=limit, cursor=cursor
+        grant(app),
+        branch_id=branch_id,
+        statuses=statuses(status, Status),
+        client_id=client_id,
+        limit=limit,
+        cursor=cursor,
     )
     return ComplaintPage(items=[ComplaintSummary.listed(c) for c in complaints], next_cursor=next_cursor)
 

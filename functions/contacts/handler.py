@@ -13,6 +13,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from crm.api.app import create_app, documented, grant, request_id, request_time, to_json
 from crm.api.contacts import ContactOut, ContactPage, ContactReply, NewContact
 from crm.api.idempotency import IdempotencyKey, once
+from crm.api.query import Cursor, Limit, OfClient, status_query, statuses
 from crm.domain.contacts import ContactStatus
 from crm.observability import metrics, observed
 from crm.services import contacts as service
@@ -53,14 +54,20 @@ def log_contact(body: NewContact, idempotency_key: IdempotencyKey = None) -> Res
 )
 def list_contacts(
     branch_id: Annotated[str | None, Query(max_length=64, description="Required for hq and compliance")] = None,
-    client_id: Annotated[str | None, Query(max_length=64)] = None,
-    status: Annotated[ContactStatus | None, Query()] = None,
+    client_id: OfClient = None,
+    status: Annotated[str | None, status_query(ContactStatus)] = None,
     owner: Annotated[str | None, Query(max_length=64, description="First responder")] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
 ) -> ContactPage:
     contacts, next_cursor = service.listing(
-        grant(app), branch_id=branch_id, client_id=client_id, status=status, owner=owner, limit=limit, cursor=cursor
+        grant(app),
+        branch_id=branch_id,
+        client_id=client_id,
+        statuses=statuses(status, ContactStatus),
+        owner=owner,
+        limit=limit,
+        cursor=cursor,
     )
     return ContactPage(items=[ContactOut.of(c) for c in contacts], next_cursor=next_cursor)
 

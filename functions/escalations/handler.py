@@ -10,6 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 
 from crm.api.app import create_app, documented, grant
+from crm.api.query import Cursor, Limit, OfClient
 from crm.api.sla import BreachOut, BreachPage
 from crm.observability import observed
 from crm.services import sla as service
@@ -25,10 +26,13 @@ app = create_app()
 )
 def list_breaches(
     branch_id: Annotated[str | None, Query(max_length=64, description="Required for hq and compliance")] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+    client_id: OfClient = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
 ) -> BreachPage:
-    found, next_cursor = service.breaches(grant(app), branch_id=branch_id, limit=limit, cursor=cursor)
+    found, next_cursor = service.breaches(
+        grant(app), branch_id=branch_id, client_id=client_id, limit=limit, cursor=cursor
+    )
     return BreachPage(items=[BreachOut.of(b) for b in found], next_cursor=next_cursor)
 
 

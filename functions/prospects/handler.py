@@ -14,6 +14,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from crm.api.app import create_app, documented, grant, request_id, request_time, to_json
 from crm.api.idempotency import IdempotencyKey, once
 from crm.api.prospects import NewProspect, ProspectOut, ProspectOutcomeIn, ProspectPage
+from crm.api.query import Cursor, Limit, status_query, statuses
 from crm.domain.prospects import ProspectStatus
 from crm.observability import observed
 from crm.services import prospects as service
@@ -56,12 +57,22 @@ def record(body: NewProspect, idempotency_key: IdempotencyKey = None) -> Respons
 )
 def listing(
     branch_id: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
-    status: Annotated[ProspectStatus | None, Query()] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+    status: Annotated[str | None, status_query(ProspectStatus)] = None,
+    client_id: Annotated[
+        str | None, Query(min_length=1, max_length=64, description="The prospect converted to this client")
+    ] = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
 ) -> ProspectPage:
     caller = grant(app)
-    found, next_cursor = service.listing(caller, branch_id=branch_id, status=status, limit=limit, cursor=cursor)
+    found, next_cursor = service.listing(
+        caller,
+        branch_id=branch_id,
+        statuses=statuses(status, ProspectStatus),
+        client_id=client_id,
+        limit=limit,
+        cursor=cursor,
+    )
     return ProspectPage(items=[ProspectOut.of(p, caller.identity.role) for p in found], next_cursor=next_cursor)
 
 

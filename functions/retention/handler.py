@@ -13,6 +13,7 @@ from aws_lambda_powertools.logging import correlation_paths
 
 from crm.api.app import create_app, documented, grant, request_id, request_time, to_json
 from crm.api.idempotency import IdempotencyKey, once
+from crm.api.query import Cursor, Limit, OfClient, status_query, statuses
 from crm.api.retention import ActionIn, CaseOut, CaseOutcomeIn, CasePage, NewCase
 from crm.domain.retention import CaseStatus
 from crm.observability import observed
@@ -58,11 +59,19 @@ def open_case(body: NewCase, idempotency_key: IdempotencyKey = None) -> Response
 )
 def list_cases(
     branch_id: Annotated[str | None, Query(max_length=64, description="Required for hq and compliance")] = None,
-    status: Annotated[CaseStatus | None, Query()] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+    status: Annotated[str | None, status_query(CaseStatus)] = None,
+    client_id: OfClient = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
 ) -> CasePage:
-    cases, next_cursor = service.listing(grant(app), branch_id=branch_id, status=status, limit=limit, cursor=cursor)
+    cases, next_cursor = service.listing(
+        grant(app),
+        branch_id=branch_id,
+        statuses=statuses(status, CaseStatus),
+        client_id=client_id,
+        limit=limit,
+        cursor=cursor,
+    )
     return CasePage(items=[CaseOut.of(c) for c in cases], next_cursor=next_cursor)
 
 

@@ -28,6 +28,7 @@ from crm.api.activity import (
 from crm.api.app import create_app, documented, grant, request_id, request_time, to_json
 from crm.api.idempotency import IdempotencyKey, once
 from crm.api.models import Identifier
+from crm.api.query import Cursor, Limit
 from crm.observability import observed
 from crm.services import activity as service
 
@@ -58,14 +59,17 @@ def write_log(manager_id: ManagerId, date: Annotated[date, Path()], body: WorkLo
     "/work-logs",
     summary="A manager's work logs of a period",
     tags=["service records"],
-    responses=documented(200, WorkLogPage, "The logs, oldest first"),
+    responses=documented(200, WorkLogPage, "One page of the logs, oldest first"),
 )
 def list_logs(
     manager_id: Annotated[Identifier, Query()],
     from_: Annotated[date, Query(alias="from")],
     to: Annotated[date, Query()],
+    limit: Limit = 50,
+    cursor: Cursor = None,
 ) -> WorkLogPage:
-    return WorkLogPage(items=[WorkLogOut.of(log) for log in service.logs(grant(app), manager_id, from_, to)])
+    logs, next_cursor = service.logs(grant(app), manager_id, from_, to, limit=limit, cursor=cursor)
+    return WorkLogPage(items=[WorkLogOut.of(log) for log in logs], next_cursor=next_cursor)
 
 
 @app.put(

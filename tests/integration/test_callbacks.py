@@ -224,6 +224,30 @@ def test_scope_managers_see_their_clients_tasks_other_branches_see_none(harness:
     assert harness.call("GET", "/callbacks/not-a-task").status == 422
 
 
+def test_the_list_takes_several_statuses_with_or_without_an_owner_or_a_client(harness: Harness) -> None:
+    for client_id in ("C1", "C2", "C3"):
+        register(harness, client_id, at="2026-11-20T10:00:00+08:00", opened_on="2026-11-20")
+    run_job(harness, "2026-11-21T06:00:00+08:00")
+    assert attempt(harness, "NA-C1", REACHED).json()["status"] == "done"
+    for _ in range(3):
+        attempt(harness, "NA-C2", {"reached": False})
+    assert task(harness, "NA-C2")["status"] == "unreachable"
+
+    def listed(query: str) -> list[str]:
+        return sorted(t["callback_id"] for t in tasks(harness, query))
+
+    assert listed("status=done,unreachable") == ["NA-C1", "NA-C2"]
+    assert listed("status=open,done,unreachable,cancelled") == ["NA-C1", "NA-C2", "NA-C3"]
+    assert listed("status=open") == ["NA-C3"]
+    assert listed("owner=pool&status=open") == ["NA-C3"]  # the open-work index
+    assert listed("owner=ctr-1&status=open,done") == ["NA-C1"]  # done as well: the branch's tasks
+    assert listed("owner=ctr-1&status=open") == []
+    assert listed("client_id=C2&status=unreachable,done") == ["NA-C2"]
+    assert listed("client_id=C2&status=open") == []
+    refused = harness.call("GET", "/callbacks", query="status=done,later")
+    assert (refused.status, refused.json()["error"]["field"]) == (422, "status")
+
+
 # --- complaints ------------------------------------------------------------------------------------
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from tests.integration.harness import SUPERVISOR, Harness, new_client
+from tests.integration.pages import every_page, whole
 
 MANAGER = ("manager", "mgr-1", "B1")
 OTHER_MANAGER = ("manager", "mgr-2", "B1")
@@ -251,6 +252,16 @@ def test_manager_reassignment_is_traced_and_moves_the_scope(harness: Harness, cl
 
     assert harness.call("GET", "/clients/C001", as_=MANAGER).status == 403
     assert harness.call("GET", "/clients/C001", as_=OTHER_MANAGER).status == 200
+
+
+def test_the_manager_history_read_in_pages_loses_and_repeats_nothing(harness: Harness, client: dict[str, Any]) -> None:
+    for n, manager in enumerate(("mgr-2", "mgr-3", "mgr-0")):
+        body = {"manager_id": manager, "reason": f"轮换{n}"}
+        assert harness.call("PUT", "/clients/C001/manager", body, at=f"2026-06-0{n + 1}T10:00:00+08:00").status == 200
+    history = whole(harness, "/clients/C001/manager-history")
+    assert [h["manager_id"] for h in history] == ["mgr-0", "mgr-3", "mgr-2"]
+    pages = every_page(harness, "/clients/C001/manager-history", limit=2)
+    assert [[h["manager_id"] for h in page] for page in pages] == [["mgr-0", "mgr-3"], ["mgr-2"]]
 
 
 def test_only_a_supervisor_reassigns_and_a_reason_is_required(harness: Harness, client: dict[str, Any]) -> None:

@@ -16,6 +16,7 @@ from crm.domain.complaints import Status, plan_transition
 from crm.domain.time import parse_iso
 from crm.errors import Conflict
 from tests.integration.harness import Harness, new_client
+from tests.integration.pages import whole
 
 MANAGER = ("manager", "mgr-1", "B1")
 COUNTER = ("counter", "ctr-1", "B1")
@@ -259,6 +260,29 @@ def test_listing_by_branch_and_status(harness: Harness) -> None:
     assert [c["complaint_no"] for c in listed] == [first]
     assert harness.call("GET", "/complaints", as_=("supervisor", "s2", "B2")).json()["items"] == []
     assert len(harness.call("GET", "/complaints", as_=("hq", "h", None), query="branch_id=B1").json()["items"]) == 2
+
+
+@pytest.mark.usefixtures("client")
+def test_listing_by_several_statuses_and_by_client(harness: Harness) -> None:
+    assert harness.call("POST", "/clients", new_client("C002", manager_id="mgr-2")).status == 201
+    received = number(harness, "2026-05-06T09:00:00+08:00")
+    accepted = number(harness, "2026-05-06T10:00:00+08:00")
+    rejected = number(harness, "2026-05-06T11:00:00+08:00", client_id="C002")
+    move(harness, accepted, "accepted")
+    move(harness, rejected, "rejected")
+
+    def listed(query: str) -> list[str]:
+        return [c["complaint_no"] for c in whole(harness, "/complaints", query=query)]
+
+    assert listed("status=accepted,rejected") == [rejected, accepted]
+    assert listed("status=received,accepted") == [accepted, received]
+    assert listed("status=accepted") == [accepted]
+    assert listed("client_id=C001") == [accepted, received]
+    assert listed("client_id=C002") == [rejected]
+    assert listed("client_id=C002&status=received,accepted") == []
+    refused = harness.call("GET", "/complaints", query="status=accepted,nosuch")
+    assert (refused.status, refused.json()["error"]["field"]) == (422, "status")
+    assert "nosuch" in refused.json()["error"]["message"]
 
 
 @pytest.mark.usefixtures("client")

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from tests.integration.harness import Harness
+from tests.integration.harness import Harness, new_client
+from tests.integration.pages import every_page, whole
 
 OWNER = ("manager", "mgr-1", "B1")
 OTHER_MANAGER = ("manager", "mgr-2", "B1")
@@ -118,6 +119,30 @@ def test_listings_follow_ownership_and_branch(harness: Harness) -> None:
 
 
 @pytest.mark.usefixtures("client")
+def test_the_listing_takes_several_statuses_and_one_client(harness: Harness) -> None:
+    assert harness.call("POST", "/clients", new_client("C002", manager_id="mgr-2")).status == 201
+    answered = inquiry(harness, "email", "2026-05-06T10:00:00+08:00")
+    reply = {"answer": "已回复"}
+    assert harness.call("POST", f"/contacts/{answered['contact_id']}/reply", reply, as_=OWNER).status == 200
+    inquiry(harness, "phone", "2026-05-06T11:00:00+08:00")
+    other = {"client_id": "C002", "channel": "web", "subject": "密码", "first_responder": "mgr-2"}
+    assert harness.call("POST", "/contacts", other, at="2026-05-06T12:00:00+08:00").status == 201
+
+    def listed(query: str) -> list[tuple[str, str]]:
+        return [(c["client_id"], c["status"]) for c in whole(harness, "/contacts", query=query)]
+
+    assert listed("status=open") == [("C002", "open"), ("C001", "open")]
+    assert listed("status=open,answered") == [("C002", "open"), ("C001", "open"), ("C001", "answered")]
+    assert listed("status=answered") == [("C001", "answered")]
+    assert listed("client_id=C001") == [("C001", "open"), ("C001", "answered")]
+    assert listed("client_id=C002&status=open,answered") == [("C002", "open")]
+    assert listed("client_id=C003") == []
+    for bad in ("nosuch", "open,nosuch", "open,"):
+        refused = harness.call("GET", "/contacts", query=f"status={bad}")
+        assert (refused.status, refused.json()["error"]["field"]) == (422, "status"), bad
+
+
+@pytest.mark.usefixtures("client")
 def test_phone_and_email_changes_need_evidence_and_are_traced(harness: Harness) -> None:
     missing = harness.call("PUT", "/clients/C001/contact-details", {"phone": "13911112222"}, as_=OWNER)
     assert missing.status == 422
@@ -139,4 +164,13 @@ def test_phone_and_email_changes_need_evidence_and_are_traced(harness: Harness) 
     assert (full[0]["evidence_ref"], full[0]["by"], full[0]["reason"]) == ("REC-20260506-0042", "mgr-1", "换号")
     masked = harness.call("GET", "/clients/C001/contact-details-history", as_=OWNER).json()["items"]
     assert (masked[0]["phone_before"], masked[0]["phone_after"]) == ("138****8000", "139****2222")
+    for n, phone in enumerate(("13933334444", "13955556666")):
+        again = {"phone": phone, "evidence_ref": f"REC-{n}"}
+        at = f"2026-05-0{n + 7}T10:00:00+08:00"
+        assert harness.call("PUT", "/clients/C001/contact-details", again, as_=OWNER, at=at).status == 200
+    history = whole(harness, "/clients/C001/contact-details-history")
+    pages = every_page(harness, "/clients/C001/contact-details-history", limit=2)
+    assert [len(page) for page in pages] == [2, 1]
+    assert [item for page in pages for item in page] == history
+    assert {c["phone_after"] for c in history} == {"13911112222", "13933334444", "13955556666"}
     assert harness.call("PUT", "/clients/C001/contact-details", body, as_=OTHER_MANAGER).status == 403

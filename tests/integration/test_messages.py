@@ -5,6 +5,7 @@ failure queue, and nothing is sent twice."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -12,7 +13,12 @@ from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 from moto.sns.models import sns_backends
 
+from crm import config
+from crm.data.clients import messages as message_data
+from crm.domain.messages import MessageRecord, MessageStatus
+from crm.domain.time import BEIJING
 from tests.integration.harness import Harness, new_client
+from tests.integration.pages import every_page, whole
 
 COUNTER = ("counter", "ctr-1", "B1")
 MANAGER = ("manager", "mgr-1", "B1")
@@ -113,3 +119,25 @@ def test_a_publish_that_keeps_failing_ends_on_the_failure_queue_and_is_never_dou
     harness.drain()
     assert len(sent(harness, "+8613800138000")) == 1
     assert [m["status"] for m in messages(harness)] == ["sent"]
+
+
+def test_the_log_read_in_pages_loses_and_repeats_nothing(harness: Harness) -> None:
+    register(harness)
+    harness.drain()
+    with config.running(config.tooling()):  # two more messages in the log, as later templates would leave them
+        for day in (2, 3):
+            record = MessageRecord(
+                message_id=f"later-{day}",
+                client_id="C001",
+                template="account_opened",
+                rules_version="test",
+                status=MessageStatus.SENT,
+                phone_masked="138****8000",
+                at=datetime(2026, 6, day, 10, tzinfo=BEIJING),
+            )
+            message_data.begin(record)
+    log = whole(harness, "/clients/C001/messages", as_=MANAGER)
+    assert [m["sent_at"][:10] for m in log] == ["2026-06-03", "2026-06-02", "2026-06-01"]
+    pages = every_page(harness, "/clients/C001/messages", limit=2, as_=MANAGER)
+    assert [len(page) for page in pages] == [2, 1]
+    assert [item for page in pages for item in page] == log

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from tests.integration.harness import Harness, new_client
+from tests.integration.pages import every_page, whole
 
 COUNTER = ("counter", "ctr-1", "B1")
 MANAGER = ("manager", "mgr-1", "B1")
@@ -114,6 +115,36 @@ def test_a_transfer_makes_the_client_transferred_and_cases_list_per_branch(harne
     assert len(harness.call("GET", "/retention-cases", query="branch_id=B1", as_=HQ).json()["items"]) == 2
 
 
+def test_cases_list_by_client_and_by_several_statuses(harness: Harness) -> None:
+    """The defect: `?client_id=C001` answered another client's case. Each client sees only its own."""
+    for client_id, manager in (("C001", "mgr-1"), ("C002", "mgr-2"), ("C003", "mgr-1")):
+        register(harness, client_id, manager_id=manager)
+    first = open_case(harness, "C001").json()
+    second = open_case(harness, "C002", kind="transfer").json()
+    decide(harness, first["case_id"], "retained")
+    again = open_case(harness, "C001").json()
+    decide(harness, open_case(harness, "C003").json()["case_id"], "closed")
+
+    def listed(query: str, as_: Any = COUNTER) -> list[tuple[str, str]]:
+        return [(c["client_id"], c["status"]) for c in whole(harness, "/retention-cases", query=query, as_=as_)]
+
+    assert sorted(listed("client_id=C001")) == [("C001", "open"), ("C001", "retained")]
+    assert listed("client_id=C002") == [("C002", "open")]
+    assert listed("client_id=C004") == []
+    assert sorted(listed("status=open,retained")) == [("C001", "open"), ("C001", "retained"), ("C002", "open")]
+    assert sorted(listed("status=open")) == [("C001", "open"), ("C002", "open")]
+    assert listed("status=retained,closed&client_id=C001") == [("C001", "retained")]
+    assert listed("client_id=C002", as_=MANAGER) == []  # a manager lists its own clients' cases only
+    for bad in ("nosuch", "open,nosuch", "OPEN"):
+        refused = harness.call("GET", "/retention-cases", query=f"status={bad}", as_=COUNTER)
+        assert (refused.status, refused.json()["error"]["field"]) == (422, "status"), bad
+    pages = every_page(harness, "/retention-cases", limit=2, as_=COUNTER)
+    assert [len(page) for page in pages] == [2, 2]
+    assert [c["case_id"] for page in pages for c in page] == [c["case_id"] for c in whole(harness, "/retention-cases")]
+    assert again["case_id"] in {c["case_id"] for page in pages for c in page}
+    assert second["case_id"] in {c["case_id"] for page in pages for c in page}
+
+
 @pytest.mark.parametrize(
     ("body", "status", "field"),
     [
@@ -175,6 +206,8 @@ def test_a_client_whose_assets_halved_is_at_risk_until_they_recover(harness: Har
     assert (risky["client_id"], risky["reasons"], risky["assets_fell_in"]) == ("C001", ["assets_fell"], 2026)
     assert [c["client_id"] for c in at_risk(harness, as_=MANAGER)] == ["C001"]
     assert at_risk(harness, as_=OTHER_MANAGER) == []
+    assert [c["client_id"] for c in whole(harness, "/clients/at-risk", query="client_id=C001")] == ["C001"]
+    assert whole(harness, "/clients/at-risk", query="client_id=C002") == []
     assert harness.call("GET", "/clients/at-risk", as_=HQ).status == 422  # hq names the branch
     assert [
         c["client_id"] for c in harness.call("GET", "/clients/at-risk", query="branch_id=B1", as_=HQ).json()["items"]

@@ -10,6 +10,7 @@ import pytest
 
 from crm.data import counters
 from tests.integration.harness import Harness, new_client
+from tests.integration.pages import every_page, whole
 
 MANAGER = ("manager", "mgr-1", "B1")
 OTHER_MANAGER = ("manager", "mgr-2", "B1")
@@ -51,6 +52,21 @@ def test_a_manager_writes_todays_log_and_no_one_else_may(harness: Harness) -> No
         ).status
         == 403
     )
+
+
+def test_a_periods_logs_read_in_pages_lose_and_repeat_nothing(harness: Harness) -> None:
+    register(harness)
+    for day in ("2026-06-01", "2026-06-02", "2026-06-03"):
+        assert log(harness, day, [CALL], at=f"{day}T18:00:00+08:00").status == 200
+    query = "manager_id=mgr-1&from=2026-06-01&to=2026-06-07"
+    logs = whole(harness, "/work-logs", query=query, as_=MANAGER)
+    assert [entry["date"] for entry in logs] == ["2026-06-01", "2026-06-02", "2026-06-03"]
+    pages = every_page(harness, "/work-logs", limit=2, query=query, as_=MANAGER)
+    assert [[entry["date"] for entry in page] for page in pages] == [["2026-06-01", "2026-06-02"], ["2026-06-03"]]
+    cursor = harness.call("GET", "/work-logs", query=f"{query}&limit=1", as_=MANAGER).json()["next_cursor"]
+    other_period = "manager_id=mgr-1&from=2026-06-02&to=2026-06-07"  # DynamoDB would refuse its start key
+    refused = harness.call("GET", "/work-logs", query=f"{other_period}&cursor={cursor}", as_=MANAGER)
+    assert (refused.status, refused.json()["error"]["field"]) == (400, "cursor")
 
 
 @pytest.mark.parametrize(
@@ -320,3 +336,36 @@ def test_bad_activities_are_refused_naming_the_field(harness: Harness, change: d
     )
     assert refused.json()["error"]["field"] == field, refused.body
     assert harness.call("GET", "/education/activities", as_=COUNTER).json()["items"] == []
+
+
+def test_prospects_list_by_several_statuses_and_by_the_client_they_became(harness: Harness) -> None:
+    register(harness)
+    register(harness, "C002", manager_id="mgr-1", id_number="11010519491231002X", phone="13900139000")
+    ids = [
+        harness.call("POST", "/prospects", PROSPECT, as_=MANAGER, at=f"2026-06-0{n}T10:00:00+08:00").json()[
+            "prospect_id"
+        ]
+        for n in (1, 2, 3, 4)
+    ]
+    for prospect_id, outcome in zip(
+        ids,
+        (
+            {"outcome": "converted", "client_id": "C001"},
+            {"outcome": "dropped", "reason": "无意向"},
+            {"outcome": "converted", "client_id": "C002"},
+        ),
+        strict=False,
+    ):
+        assert harness.call("POST", f"/prospects/{prospect_id}/outcome", outcome, as_=MANAGER).status == 200
+
+    def listed(query: str) -> list[str]:
+        return sorted(p["prospect_id"] for p in whole(harness, "/prospects", query=query, as_=MANAGER))
+
+    assert listed("status=converted,dropped") == sorted(ids[:3])
+    assert listed("status=open,dropped") == sorted([ids[1], ids[3]])
+    assert listed("status=open") == [ids[3]]
+    assert listed("client_id=C001") == [ids[0]]
+    assert listed("client_id=C002&status=converted") == [ids[2]]
+    assert listed("client_id=C002&status=open,dropped") == []
+    refused = harness.call("GET", "/prospects", query="status=converted,won", as_=MANAGER)
+    assert (refused.status, refused.json()["error"]["field"]) == (422, "status")

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from crm import topology
-from tests.integration.harness import Harness
+from tests.integration.harness import Harness, new_client
+from tests.integration.pages import whole
 
 HQ = ("hq", "hq-1", None)
 
@@ -177,6 +178,38 @@ def test_breaches_are_visible_to_the_supervisor_and_hq_not_to_managers(harness: 
     assert len(harness.call("GET", "/sla/breaches", as_=HQ, query="branch_id=B1").json()["items"]) == 1
     assert harness.call("GET", "/sla/breaches", as_=("manager", "mgr-1", "B1")).status == 403
     assert harness.call("GET", "/sla/breaches", as_=("supervisor", "s", "B2")).json()["items"] == []
+
+
+@pytest.mark.usefixtures("client")
+def test_breaches_list_by_client_whether_swept_or_met_late(harness: Harness) -> None:
+    assert harness.call("POST", "/clients", new_client("C002", manager_id="mgr-2")).status == 201
+    mine = email(harness, "2026-04-30T10:00:00+08:00")
+    theirs = {"client_id": "C002", "channel": "email", "subject": "对账单", "first_responder": "mgr-2"}
+    late = harness.call("POST", "/contacts", theirs, at="2026-04-30T11:00:00+08:00").json()["contact_id"]
+    body = {"client_id": "C002", "channel": "letter", "category": "efficiency", "content": "迟迟无人处理"}
+    complaint_no = harness.call("POST", "/complaints", body, at="2026-04-30T12:00:00+08:00").json()["complaint_no"]
+    prospect = {
+        "name": "王五",
+        "phone": "13912345678",
+        "source": "appointment",
+        "branch_id": "B1",
+        "manager_id": "mgr-1",
+    }
+    assert harness.call("POST", "/prospects", prospect, at="2026-04-30T13:00:00+08:00").status == 201
+    replied = harness.call("POST", f"/contacts/{late}/reply", {"answer": "抱歉"}, at="2026-05-08T08:00:00+08:00")
+    assert replied.status == 200  # met late: its breach comes from the stream
+    harness.drain()
+    harness.trigger("sla-sweep", "2026-05-08T09:00:00+08:00")
+
+    def listed(query: str) -> list[tuple[str, str]]:
+        return sorted((b["owner_id"], b["clock"]) for b in whole(harness, "/sla/breaches", query=query))
+
+    assert len(listed("")) == 5  # the prospect's follow-up is nobody's client's
+    assert listed("client_id=C001") == [(mine, "contact_reply")]
+    assert listed("client_id=C002") == sorted(
+        [(late, "contact_reply"), (complaint_no, "complaint_investigate"), (complaint_no, "complaint_reply")]
+    )
+    assert listed("client_id=C003") == []
 
 
 @pytest.mark.usefixtures("client")

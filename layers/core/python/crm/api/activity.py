@@ -7,6 +7,7 @@ from datetime import date, datetime
 from pydantic import AwareDatetime, ConfigDict, Field
 
 from crm.api.models import Identifier, Model, Strict
+from crm.api.query import NextCursor
 from crm.domain.activity import Activity, EntryKind, LogEntry, SpotCheck, Visit, VisitChannel, WeeklySummary, WorkLog
 
 
@@ -56,7 +57,8 @@ class WorkLogOut(Model):
 
 
 class WorkLogPage(Model):
-    items: list[WorkLogOut]
+    items: list[WorkLogOut] = Field(description="Oldest first")
+    next_cursor: NextCursor
 
 
 class SummaryIn(Strict):

@@ -227,3 +227,22 @@ class MessageList(Model):
                 for r in records
             ]
         )
+
+
+# A client's histories one page at a time (API.md «Lists»): each list above with its next cursor.
+
+
+class ManagerHistoryPage(ManagerHistory):
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last")
+
+
+class ContactDetailsHistoryPage(ContactDetailsHistory):
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last")
+
+
+class MessagePage(MessageList):
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last")
+
+    @classmethod
+    def of_page(cls, records: list[MessageRecord], next_cursor: str | None) -> MessagePage:
+        return cls(items=MessageList.of(records).items, next_cursor=next_cursor)

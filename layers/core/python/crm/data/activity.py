@@ -15,8 +15,10 @@ from pynamodb.attributes import ListAttribute, MapAttribute, NumberAttribute, Un
 from pynamodb.exceptions import PutError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
+from pynamodb.pagination import ResultIterator
 
 from crm.data.base import Stamped, decode_cursor, encode_cursor, meta_for, stamped
+from crm.data.pages import read_ahead
 from crm.domain.activity import EntryKind, LogEntry, SpotCheck, Visit, VisitChannel, WeeklySummary, WorkLog
 from crm.domain.audit import Stamp
 from crm.domain.time import iso, parse_iso
@@ -191,11 +193,33 @@ def put_log(log: WorkLog) -> None:
         raise
 
 
-def work_logs(manager_id: str, start: date, end: date) -> list[WorkLog]:
-    items = LogItem.query(
-        log_pk(manager_id), LogItem.sk.between(start.isoformat(), end.isoformat()), consistent_read=True
+def _logs_between(
+    manager_id: str, start: date, end: date, *, limit: int | None = None, after: dict[str, Any] | None = None
+) -> ResultIterator[LogItem]:
+    """A manager's logs from `start` to `end`, oldest first; `limit` and `after` (a last evaluated
+    key) read one page of them."""
+    return LogItem.query(
+        log_pk(manager_id),
+        LogItem.sk.between(start.isoformat(), end.isoformat()),
+        consistent_read=True,
+        limit=limit,
+        page_size=None if limit is None else read_ahead(limit),
+        last_evaluated_key=after,
     )
-    return [_log(item) for item in items]
+
+
+def work_logs(manager_id: str, start: date, end: date) -> list[WorkLog]:
+    return [_log(item) for item in _logs_between(manager_id, start, end)]
+
+
+def work_log_page(
+    manager_id: str, start: date, end: date, *, limit: int, cursor: str | None
+) -> tuple[list[WorkLog], str | None]:
+    """One page of a manager's logs of a period, oldest first. The cursor is the period's: DynamoDB
+    refuses a start key outside the range queried."""
+    listing = f"work-logs:{manager_id}:{start.isoformat()}:{end.isoformat()}"
+    items = _logs_between(manager_id, start, end, limit=limit, after=decode_cursor(cursor, listing))
+    return [_log(item) for item in items], encode_cursor(items.last_evaluated_key, listing)
 
 
 # --- weekly summaries -------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ job reads instead of scanning anything).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -36,6 +36,7 @@ from crm.data.base import (
     stamped,
 )
 from crm.data.clients.items import PROFILE, ProfileItem, client_pk
+from crm.data.pages import read_ahead
 from crm.domain.access import Role
 from crm.domain.attitude import Attitude
 from crm.domain.audit import Stamp
@@ -346,14 +347,14 @@ def listing(
     owner: str | None,
     pool: bool,
     kind: str | None,
-    status: str | None,
+    statuses: Collection[str] | None,
     manager_or_owner: str | None,
     due_before: datetime | None,
     limit: int,
     cursor: str | None,
 ) -> tuple[list[CallbackTask], str | None]:
-    """A page of a branch's tasks, due first: from the open-work index for open work of an owner
-    or the pool, from a client's tasks, or from the branch's."""
+    """A page of a branch's tasks, due first: from the open-work index for open work (only) of an
+    owner or the pool, from a client's tasks, or from the branch's."""
     condition = None
 
     def narrow(extra: Any) -> None:
@@ -361,7 +362,8 @@ def listing(
         condition = extra if condition is None else condition & extra
 
     range_condition = TaskItem.due_key < iso(due_before) + "~" if due_before else None
-    if (owner is not None or pool) and status == TaskStatus.OPEN.value and client_id is None:
+    only_open = statuses is not None and set(statuses) == {TaskStatus.OPEN.value}
+    if (owner is not None or pool) and only_open and client_id is None:
         index: Any = TaskItem.open_work
         partition = pool_of(branch_id) if pool else owner
         narrow(TaskItem.branch_id == branch_id)
@@ -374,9 +376,10 @@ def listing(
         narrow(TaskItem.owner == owner)
     if pool:
         narrow(TaskItem.owner.does_not_exist())
-    for attribute, value in ((TaskItem.kind, kind), (TaskItem.status, status)):
-        if value is not None:
-            narrow(attribute == value)
+    if kind is not None:
+        narrow(TaskItem.kind == kind)
+    if statuses is not None:
+        narrow(TaskItem.status.is_in(*statuses))
     if manager_or_owner is not None:
         narrow((TaskItem.manager_id == manager_or_owner) | (TaskItem.owner == manager_or_owner))
     pages = index.query(
@@ -384,6 +387,7 @@ def listing(
         range_condition,
         filter_condition=condition,
         limit=limit,
+        page_size=read_ahead(limit),
         last_evaluated_key=decode_cursor(cursor, listing := f"callbacks:{index.Meta.index_name}:{partition}"),
     )
     return [task_from(item) for item in pages], encode_cursor(pages.last_evaluated_key, listing)

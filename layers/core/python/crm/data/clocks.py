@@ -79,6 +79,7 @@ class BreachItem(ServiceItem):
     met_at = UnicodeAttribute(null=True)  # set when the work was done, late
     assignee = UnicodeAttribute(null=True)
     manager_id = UnicodeAttribute(null=True)
+    client_id = UnicodeAttribute(null=True)  # the contact's or complaint's client: breaches are listed by client
     by_branch = ByBranch()
 
 
@@ -254,6 +255,23 @@ def record_late_breach(clock: Clock, at: datetime) -> bool:
     return True
 
 
+class _OwnerClient(ServiceItem):
+    """The client a contact or complaint record is about (a prospect is nobody's client yet)."""
+
+    client_id = UnicodeAttribute(null=True)
+
+
+def _client_of(clock: Clock) -> str | None:
+    """The client of the record a clock measures; read when its breach is recorded (rarely), since
+    a clock does not carry it."""
+    if clock.owner_type not in ("contact", "complaint"):
+        return None
+    try:
+        return _OwnerClient.get(owner_pk(clock.owner_type, clock.owner_id), _RECORD_SK[clock.owner_type]).client_id
+    except _OwnerClient.DoesNotExist:
+        return None
+
+
 def _breach_item(clock: Clock, at: datetime) -> BreachItem:
     return BreachItem(
         pk=owner_pk(clock.owner_type, clock.owner_id),
@@ -268,6 +286,7 @@ def _breach_item(clock: Clock, at: datetime) -> BreachItem:
         met_at=iso(clock.met_at) if clock.met_at else None,
         assignee=clock.assignee,
         manager_id=clock.manager_id,
+        client_id=_client_of(clock),
     )
 
 
@@ -346,9 +365,13 @@ def reschedule(clock: Clock, rescheduled: Clock, *, parent_provisional: bool, at
     return True
 
 
-def breaches(branch_id: str, *, limit: int, cursor: str | None) -> tuple[list[Breach], str | None]:
-    """A branch's breach records, latest deadline first."""
-    return branch_page(BreachItem, branch_id, "BREACH#", _breach, equal=(), limit=limit, cursor=cursor)
+def breaches(
+    branch_id: str, *, client_id: str | None, limit: int, cursor: str | None
+) -> tuple[list[Breach], str | None]:
+    """A branch's breach records, latest deadline first, optionally of one client's contacts and
+    complaints (filtered from the branch's listing: no index by client here)."""
+    equal = ((BreachItem.client_id, client_id),)
+    return branch_page(BreachItem, branch_id, "BREACH#", _breach, equal=equal, limit=limit, cursor=cursor)
 
 
 def breach_from_image(image: dict[str, Any]) -> Breach:

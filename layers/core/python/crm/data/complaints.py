@@ -7,7 +7,7 @@ stored, so numbers are gap-free, and two intakes racing for a number cannot both
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime
 from typing import Any
 
@@ -279,15 +279,16 @@ def unreached_part(complaint: Complaint, count: int, *, by: str, at: datetime) -
 def for_branch(
     branch_id: str,
     *,
-    status: str | None,
+    statuses: Collection[str] | None,
     client_id: str | None,
     manager_id: str | None,
     limit: int,
     cursor: str | None,
 ) -> tuple[list[Complaint], str | None]:
-    """A branch's complaints, newest first, optionally of one status, client or manager."""
+    """A branch's complaints, newest first, optionally of some statuses, one client (filtered from
+    the branch's listing: no index by client here) or one manager's clients."""
     equal = (
-        (_ComplaintItem.status, status),
+        (_ComplaintItem.status, statuses),
         (_ComplaintItem.client_id, client_id),
         (_ComplaintItem.manager_id, manager_id),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -151,15 +152,20 @@ def for_branch(
     branch_id: str,
     *,
     client_id: str | None,
-    status: str | None,
+    statuses: Collection[str] | None,
     owner: str | None,
     managed_or_taken_by: str | None,
     limit: int,
     cursor: str | None,
 ) -> tuple[list[Contact], str | None]:
-    """A branch's contacts, newest first, optionally of one client, status or owner, or only
-    those of one manager's clients or taken by that manager."""
-    equal = ((_ContactItem.client_id, client_id), (_ContactItem.status, status), (_ContactItem.first_responder, owner))
+    """A branch's contacts, newest first, optionally of one client (filtered from the branch's
+    listing: no index by client here), some statuses or one owner, or only those of one manager's
+    clients or taken by that manager."""
+    equal = (
+        (_ContactItem.client_id, client_id),
+        (_ContactItem.status, statuses),
+        (_ContactItem.first_responder, owner),
+    )
     mine = None
     if managed_or_taken_by is not None:
         mine = (_ContactItem.manager_id == managed_or_taken_by) | (_ContactItem.first_responder == managed_or_taken_by)

@@ -7,6 +7,7 @@ sweep reads like any other: a missed follow-up escalates. The outcome stops the 
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from pynamodb.attributes import BooleanAttribute, UnicodeAttribute, VersionAttribute
@@ -137,7 +138,19 @@ def decide(before: Prospect, after: Prospect, open_clocks: list[Clock]) -> None:
 
 
 def for_branch(
-    branch_id: str, *, status: str | None, manager_id: str | None, limit: int, cursor: str | None
+    branch_id: str,
+    *,
+    statuses: Collection[str] | None,
+    client_id: str | None,
+    manager_id: str | None,
+    limit: int,
+    cursor: str | None,
 ) -> tuple[list[Prospect], str | None]:
-    equal = ((_ProspectItem.status, status), (_ProspectItem.manager_id, manager_id))
+    """A branch's prospects, newest first, optionally of some statuses, the one converted to a
+    client (filtered from the branch's listing: no index by client here) or one manager's."""
+    equal = (
+        (_ProspectItem.status, statuses),
+        (_ProspectItem.converted_client_id, client_id),
+        (_ProspectItem.manager_id, manager_id),
+    )
     return branch_page(_ProspectItem, branch_id, "PROSPECT#", _prospect, equal=equal, limit=limit, cursor=cursor)

@@ -9,6 +9,7 @@ and gives the client its status, in the same transaction as the case.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import replace
 from typing import Any
 
@@ -219,8 +220,16 @@ def decide(before: RetentionCase, after: RetentionCase, client: Client, outcome:
 
 
 def for_branch(
-    branch_id: str, *, status: str | None, manager_id: str | None, limit: int, cursor: str | None
+    branch_id: str,
+    *,
+    statuses: Collection[str] | None,
+    client_id: str | None,
+    manager_id: str | None,
+    limit: int,
+    cursor: str | None,
 ) -> tuple[list[RetentionCase], str | None]:
-    """A branch's cases, newest first, optionally of one status or one manager's clients."""
-    equal = ((_CaseItem.status, status), (_CaseItem.manager_id, manager_id))
+    """A branch's cases, newest first, optionally of some statuses, one client or one manager's
+    clients. The service table has no index by client: one client's cases are filtered from the
+    branch's listing (a client has few, and a branch's cases are not many)."""
+    equal = ((_CaseItem.status, statuses), (_CaseItem.client_id, client_id), (_CaseItem.manager_id, manager_id))
     return branch_page(_CaseItem, branch_id, "CASE#", _case, equal=equal, limit=limit, cursor=cursor)

@@ -13,7 +13,7 @@ Sparse indexes: `by_branch` (records and breaches listed per branch, sort key `l
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any, TypeVar
 
 from pynamodb.attributes import UnicodeAttribute
@@ -21,6 +21,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from crm.data.base import Stamped, decode_cursor, encode_cursor, meta_for
+from crm.data.pages import read_ahead
 from crm.topology import SERVICE
 
 
@@ -69,23 +70,27 @@ def branch_page(
     prefix: str,
     convert: Callable[[_Item], _Value],
     *,
-    equal: tuple[tuple[Any, str | None], ...],
+    equal: tuple[tuple[Any, str | Collection[str] | None], ...],
     limit: int,
     cursor: str | None,
     also: Any = None,
 ) -> tuple[list[_Value], str | None]:
     """One page of a branch's records of one kind (`listed_at` prefix), newest first, keeping
-    those whose attributes equal the given values (None: any) and that meet `also`."""
+    those whose attributes equal the given value, or one of the given values (None: any), and
+    that meet `also`."""
     condition = also
-    for attribute, value in equal:
-        if value is not None:
-            condition = (attribute == value) if condition is None else condition & (attribute == value)
+    for attribute, wanted in equal:
+        if wanted is None:
+            continue
+        match = (attribute == wanted) if isinstance(wanted, str) else attribute.is_in(*wanted)
+        condition = match if condition is None else condition & match
     pages = model.by_branch.query(  # type: ignore[attr-defined]
         branch_id,
         model.listed_at.startswith(prefix),  # type: ignore[attr-defined]
         filter_condition=condition,
         scan_index_forward=False,
         limit=limit,
+        page_size=read_ahead(limit),
         last_evaluated_key=decode_cursor(cursor, listing := f"{prefix}:{branch_id}"),
     )
     found = [convert(item) for item in pages]

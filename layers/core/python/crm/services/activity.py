@@ -90,10 +90,12 @@ def _period(start: date, end: date) -> None:
         raise InvalidInput(f"a period spans at most {MAX_PERIOD_DAYS} days", field="to")
 
 
-def logs(grant: Grant, manager_id: str, start: date, end: date) -> list[WorkLog]:
+def logs(
+    grant: Grant, manager_id: str, start: date, end: date, *, limit: int, cursor: str | None
+) -> tuple[list[WorkLog], str | None]:
     _period(start, end)
     staff.manager_branch(grant, manager_id, writing=False)
-    return activity_data.work_logs(manager_id, start, end)
+    return activity_data.work_log_page(manager_id, start, end, limit=limit, cursor=cursor)
 
 
 def write_summary(

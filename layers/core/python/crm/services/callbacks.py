@@ -4,6 +4,7 @@ post-complaint callback follows up (§4), the next period of a periodic callback
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
 from crm import rules
@@ -45,7 +46,7 @@ def listing(
     branch_id: str | None,
     owner: str | None,
     kind: Kind | None,
-    status: TaskStatus | None,
+    statuses: Collection[TaskStatus] | None,
     client_id: str | None,
     due_before: datetime | None,
     limit: int,
@@ -57,7 +58,7 @@ def listing(
         owner=None if owner in (None, POOL) else owner,
         pool=owner == POOL,
         kind=kind.value if kind else None,
-        status=status.value if status else None,
+        statuses=statuses,
         manager_or_owner=grant.manager_filter(),
         due_before=due_before,
         limit=limit,

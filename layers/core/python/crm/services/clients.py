@@ -34,11 +34,16 @@ def listing(grant: Grant, *, branch_id: str | None, limit: int, cursor: str | No
 
 
 def at_risk(
-    grant: Grant, *, branch_id: str | None, limit: int, cursor: str | None
+    grant: Grant, *, branch_id: str | None, client_id: str | None, limit: int, cursor: str | None
 ) -> tuple[list[tuple[Client, tuple[AtRiskReason, ...]]], str | None]:
-    """The branch's clients at risk of leaving, each with its reasons (第50条 10; DOMAIN §5)."""
+    """The branch's clients at risk of leaving (or the one named), each with its reasons (第50条 10;
+    DOMAIN §5)."""
     clients, next_cursor = client_data.at_risk(
-        branch_id=grant.listing_branch(branch_id), manager_id=grant.manager_filter(), limit=limit, cursor=cursor
+        branch_id=grant.listing_branch(branch_id),
+        client_id=client_id,
+        manager_id=grant.manager_filter(),
+        limit=limit,
+        cursor=cursor,
     )
     return [(client, at_risk_reasons(client)) for client in clients], next_cursor
 
@@ -62,9 +67,11 @@ def reassign_manager(grant: Grant, client_id: str, manager_id: str, reason: str,
     return replace(client, manager_id=manager_id, version=(client.version or 0) + 1)
 
 
-def manager_history(grant: Grant, client_id: str) -> list[ManagerAssignment]:
+def manager_history(
+    grant: Grant, client_id: str, *, limit: int, cursor: str | None
+) -> tuple[list[ManagerAssignment], str | None]:
     find(grant, client_id)
-    return change_data.manager_history(client_id)
+    return change_data.manager_history_page(client_id, limit=limit, cursor=cursor)
 
 
 def change_contact_details(
@@ -100,6 +107,8 @@ def change_contact_details(
     return replace(client, phone=new_phone, email=new_email, version=(client.version or 0) + 1)
 
 
-def contact_details_history(grant: Grant, client_id: str) -> list[ContactDetailsChange]:
+def contact_details_history(
+    grant: Grant, client_id: str, *, limit: int, cursor: str | None
+) -> tuple[list[ContactDetailsChange], str | None]:
     find(grant, client_id)
-    return change_data.contact_details_history(client_id)
+    return change_data.contact_details_page(client_id, limit=limit, cursor=cursor)

@@ -3,6 +3,7 @@ the reply is a callback task (crm.services.callbacks)."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -132,11 +133,17 @@ def move(
 
 
 def listing(
-    grant: Grant, *, branch_id: str | None, status: Status | None, client_id: str | None, limit: int, cursor: str | None
+    grant: Grant,
+    *,
+    branch_id: str | None,
+    statuses: Collection[Status] | None,
+    client_id: str | None,
+    limit: int,
+    cursor: str | None,
 ) -> tuple[list[Complaint], str | None]:
     return complaint_data.for_branch(
         grant.listing_branch(branch_id),
-        status=status.value if status else None,
+        statuses=statuses,
         client_id=client_id,
         manager_id=grant.manager_filter(),
         limit=limit,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import replace
 from datetime import datetime
 
@@ -103,7 +104,7 @@ def listing(
     *,
     branch_id: str | None,
     client_id: str | None,
-    status: ContactStatus | None,
+    statuses: Collection[ContactStatus] | None,
     owner: str | None,
     limit: int,
     cursor: str | None,
@@ -111,7 +112,7 @@ def listing(
     return contact_data.for_branch(
         grant.listing_branch(branch_id),
         client_id=client_id,
-        status=status.value if status else None,
+        statuses=statuses,
         owner=owner,
         managed_or_taken_by=grant.manager_filter(),
         limit=limit,

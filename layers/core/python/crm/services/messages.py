@@ -45,6 +45,6 @@ def send_welcome(client: Client) -> MessageStatus | None:
     return outcome.status
 
 
-def messages(grant: Grant, client_id: str) -> list[MessageRecord]:
+def messages(grant: Grant, client_id: str, *, limit: int, cursor: str | None) -> tuple[list[MessageRecord], str | None]:
     find_client(grant, client_id)
-    return message_data.messages(client_id)
+    return message_data.message_page(client_id, limit=limit, cursor=cursor)

@@ -4,6 +4,7 @@ dropped with the reason."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
 from crm import rules
@@ -91,11 +92,19 @@ def settle(
 
 
 def listing(
-    grant: Grant, *, branch_id: str | None, status: ProspectStatus | None, limit: int, cursor: str | None
+    grant: Grant,
+    *,
+    branch_id: str | None,
+    statuses: Collection[ProspectStatus] | None,
+    client_id: str | None,
+    limit: int,
+    cursor: str | None,
 ) -> tuple[list[Prospect], str | None]:
+    """A branch's prospects; `client_id`: the one converted to that client."""
     return prospect_data.for_branch(
         grant.listing_branch(branch_id),
-        status=status.value if status else None,
+        statuses=statuses,
+        client_id=client_id,
         manager_id=grant.manager_filter(),
         limit=limit,
         cursor=cursor,

@@ -9,6 +9,7 @@ refusal.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
 from crm.data import retention as retention_data
@@ -96,11 +97,18 @@ def record_outcome(grant: Grant, case_id: str, outcome: Outcome, note: str | Non
 
 
 def listing(
-    grant: Grant, *, branch_id: str | None, status: CaseStatus | None, limit: int, cursor: str | None
+    grant: Grant,
+    *,
+    branch_id: str | None,
+    statuses: Collection[CaseStatus] | None,
+    client_id: str | None,
+    limit: int,
+    cursor: str | None,
 ) -> tuple[list[RetentionCase], str | None]:
     return retention_data.for_branch(
         grant.listing_branch(branch_id),
-        status=status.value if status else None,
+        statuses=statuses,
+        client_id=client_id,
         manager_id=grant.manager_filter(),
         limit=limit,
         cursor=cursor,

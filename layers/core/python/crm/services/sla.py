@@ -143,5 +143,7 @@ def reschedule_year(year: int, at: datetime) -> int:
     return moved
 
 
-def breaches(grant: Grant, *, branch_id: str | None, limit: int, cursor: str | None) -> tuple[list[Breach], str | None]:
-    return clock_data.breaches(grant.listing_branch(branch_id), limit=limit, cursor=cursor)
+def breaches(
+    grant: Grant, *, branch_id: str | None, client_id: str | None, limit: int, cursor: str | None
+) -> tuple[list[Breach], str | None]:
+    return clock_data.breaches(grant.listing_branch(branch_id), client_id=client_id, limit=limit, cursor=cursor)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pynamodb.attributes import UnicodeAttribute
 
 from crm.data.base import set_or_remove, stamp_actions
-from crm.data.clients.items import ClientsItem, ProfileItem, change_with_history, client_pk, history
+from crm.data.clients.items import ClientsItem, ProfileItem, change_with_history, client_pk, history, history_page
 from crm.domain.audit import Stamp
 from crm.domain.client import Client
 from crm.domain.client_history.record_changes import ContactDetailsChange, ManagerAssignment
@@ -55,18 +55,25 @@ def reassign_manager(client: Client, assignment: ManagerAssignment) -> None:
     )
 
 
+def _assignment(item: _ManagerHistoryItem) -> ManagerAssignment:
+    return ManagerAssignment(
+        client_id=item.client_id,
+        manager_id=item.manager_id,
+        previous_manager_id=item.previous_manager_id,
+        by=item.by,
+        reason=item.reason,
+        at=parse_iso(item.at),
+    )
+
+
 def manager_history(client_id: str) -> list[ManagerAssignment]:
-    return [
-        ManagerAssignment(
-            client_id=item.client_id,
-            manager_id=item.manager_id,
-            previous_manager_id=item.previous_manager_id,
-            by=item.by,
-            reason=item.reason,
-            at=parse_iso(item.at),
-        )
-        for item in history(_ManagerHistoryItem, client_id, "MANAGER#")
-    ]
+    return [_assignment(item) for item in history(_ManagerHistoryItem, client_id, "MANAGER#")]
+
+
+def manager_history_page(
+    client_id: str, *, limit: int, cursor: str | None
+) -> tuple[list[ManagerAssignment], str | None]:
+    return history_page(_ManagerHistoryItem, client_id, "MANAGER#", _assignment, limit=limit, cursor=cursor)
 
 
 def change_contact_details(client: Client, change: ContactDetailsChange) -> None:
@@ -96,18 +103,25 @@ def change_contact_details(client: Client, change: ContactDetailsChange) -> None
     )
 
 
+def _contact_change(item: _ContactChangeItem) -> ContactDetailsChange:
+    return ContactDetailsChange(
+        client_id=item.client_id,
+        phone_before=item.phone_before,
+        phone_after=item.phone_after,
+        email_before=item.email_before,
+        email_after=item.email_after,
+        evidence_ref=item.evidence_ref,
+        reason=item.reason,
+        by=item.by,
+        at=parse_iso(item.at),
+    )
+
+
 def contact_details_history(client_id: str) -> list[ContactDetailsChange]:
-    return [
-        ContactDetailsChange(
-            client_id=item.client_id,
-            phone_before=item.phone_before,
-            phone_after=item.phone_after,
-            email_before=item.email_before,
-            email_after=item.email_after,
-            evidence_ref=item.evidence_ref,
-            reason=item.reason,
-            by=item.by,
-            at=parse_iso(item.at),
-        )
-        for item in history(_ContactChangeItem, client_id, "CONTACT_CHANGE#")
-    ]
+    return [_contact_change(item) for item in history(_ContactChangeItem, client_id, "CONTACT_CHANGE#")]
+
+
+def contact_details_page(
+    client_id: str, *, limit: int, cursor: str | None
+) -> tuple[list[ContactDetailsChange], str | None]:
+    return history_page(_ContactChangeItem, client_id, "CONTACT_CHANGE#", _contact_change, limit=limit, cursor=cursor)

@@ -13,7 +13,7 @@ them to it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import date
 from typing import Any, TypeVar
 
@@ -28,9 +28,19 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.update import Action
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
+from pynamodb.pagination import ResultIterator
 from pynamodb.transactions import TransactWrite
 
-from crm.data.base import DecimalAttribute, Stamped, connection, lost_to_a_condition, meta_for
+from crm.data.base import (
+    DecimalAttribute,
+    Stamped,
+    connection,
+    decode_cursor,
+    encode_cursor,
+    lost_to_a_condition,
+    meta_for,
+)
+from crm.data.pages import read_ahead
 from crm.domain.classification import YearMetrics
 from crm.domain.client import ClassBasis, Client, ClientStatus
 from crm.domain.profile import DecisionStyle, Profile, TradingHabit, ValueSegment
@@ -258,8 +268,46 @@ def change_with_history(client: Client, actions: list[Action], entry: ClientsIte
 
 
 _Item = TypeVar("_Item", bound=ClientsItem)
+_Value = TypeVar("_Value")
 
 
-def history(model: type[_Item], client_id: str, prefix: str) -> Iterator[_Item]:
-    """A client's history items of one kind, newest first (keys sort by time)."""
-    return model.query(client_pk(client_id), model.sk.startswith(prefix), scan_index_forward=False)
+def history(
+    model: type[_Item],
+    client_id: str,
+    prefix: str,
+    *,
+    newest_first: bool = True,
+    consistent: bool = False,
+    limit: int | None = None,
+    after: dict[str, Any] | None = None,
+) -> ResultIterator[_Item]:
+    """A client's items of one kind (sort key `prefix`…), newest first: history keys sort by time.
+    `limit` and `after` (a last evaluated key) read one page of them."""
+    return model.query(
+        client_pk(client_id),
+        model.sk.startswith(prefix),
+        scan_index_forward=not newest_first,
+        consistent_read=consistent,
+        limit=limit,
+        page_size=None if limit is None else read_ahead(limit),
+        last_evaluated_key=after,
+    )
+
+
+def history_page(
+    model: type[_Item],
+    client_id: str,
+    prefix: str,
+    convert: Callable[[_Item], _Value],
+    *,
+    limit: int,
+    cursor: str | None,
+    newest_first: bool = True,
+) -> tuple[list[_Value], str | None]:
+    """One page of a client's items of one kind, in `history`'s order, with the cursor of the next
+    page: signed for this client's items of this kind, so it fits no other client's or kind's."""
+    listing = f"history:{prefix}:{client_id}"
+    items = history(
+        model, client_id, prefix, newest_first=newest_first, limit=limit, after=decode_cursor(cursor, listing)
+    )
+    return [convert(item) for item in items], encode_cursor(items.last_evaluated_key, listing)

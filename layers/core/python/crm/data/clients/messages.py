@@ -14,7 +14,7 @@ from pynamodb.attributes import UnicodeAttribute
 from pynamodb.exceptions import PutError
 
 from crm.data.base import stamp_actions, stamped
-from crm.data.clients.items import ClientsItem, client_pk, history
+from crm.data.clients.items import ClientsItem, client_pk, history, history_page
 from crm.domain.audit import Stamp
 from crm.domain.messages import MessageRecord, MessageStatus
 from crm.domain.time import iso, parse_iso
@@ -80,18 +80,23 @@ def finish(record: MessageRecord) -> None:
     )
 
 
+def _message(item: _MessageItem) -> MessageRecord:
+    return MessageRecord(
+        message_id=item.message_id,
+        client_id=item.client_id,
+        template=item.template,
+        rules_version=item.rules_version,
+        status=MessageStatus(item.status),
+        phone_masked=item.phone_masked,
+        at=parse_iso(item.at),
+        reason=item.reason,
+        provider_id=item.provider_id,
+    )
+
+
 def messages(client_id: str) -> list[MessageRecord]:
-    return [
-        MessageRecord(
-            message_id=item.message_id,
-            client_id=item.client_id,
-            template=item.template,
-            rules_version=item.rules_version,
-            status=MessageStatus(item.status),
-            phone_masked=item.phone_masked,
-            at=parse_iso(item.at),
-            reason=item.reason,
-            provider_id=item.provider_id,
-        )
-        for item in history(_MessageItem, client_id, "MESSAGE#")
-    ]
+    return [_message(item) for item in history(_MessageItem, client_id, "MESSAGE#")]
+
+
+def message_page(client_id: str, *, limit: int, cursor: str | None) -> tuple[list[MessageRecord], str | None]:
+    return history_page(_MessageItem, client_id, "MESSAGE#", _message, limit=limit, cursor=cursor)

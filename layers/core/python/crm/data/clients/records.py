@@ -15,6 +15,7 @@ from crm.data.clients.items import (
     client_pk,
     profile_item,
 )
+from crm.data.pages import read_ahead
 from crm.domain.audit import Stamp
 from crm.domain.client import Client, ClientStatus
 from crm.errors import Conflict
@@ -59,14 +60,17 @@ def list_clients(
 
 
 def at_risk(
-    *, branch_id: str, manager_id: str | None, limit: int, cursor: str | None
+    *, branch_id: str, client_id: str | None, manager_id: str | None, limit: int, cursor: str | None
 ) -> tuple[list[Client], str | None]:
-    """One page of a branch's clients at risk of leaving, from the sparse `at_risk` index."""
+    """One page of a branch's clients at risk of leaving, from the sparse `at_risk` index (keyed by
+    client within the branch: one client is a key condition)."""
     pages = ProfileItem.at_risk.query(
         branch_id,
+        (ProfileItem.client_id == client_id) if client_id else None,
         filter_condition=(ProfileItem.manager_id == manager_id) if manager_id else None,
         limit=limit,
-        last_evaluated_key=decode_cursor(cursor, listing := f"at_risk:{branch_id}"),
+        page_size=read_ahead(limit),
+        last_evaluated_key=decode_cursor(cursor, listing := f"at_risk:{branch_id}:{client_id or ''}"),
     )
     return [client_from_item(item) for item in pages], encode_cursor(pages.last_evaluated_key, listing)
 
