@@ -23,6 +23,7 @@ from crm.api.client_metrics import (
     VipHistory,
     YearFigures,
 )
+from crm.api.query import Cursor, Limit
 from crm.domain.classification import YearMetrics
 from crm.observability import observed
 from crm.services import client_metrics as service
@@ -51,30 +52,33 @@ def put_metrics(client_id: ClientId, year: Year, body: YearFigures) -> MetricsOu
     "/clients/<client_id>/metrics",
     summary="Every year of figures on record, newest first",
     tags=["clients"],
-    responses=documented(200, MetricsList, "The figures", 404),
+    responses=documented(200, MetricsList, "One page of the figures", 404),
 )
-def list_metrics(client_id: ClientId) -> MetricsList:
-    return MetricsList(items=[MetricsOut.of(r) for r in service.metrics(grant(app), client_id)])
+def list_metrics(client_id: ClientId, limit: Limit = 50, cursor: Cursor = None) -> MetricsList:
+    records, next_cursor = service.metrics(grant(app), client_id, limit=limit, cursor=cursor)
+    return MetricsList(items=[MetricsOut.of(r) for r in records], next_cursor=next_cursor)
 
 
 @app.get(
     "/clients/<client_id>/class-history",
     summary="Every class change with its cause, newest first",
     tags=["clients"],
-    responses=documented(200, ClassHistory, "The class history", 404),
+    responses=documented(200, ClassHistory, "One page of the class history", 404),
 )
-def class_history(client_id: ClientId) -> ClassHistory:
-    return ClassHistory(items=[ClassChangeOut.of(c) for c in service.class_history(grant(app), client_id)])
+def class_history(client_id: ClientId, limit: Limit = 50, cursor: Cursor = None) -> ClassHistory:
+    changes, next_cursor = service.class_history(grant(app), client_id, limit=limit, cursor=cursor)
+    return ClassHistory(items=[ClassChangeOut.of(c) for c in changes], next_cursor=next_cursor)
 
 
 @app.get(
     "/clients/<client_id>/vip-history",
     summary="Every VIP status change with its cause, newest first",
     tags=["clients"],
-    responses=documented(200, VipHistory, "The VIP history", 404),
+    responses=documented(200, VipHistory, "One page of the VIP history", 404),
 )
-def vip_history(client_id: ClientId) -> VipHistory:
-    return VipHistory(items=[VipChangeOut.of(c) for c in service.vip_history(grant(app), client_id)])
+def vip_history(client_id: ClientId, limit: Limit = 50, cursor: Cursor = None) -> VipHistory:
+    changes, next_cursor = service.vip_history(grant(app), client_id, limit=limit, cursor=cursor)
+    return VipHistory(items=[VipChangeOut.of(c) for c in changes], next_cursor=next_cursor)
 
 
 @observed(correlation_paths.API_GATEWAY_REST)

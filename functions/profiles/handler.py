@@ -12,6 +12,7 @@ from aws_lambda_powertools.logging import correlation_paths
 
 from crm.api.app import ClientId, create_app, documented, grant, request_time
 from crm.api.profiles import ProfileChangeOut, ProfileHistory, ProfileIn, ProfileOut, VipTarget, VipTargets
+from crm.api.query import Cursor, Limit
 from crm.observability import observed
 from crm.services import profiles as service
 
@@ -45,22 +46,26 @@ def update_profile(client_id: ClientId, body: ProfileIn) -> ProfileOut:
     "/clients/<client_id>/profile-history",
     summary="Every profile change, newest first",
     tags=["profiles"],
-    responses=documented(200, ProfileHistory, "The changes", 404),
+    responses=documented(200, ProfileHistory, "One page of the changes", 404),
 )
-def profile_history(client_id: ClientId) -> ProfileHistory:
-    return ProfileHistory(items=[ProfileChangeOut.of(c) for c in service.history(grant(app), client_id)])
+def profile_history(client_id: ClientId, limit: Limit = 50, cursor: Cursor = None) -> ProfileHistory:
+    changes, next_cursor = service.history(grant(app), client_id, limit=limit, cursor=cursor)
+    return ProfileHistory(items=[ProfileChangeOut.of(c) for c in changes], next_cursor=next_cursor)
 
 
 @app.get(
     "/vip/targets",
     summary="The branch's target VIPs: class C/D clients rated 明日之星",
     tags=["profiles"],
-    responses=documented(200, VipTargets, "The cultivation list"),
+    responses=documented(200, VipTargets, "One page of the cultivation list"),
 )
 def vip_targets(
     branch_id: Annotated[str | None, Query(max_length=64, description="Required for hq and compliance")] = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
 ) -> VipTargets:
-    return VipTargets(items=[VipTarget.of(c) for c in service.vip_targets(grant(app), branch_id=branch_id)])
+    targets, next_cursor = service.vip_targets(grant(app), branch_id=branch_id, limit=limit, cursor=cursor)
+    return VipTargets(items=[VipTarget.of(c) for c in targets], next_cursor=next_cursor)
 
 
 @observed(correlation_paths.API_GATEWAY_REST)

@@ -11,6 +11,7 @@ from aws_lambda_powertools.logging import correlation_paths
 
 from crm.api.app import ClientId, create_app, documented, grant, request_id, request_time, to_json
 from crm.api.idempotency import IdempotencyKey, once
+from crm.api.query import Cursor, Limit
 from crm.api.questionnaires import AssessmentOut, QuestionnaireHistory, Submission
 from crm.observability import observed
 from crm.services import questionnaires as service
@@ -43,10 +44,11 @@ def submit(client_id: ClientId, body: Submission, idempotency_key: IdempotencyKe
     "/clients/<client_id>/questionnaires",
     summary="Every questionnaire the client submitted, newest first",
     tags=["questionnaires"],
-    responses=documented(200, QuestionnaireHistory, "The assessments", 404),
+    responses=documented(200, QuestionnaireHistory, "One page of the assessments", 404),
 )
-def history(client_id: ClientId) -> QuestionnaireHistory:
-    return QuestionnaireHistory(items=[AssessmentOut.of(r) for r in service.history(grant(app), client_id)])
+def history(client_id: ClientId, limit: Limit = 50, cursor: Cursor = None) -> QuestionnaireHistory:
+    records, next_cursor = service.history(grant(app), client_id, limit=limit, cursor=cursor)
+    return QuestionnaireHistory(items=[AssessmentOut.of(r) for r in records], next_cursor=next_cursor)
 
 
 @observed(correlation_paths.API_GATEWAY_REST)

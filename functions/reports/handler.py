@@ -11,6 +11,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 
 from crm.api.app import create_app, documented, grant
+from crm.api.query import Cursor, Limit
 from crm.api.reports import QuarterlyFigures, QuarterlyReport, ReportFile
 from crm.domain.report import Scope
 from crm.observability import observed
@@ -46,7 +47,7 @@ def quarterly(period: Period, branch_id: BranchId = None) -> QuarterlyReport:
     "/reports/quarterly/<period>/figures",
     summary="A quarter's figures as JSON, for dashboards (the same as metrics.csv)",
     tags=["reports"],
-    responses=documented(200, QuarterlyFigures, "The figures", 404),
+    responses=documented(200, QuarterlyFigures, "One page of the figures", 404),
 )
 def figures(
     period: Period,
@@ -54,8 +55,13 @@ def figures(
         Scope | None, Query(description="company, branch or manager (default: branch if one is named)")
     ] = None,
     branch_id: BranchId = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
 ) -> QuarterlyFigures:
-    return QuarterlyFigures.of(service.figures(grant(app), period, scope=scope, branch_id=branch_id))
+    page, next_cursor = service.figures(
+        grant(app), period, scope=scope, branch_id=branch_id, limit=limit, cursor=cursor
+    )
+    return QuarterlyFigures.of(page, next_cursor)
 
 
 @observed(correlation_paths.API_GATEWAY_REST)

@@ -13,6 +13,7 @@ from aws_lambda_powertools.logging import correlation_paths
 
 from crm.api.app import ClientId, create_app, documented, grant, request_id, request_time, to_json
 from crm.api.idempotency import IdempotencyKey, once
+from crm.api.query import Cursor, Limit
 from crm.api.suitability import (
     BusinessList,
     BusinessOut,
@@ -41,10 +42,11 @@ def _created(body: Any) -> Response[Any]:
     "/products",
     summary="The product catalogue with each product's risk tier and R class",
     tags=["suitability"],
-    responses=documented(200, ProductCatalogue, "The catalogue"),
+    responses=documented(200, ProductCatalogue, "One page of the catalogue"),
 )
-def products() -> ProductCatalogue:
-    return ProductCatalogue(items=[ProductOut.of(p) for p in service.product_catalogue()])
+def products(limit: Limit = 50, cursor: Cursor = None) -> ProductCatalogue:
+    found, next_cursor = service.product_catalogue(limit=limit, cursor=cursor)
+    return ProductCatalogue(items=[ProductOut.of(p) for p in found], next_cursor=next_cursor)
 
 
 @app.get(
@@ -93,10 +95,11 @@ def record_sale(client_id: ClientId, body: NewSale, idempotency_key: Idempotency
     "/clients/<client_id>/sales",
     summary="The client's sales, newest first",
     tags=["suitability"],
-    responses=documented(200, SaleHistory, "The sales", 404),
+    responses=documented(200, SaleHistory, "One page of the sales", 404),
 )
-def sales(client_id: ClientId) -> SaleHistory:
-    return SaleHistory(items=[SaleOut.of(s) for s in service.sales(grant(app), client_id)])
+def sales(client_id: ClientId, limit: Limit = 50, cursor: Cursor = None) -> SaleHistory:
+    found, next_cursor = service.sales(grant(app), client_id, limit=limit, cursor=cursor)
+    return SaleHistory(items=[SaleOut.of(s) for s in found], next_cursor=next_cursor)
 
 
 @app.post(
@@ -119,12 +122,13 @@ def record_disclosure(
 
 @app.get(
     "/clients/<client_id>/risk-disclosures",
-    summary="The client's signed risk disclosures, newest first",
+    summary="The client's signed risk disclosures, by business, newest first within each",
     tags=["suitability"],
-    responses=documented(200, DisclosureHistory, "The disclosures", 404),
+    responses=documented(200, DisclosureHistory, "One page of the disclosures", 404),
 )
-def disclosures(client_id: ClientId) -> DisclosureHistory:
-    return DisclosureHistory(items=[DisclosureOut.of(d) for d in service.disclosures(grant(app), client_id)])
+def disclosures(client_id: ClientId, limit: Limit = 50, cursor: Cursor = None) -> DisclosureHistory:
+    found, next_cursor = service.disclosures(grant(app), client_id, limit=limit, cursor=cursor)
+    return DisclosureHistory(items=[DisclosureOut.of(d) for d in found], next_cursor=next_cursor)
 
 
 @app.post(
@@ -148,10 +152,11 @@ def enable_business(
     "/clients/<client_id>/businesses",
     summary="The high-risk businesses enabled for the client",
     tags=["suitability"],
-    responses=documented(200, BusinessList, "The businesses", 404),
+    responses=documented(200, BusinessList, "One page of the businesses", 404),
 )
-def businesses(client_id: ClientId) -> BusinessList:
-    return BusinessList(items=[BusinessOut.of(b) for b in service.businesses(grant(app), client_id)])
+def businesses(client_id: ClientId, limit: Limit = 50, cursor: Cursor = None) -> BusinessList:
+    found, next_cursor = service.businesses(grant(app), client_id, limit=limit, cursor=cursor)
+    return BusinessList(items=[BusinessOut.of(b) for b in found], next_cursor=next_cursor)
 
 
 @observed(correlation_paths.API_GATEWAY_REST)

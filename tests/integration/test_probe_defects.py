@@ -38,7 +38,7 @@ def test_a_made_up_or_edited_cursor_is_400_naming_cursor(harness: Harness, path:
     harness.call("POST", "/clients", new_client())
     for n in range(3):
         harness.call("POST", "/clients", new_client(f"C10{n}", id_number="11010519491231002X", phone="13900139000"))
-    concrete = path.format(client_id="C001")
+    concrete = path.format(client_id="C001", period="2026Q2")  # a cursor is refused before the report is read
     caller = CALLER.get(path, ("supervisor", "sup-b1", "B1"))
     query = QUERY.get(path, "")
     for cursor in (MADE_UP, MADE_UP + ".AAAA", "%%%", "x" * 40):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.integration.harness import Harness, new_client
+from tests.integration.pages import every_page, whole
 
 MANAGER = ("manager", "mgr-1", "B1")
 
@@ -38,6 +39,17 @@ def test_every_profile_change_is_kept(harness: Harness) -> None:
         (None, None, "mgr-1"),
     ]
     assert history[1]["after"]["trading_habit"] == "swing"
+
+
+@pytest.mark.usefixtures("client")
+def test_the_profile_history_read_in_pages_loses_and_repeats_nothing(harness: Harness) -> None:
+    for n, note in enumerate(("一", "二", "三")):
+        at = f"2026-06-0{n + 1}T10:00:00+08:00"
+        assert harness.call("PUT", "/clients/C001/profile", {"note": note}, as_=MANAGER, at=at).status == 200
+    history = whole(harness, "/clients/C001/profile-history")
+    assert [h["after"]["note"] for h in history] == ["三", "二", "一"]
+    pages = every_page(harness, "/clients/C001/profile-history", limit=2)
+    assert [[h["after"]["note"] for h in page] for page in pages] == [["三", "二"], ["一"]]
 
 
 @pytest.mark.usefixtures("client")
@@ -87,7 +99,9 @@ def test_the_target_vip_list_follows_class_and_value(harness: Harness) -> None:
         return [t["client_id"] for t in harness.call("GET", "/vip/targets", as_=caller, query=query).json()["items"]]
 
     assert targets() == ["T1", "T2"]
+    assert every_page(harness, "/vip/targets", limit=1) == [[t] for t in whole(harness, "/vip/targets")]
     assert targets(MANAGER) == ["T1"]
+    assert every_page(harness, "/vip/targets", limit=1, as_=MANAGER) == [whole(harness, "/vip/targets", as_=MANAGER)]
     assert targets(("hq", "h", None), "branch_id=B1") == ["T1", "T2"]
     metrics(harness, "T2", 1_500_000)  # B: a VIP now, no longer a target
     assert targets() == ["T1"]

@@ -24,6 +24,7 @@ from crm.data import reports as report_data
 from crm.domain.report import Quarter
 from crm.services.quarterly_report import figures_of
 from tests.integration.harness import Harness, new_client
+from tests.integration.pages import every_page, whole
 
 SUP_B1 = ("supervisor", "sup-b1", "B1")
 SUP_B2 = ("supervisor", "sup-b2", "B2")
@@ -318,6 +319,22 @@ def test_the_figures_endpoint_answers_the_same_figures_for_dashboards(harness: H
     assert [(i["branch_id"], i["figures"]["complaints_regulator"]) for i in branches["items"]] == [("B1", 0), ("B2", 1)]
     assert set(branches["labels"]) == set(branches["items"][0]["figures"])  # each metric in Chinese
     assert branches["labels"]["complaints_regulator"] == "监管转办投诉"
+    assert branches["next_cursor"] is None
+
+
+def test_the_figures_read_in_pages_lose_and_repeat_nothing(harness: Harness) -> None:
+    quarter_of_service(harness)
+    harness.trigger("quarterly-report", AFTER_Q2)
+    path = f"/reports/quarterly/{Q2}/figures"
+    managers = whole(harness, path, query="scope=manager", as_=HQ)
+    assert sorted(i["manager_id"] for i in managers) == ["mgr-1", "mgr-2", "mgr-9"]
+    pages = every_page(harness, path, limit=2, query="scope=manager", as_=HQ)
+    assert [len(page) for page in pages] == [2, 1]
+    assert [item for page in pages for item in page] == managers
+    first = harness.call("GET", path, query="scope=manager&limit=2", as_=HQ).json()
+    assert set(first["labels"]) == {metric for item in first["items"] for metric in item["figures"]}
+    elsewhere = harness.call("GET", path, query=f"scope=branch&cursor={first['next_cursor']}", as_=HQ)
+    assert (elsewhere.status, elsewhere.json()["error"]["field"]) == (400, "cursor")
 
 
 def test_a_supervisor_reads_its_own_branch_alone_a_manager_nothing(harness: Harness) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from tests.integration.harness import Harness
+from tests.integration.pages import every_page, whole
 
 # All lowest options: 1+1+0+2+1+2+1+1+1+2+1+1 = 14 (附件1 评分标准).
 LOWEST: dict[str, Any] = {str(n): "A" for n in range(1, 13)} | {"9": ["A"]}
@@ -64,6 +65,18 @@ def test_every_submission_is_kept_and_the_newest_decides(harness: Harness, clien
     assert history[0]["submitted_by"] == "sup-b1"
     assert history[1]["answers"]["9"] == ["A", "E"]
     assert harness.call("GET", "/clients/C001").json()["risk_level"] == "very_low"
+
+
+def test_the_history_read_in_pages_loses_and_repeats_nothing(harness: Harness, client: dict[str, Any]) -> None:
+    for n, answer_set in enumerate((BAND_EDGES[0][0], BAND_EDGES[3][0], BAND_EDGES[-1][0])):
+        body = {"answers": answer_set, "paper_ref": f"P-{n}"}
+        at = f"2026-06-0{n + 1}T10:00:00+08:00"
+        assert harness.call("POST", "/clients/C001/questionnaires", body, at=at).status == 201
+    history = whole(harness, "/clients/C001/questionnaires")
+    assert [h["paper_ref"] for h in history] == ["P-2", "P-1", "P-0"]
+    pages = every_page(harness, "/clients/C001/questionnaires", limit=2)
+    assert [[h["paper_ref"] for h in page] for page in pages] == [["P-2", "P-1"], ["P-0"]]
+    assert [item for page in pages for item in page] == history
 
 
 BAD_ANSWERS = [

@@ -10,6 +10,7 @@ import pytest
 from crm import topology
 from crm.local.pump import StreamPump
 from tests.integration.harness import Harness, new_client, stream_arn
+from tests.integration.pages import every_page, whole
 
 # (assets, avg_assets, trade_volume) → class, with the initial threshold T = 3.
 BAND_EDGES = [
@@ -71,6 +72,7 @@ def test_history_keeps_each_change_with_its_cause_and_vip_follows(harness: Harne
         "rules_version": "2026.1",
     }
     assert history[0]["at"] > history[1]["at"]
+    assert harness.call("GET", "/clients/C001/class-history").json()["next_cursor"] is None
 
     got = harness.call("GET", "/clients/C001").json()
     assert (got["client_class"], got["vip"]) == ("A", True)
@@ -165,3 +167,43 @@ def test_metrics_scope(harness: Harness, client: dict[str, Any]) -> None:
     assert harness.call("PUT", "/clients/NOPE/metrics/2025", raw=body).status == 404
     listed = harness.call("GET", "/clients/C001/metrics", as_=("manager", "mgr-1", "B1")).json()["items"]
     assert [(m["year"], m["updated_by"]) for m in listed] == [(2025, "c")]
+
+
+def test_the_histories_and_the_years_read_in_pages_lose_and_repeat_nothing(
+    harness: Harness, client: dict[str, Any]
+) -> None:
+    for year, values in ((2024, (800_000, 700_000, 100_000)), (2025, (2_000_000, 1_500_000, 6_000_000))):
+        put_metrics(harness, "C001", year, values)  # D, then A (VIP)
+        harness.drain()
+    put_metrics(harness, "C001", 2026, (900_000, 900_000, 100))  # D again: VIP lost
+    harness.drain()
+
+    classes = whole(harness, "/clients/C001/class-history")
+    assert [h["client_class"] for h in classes] == ["D", "A", "D"]
+    pages = every_page(harness, "/clients/C001/class-history", limit=2)
+    assert [len(page) for page in pages] == [2, 1]
+    assert [item for page in pages for item in page] == classes
+
+    years = whole(harness, "/clients/C001/metrics")
+    assert [m["year"] for m in years] == [2026, 2025, 2024]
+    pages = every_page(harness, "/clients/C001/metrics", limit=1)
+    assert [item for page in pages for item in page] == years
+    assert len(pages) == 3  # the last full page says it is the last
+
+    vip = whole(harness, "/clients/C001/vip-history")
+    pages = every_page(harness, "/clients/C001/vip-history", limit=1)
+    assert [[v["vip"] for v in page] for page in pages] == [[False], [True]]
+    assert [item for page in pages for item in page] == vip
+
+
+def test_a_cursor_of_one_clients_history_is_refused_for_anothers(harness: Harness, client: dict[str, Any]) -> None:
+    assert harness.call("POST", "/clients", new_client("C002")).status == 201
+    for year in (2025, 2026):
+        put_metrics(harness, "C001", year, (1_000 * year, 1_000, 0))
+        put_metrics(harness, "C002", year, (1_000 * year, 1_000, 0))
+    cursor = harness.call("GET", "/clients/C001/metrics", query="limit=1").json()["next_cursor"]
+    assert cursor is not None
+    refused = harness.call("GET", "/clients/C002/metrics", query=f"limit=1&cursor={cursor}")
+    assert (refused.status, refused.json()["error"]["field"]) == (400, "cursor")
+    refused = harness.call("GET", "/clients/C001/class-history", query=f"limit=1&cursor={cursor}")
+    assert (refused.status, refused.json()["error"]["field"]) == (400, "cursor")

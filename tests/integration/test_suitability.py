@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from tests.integration.harness import Harness, new_client
+from tests.integration.pages import every_page, whole
 
 LOWEST: dict[str, Any] = {str(n): "A" for n in range(1, 13)} | {"9": ["A"]}
 # Answer sets with known totals (DOMAIN §2.1 score table).
@@ -214,6 +215,41 @@ def test_the_catalogue_lists_the_fund_types_of_article_8(harness: Harness) -> No
     assert tiers["货币型基金"] == "low"
     assert tiers["偏债型基金"] == "medium"
     assert tiers["灵活配置型基金"] == "high"
+
+
+def test_the_catalogue_read_in_pages_is_the_whole_catalogue_once(harness: Harness) -> None:
+    catalogue = whole(harness, "/products")
+    assert len(catalogue) > 3
+    pages = every_page(harness, "/products", limit=3)
+    assert [len(page) for page in pages[:-1]] == [3] * (len(pages) - 1)
+    assert [item for page in pages for item in page] == catalogue
+    cursor = harness.call("GET", "/products", query="limit=1").json()["next_cursor"]
+    payload, _, mac = cursor.partition(".")
+    edited = harness.call("GET", "/products", query=f"cursor={payload[:-2]}AA.{mac}")
+    assert (edited.status, edited.json()["error"]["field"]) == (400, "cursor")
+
+
+@pytest.mark.usefixtures("client")
+def test_sales_disclosures_and_businesses_read_in_pages_lose_and_repeat_nothing(harness: Harness) -> None:
+    assessed(harness, 60)
+    for n, product in enumerate(("money_market", "standard_bond", "balanced")):
+        sale = {"product_id": product, "amount": 10_000 + n}
+        assert harness.call("POST", "/clients/C001/sales", sale, at=f"2026-07-0{n + 1}T10:00:00+08:00").status == 201
+    for business in ("warrants", "margin", "chinext"):
+        disclosure = {"business": business, "document_ref": f"RD-{business}", "signed_on": "2026-06-01"}
+        assert harness.call("POST", "/clients/C001/risk-disclosures", disclosure, at=CHECKED).status == 201
+        assert harness.call("POST", "/clients/C001/businesses", {"business": business}, at=CHECKED).status == 201
+
+    sales = whole(harness, "/clients/C001/sales")
+    assert [s["product_id"] for s in sales] == ["balanced", "standard_bond", "money_market"]
+    for path, listed in (
+        ("/clients/C001/sales", sales),
+        ("/clients/C001/risk-disclosures", whole(harness, "/clients/C001/risk-disclosures")),
+        ("/clients/C001/businesses", whole(harness, "/clients/C001/businesses")),
+    ):
+        pages = every_page(harness, path, limit=2)
+        assert [len(page) for page in pages] == [2, 1], path
+        assert [item for page in pages for item in page] == listed, path
 
 
 def test_suitability_scope(harness: Harness) -> None:

@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import Field
 
 from crm.api.models import Model, Money, Number, Strict
+from crm.api.query import NextCursor
 from crm.domain.client_history.class_changes import ClassChange, MetricsRecord, VipChange
 
 
@@ -49,7 +50,8 @@ class MetricsOut(Model):
 
 
 class MetricsList(Model):
-    items: list[MetricsOut]
+    items: list[MetricsOut] = Field(description="Newest first")
+    next_cursor: NextCursor
 
 
 class ClassBasisOut(Model):
@@ -87,6 +89,7 @@ class ClassChangeOut(Model):
 
 class ClassHistory(Model):
     items: list[ClassChangeOut] = Field(description="Newest first")
+    next_cursor: NextCursor
 
 
 class VipChangeOut(Model):
@@ -109,3 +112,4 @@ class VipChangeOut(Model):
 
 class VipHistory(Model):
     items: list[VipChangeOut] = Field(description="Newest first")
+    next_cursor: NextCursor

@@ -7,6 +7,7 @@ from datetime import datetime
 from pydantic import Field
 
 from crm.api.models import Model, Strict
+from crm.api.query import NextCursor
 from crm.domain.client import Client
 from crm.domain.profile import DecisionStyle, Profile, ProfileChange, TradingHabit, ValueSegment
 
@@ -72,6 +73,7 @@ class ProfileChangeOut(Model):
 
 class ProfileHistory(Model):
     items: list[ProfileChangeOut] = Field(description="Newest first")
+    next_cursor: NextCursor
 
 
 class VipTarget(Model):
@@ -96,3 +98,4 @@ class VipTarget(Model):
 
 class VipTargets(Model):
     items: list[VipTarget]
+    next_cursor: NextCursor

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, WithJsonSchema
 
 from crm.api.models import Model, Strict
+from crm.api.query import NextCursor
 from crm.domain.client_history.questionnaires import QuestionnaireRecord
 
 # One option letter, or a list of letters for a multi-choice question. The domain checks each
@@ -54,3 +55,4 @@ class AssessmentOut(Model):
 
 class QuestionnaireHistory(Model):
     items: list[AssessmentOut] = Field(description="Newest first; the newest decides the risk level")
+    next_cursor: NextCursor

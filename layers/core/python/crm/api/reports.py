@@ -9,6 +9,7 @@ from pydantic import Field
 
 from crm import rules
 from crm.api.models import Model
+from crm.api.query import NextCursor
 from crm.domain.report import Scope
 
 
@@ -41,10 +42,12 @@ class QuarterlyFigures(Model):
     labels: dict[str, str] = Field(
         description="metric → its label in Chinese, as the workbook heads it, for every metric in items"
     )
+    next_cursor: NextCursor
 
     @classmethod
-    def of(cls, document: dict[str, Any]) -> QuarterlyFigures:
+    def of(cls, document: dict[str, Any], next_cursor: str | None = None) -> QuarterlyFigures:
         """The items the service chose from figures.json, each metric labelled by the labels table,
         as the file's own `labels` are (a version written before the file had them reads alike)."""
         metrics = (metric for item in document["items"] for metric in item["figures"])
-        return cls.model_validate({**document, "labels": rules.labels().labels_of(metrics)})
+        labels = rules.labels().labels_of(metrics)
+        return cls.model_validate({**document, "labels": labels, "next_cursor": next_cursor})

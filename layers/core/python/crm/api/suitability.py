@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import Field
 
 from crm.api.models import Model, Money, Number, Strict
+from crm.api.query import NextCursor
 from crm.domain.suitability import Disclosure, EnabledBusiness, Product, Sale, Verdict
 
 Reference = Annotated[str, Field(min_length=1, max_length=200)]
@@ -26,6 +27,7 @@ class ProductOut(Model):
 
 class ProductCatalogue(Model):
     items: list[ProductOut]
+    next_cursor: NextCursor
 
 
 class VerdictOut(Model):
@@ -81,7 +83,8 @@ class SaleOut(Model):
 
 
 class SaleHistory(Model):
-    items: list[SaleOut]
+    items: list[SaleOut] = Field(description="Newest first")
+    next_cursor: NextCursor
 
 
 class NewDisclosure(Strict):
@@ -103,7 +106,8 @@ class DisclosureOut(Model):
 
 
 class DisclosureHistory(Model):
-    items: list[DisclosureOut]
+    items: list[DisclosureOut] = Field(description="By business, newest first within each")
+    next_cursor: NextCursor
 
 
 class NewBusiness(Strict):
@@ -122,4 +126,5 @@ class BusinessOut(Model):
 
 
 class BusinessList(Model):
-    items: list[BusinessOut]
+    items: list[BusinessOut] = Field(description="By business")
+    next_cursor: NextCursor

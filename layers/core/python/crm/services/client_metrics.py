@@ -36,16 +36,18 @@ def put_metrics(
     return record
 
 
-def metrics(grant: Grant, client_id: str) -> list[MetricsRecord]:
+def metrics(grant: Grant, client_id: str, *, limit: int, cursor: str | None) -> tuple[list[MetricsRecord], str | None]:
     find(grant, client_id)
-    return metrics_data.metrics(client_id)
+    return metrics_data.metrics_page(client_id, limit=limit, cursor=cursor)
 
 
-def class_history(grant: Grant, client_id: str) -> list[ClassChange]:
+def class_history(
+    grant: Grant, client_id: str, *, limit: int, cursor: str | None
+) -> tuple[list[ClassChange], str | None]:
     find(grant, client_id)
-    return class_data.class_history(client_id)
+    return class_data.class_history_page(client_id, limit=limit, cursor=cursor)
 
 
-def vip_history(grant: Grant, client_id: str) -> list[VipChange]:
+def vip_history(grant: Grant, client_id: str, *, limit: int, cursor: str | None) -> tuple[list[VipChange], str | None]:
     find(grant, client_id)
-    return class_data.vip_history(client_id)
+    return class_data.vip_history_page(client_id, limit=limit, cursor=cursor)

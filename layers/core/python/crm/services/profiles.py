@@ -38,13 +38,15 @@ def update(grant: Grant, client_id: str, changes: dict[str, object], *, now: dat
     return replace(client, profile=after, version=(client.version or 0) + 1)
 
 
-def history(grant: Grant, client_id: str) -> list[ProfileChange]:
+def history(grant: Grant, client_id: str, *, limit: int, cursor: str | None) -> tuple[list[ProfileChange], str | None]:
     find_client(grant, client_id)
-    return profile_data.history(client_id)
+    return profile_data.history_page(client_id, limit=limit, cursor=cursor)
 
 
-def vip_targets(grant: Grant, *, branch_id: str | None) -> list[Client]:
+def vip_targets(
+    grant: Grant, *, branch_id: str | None, limit: int, cursor: str | None
+) -> tuple[list[Client], str | None]:
     """Class C/D clients rated 明日之星 in a branch (a manager sees its own)."""
-    targets = profile_data.vip_targets(grant.listing_branch(branch_id))
-    manager = grant.manager_filter()
-    return [c for c in targets if manager is None or c.manager_id == manager]
+    return profile_data.vip_target_page(
+        grant.listing_branch(branch_id), manager_id=grant.manager_filter(), limit=limit, cursor=cursor
+    )

@@ -23,6 +23,7 @@ from typing import Any
 from crm import rules
 from crm.data import counters
 from crm.data import reports as report_data
+from crm.data.pages import offset_of, page_of
 from crm.domain.access import Grant
 from crm.domain.complaints import Category
 from crm.domain.contacts import ContactChannel
@@ -189,27 +190,34 @@ def published(
     return version, files
 
 
-def figures(grant: Grant, period: str, *, scope: Scope | None, branch_id: str | None) -> dict[str, Any]:
-    """The figures of the latest version as JSON, for dashboards: the company's, or a branch's (or
-    every branch's, for hq and compliance) at branch or manager scope."""
-    version = _latest(period)
+def figures(
+    grant: Grant, period: str, *, scope: Scope | None, branch_id: str | None, limit: int, cursor: str | None
+) -> tuple[dict[str, Any], str | None]:
+    """One page of the figures of the latest version as JSON, for dashboards: the company's, or a
+    branch's (or every branch's, for hq and compliance) at branch or manager scope; with the cursor
+    of the next page."""
     branch = _branch(grant, branch_id)
     scope = scope or (Scope.BRANCH if branch else Scope.COMPANY)
     if scope is Scope.COMPANY and grant.branch_filter() is not None:
         raise Forbidden("a supervisor reads its own branch's figures", field="scope")
     if scope is Scope.COMPANY and branch_id is not None:
         raise InvalidInput("the company's figures are for no one branch: leave branch_id out", field="branch_id")
+    listing = f"figures:{period}:{scope.value}:{branch or ''}"
+    offset = offset_of(cursor, listing)  # a cursor the listing never handed out is refused first
+    version = _latest(period)
     key = report_data.key_of(version.quarter, version.version, FIGURES_FILE)
     document = json.loads(report_data.read_file(key))
-    items = [
+    chosen = [
         item
         for item in document["items"]
         if item["scope"] == scope.value and (branch is None or item["branch_id"] == branch)
     ]
-    return {
+    items, next_cursor = page_of(chosen, listing=listing, limit=limit, offset=offset)
+    page = {
         "period": str(version.quarter),
         "version": version.version,
         "generated_at": version.generated_at,
         "scope": scope.value,
         "items": items,
     }
+    return page, next_cursor

@@ -39,6 +39,8 @@ def submit(
     return record
 
 
-def history(grant: Grant, client_id: str) -> list[QuestionnaireRecord]:
+def history(
+    grant: Grant, client_id: str, *, limit: int, cursor: str | None
+) -> tuple[list[QuestionnaireRecord], str | None]:
     find(grant, client_id)
-    return questionnaire_data.questionnaires(client_id)
+    return questionnaire_data.questionnaire_page(client_id, limit=limit, cursor=cursor)

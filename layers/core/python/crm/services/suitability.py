@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from crm import rules
 from crm.data.clients import suitability as suitability_data
+from crm.data.pages import offset_of, page_of
 from crm.domain.access import Grant
 from crm.domain.client import Client
 from crm.domain.suitability import Disclosure, EnabledBusiness, Product, Sale, Verdict, judge, signed_on_is_valid
@@ -71,9 +72,9 @@ def record_sale(
     return sale
 
 
-def sales(grant: Grant, client_id: str) -> list[Sale]:
+def sales(grant: Grant, client_id: str, *, limit: int, cursor: str | None) -> tuple[list[Sale], str | None]:
     find_client(grant, client_id)
-    return suitability_data.sales(client_id)
+    return suitability_data.sale_page(client_id, limit=limit, cursor=cursor)
 
 
 def record_disclosure(
@@ -94,9 +95,9 @@ def record_disclosure(
     return disclosure
 
 
-def disclosures(grant: Grant, client_id: str) -> list[Disclosure]:
+def disclosures(grant: Grant, client_id: str, *, limit: int, cursor: str | None) -> tuple[list[Disclosure], str | None]:
     find_client(grant, client_id)
-    return suitability_data.disclosures(client_id)
+    return suitability_data.disclosure_page(client_id, limit=limit, cursor=cursor)
 
 
 def enable_business(grant: Grant, client_id: str, business: str, *, now: datetime) -> EnabledBusiness:
@@ -120,10 +121,15 @@ def enable_business(grant: Grant, client_id: str, business: str, *, now: datetim
     return enabled
 
 
-def businesses(grant: Grant, client_id: str) -> list[EnabledBusiness]:
+def businesses(
+    grant: Grant, client_id: str, *, limit: int, cursor: str | None
+) -> tuple[list[EnabledBusiness], str | None]:
     find_client(grant, client_id)
-    return suitability_data.businesses(client_id)
+    return suitability_data.business_page(client_id, limit=limit, cursor=cursor)
 
 
-def product_catalogue() -> list[Product]:
-    return list(rules.suitability().products.values())
+def product_catalogue(*, limit: int, cursor: str | None) -> tuple[list[Product], str | None]:
+    """One page of the catalogue, in the rule table's order; a cursor fits the table's version only."""
+    table = rules.suitability()
+    listing = f"products:{table.version}"
+    return page_of(list(table.products.values()), listing=listing, limit=limit, offset=offset_of(cursor, listing))

@@ -16,6 +16,7 @@ from crm.data.clients.items import (
     basis_of,
     client_pk,
     history,
+    history_page,
 )
 from crm.domain.classification import ClassCause
 from crm.domain.client_history.class_changes import ClassChange, VipChange
@@ -66,31 +67,41 @@ def vip_history_item(change: VipChange) -> _VipHistoryItem:
     )
 
 
+def _class_change(item: _ClassHistoryItem) -> ClassChange:
+    return ClassChange(
+        client_id=item.client_id,
+        client_class=item.client_class,
+        previous_class=item.previous_class,
+        cause=ClassCause(item.cause),
+        at=parse_iso(item.at),
+        basis=basis_of(item.basis),  # type: ignore[arg-type]
+        change_id=item.sk.rsplit("#", 1)[-1],
+    )
+
+
+def _vip_change(item: _VipHistoryItem) -> VipChange:
+    return VipChange(
+        client_id=item.client_id,
+        vip=bool(item.vip),
+        previous_vip=bool(item.previous_vip),
+        client_class=item.client_class,
+        cause=ClassCause(item.cause),
+        at=parse_iso(item.at),
+        change_id=item.sk.rsplit("#", 1)[-1],
+    )
+
+
 def class_history(client_id: str) -> list[ClassChange]:
-    return [
-        ClassChange(
-            client_id=item.client_id,
-            client_class=item.client_class,
-            previous_class=item.previous_class,
-            cause=ClassCause(item.cause),
-            at=parse_iso(item.at),
-            basis=basis_of(item.basis),  # type: ignore[arg-type]
-            change_id=item.sk.rsplit("#", 1)[-1],
-        )
-        for item in history(_ClassHistoryItem, client_id, "CLASS#")
-    ]
+    return [_class_change(item) for item in history(_ClassHistoryItem, client_id, "CLASS#")]
+
+
+def class_history_page(client_id: str, *, limit: int, cursor: str | None) -> tuple[list[ClassChange], str | None]:
+    return history_page(_ClassHistoryItem, client_id, "CLASS#", _class_change, limit=limit, cursor=cursor)
 
 
 def vip_history(client_id: str) -> list[VipChange]:
-    return [
-        VipChange(
-            client_id=item.client_id,
-            vip=bool(item.vip),
-            previous_vip=bool(item.previous_vip),
-            client_class=item.client_class,
-            cause=ClassCause(item.cause),
-            at=parse_iso(item.at),
-            change_id=item.sk.rsplit("#", 1)[-1],
-        )
-        for item in history(_VipHistoryItem, client_id, "VIP#")
-    ]
+    return [_vip_change(item) for item in history(_VipHistoryItem, client_id, "VIP#")]
+
+
+def vip_history_page(client_id: str, *, limit: int, cursor: str | None) -> tuple[list[VipChange], str | None]:
+    return history_page(_VipHistoryItem, client_id, "VIP#", _vip_change, limit=limit, cursor=cursor)

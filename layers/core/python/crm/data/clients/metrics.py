@@ -9,14 +9,16 @@ from __future__ import annotations
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 
 from crm.data.base import DecimalAttribute
-from crm.data.clients.items import ClientsItem, client_pk
+from crm.data.clients.items import ClientsItem, client_pk, history, history_page
 from crm.domain.classification import YearMetrics
 from crm.domain.client_history.class_changes import MetricsRecord
 from crm.domain.time import iso, parse_iso
 
+METRICS_PREFIX = "METRICS#"
+
 
 def metrics_sk(year: int) -> str:
-    return f"METRICS#{year:04d}"
+    return f"{METRICS_PREFIX}{year:04d}"
 
 
 class MetricsItem(ClientsItem):
@@ -47,23 +49,24 @@ def put_metrics(record: MetricsRecord) -> None:
     ).save()
 
 
+def _record(item: MetricsItem) -> MetricsRecord:
+    return MetricsRecord(
+        client_id=item.client_id,
+        metrics=year_metrics(item),
+        updated_at=parse_iso(item.updated_at),
+        updated_by=item.updated_by,
+        avg_holding_days=item.avg_holding_days,
+    )
+
+
 def metrics(client_id: str, *, consistent: bool = False) -> list[MetricsRecord]:
     """Every year on record, newest first."""
-    return [
-        MetricsRecord(
-            client_id=item.client_id,
-            metrics=year_metrics(item),
-            updated_at=parse_iso(item.updated_at),
-            updated_by=item.updated_by,
-            avg_holding_days=item.avg_holding_days,
-        )
-        for item in MetricsItem.query(
-            client_pk(client_id),
-            MetricsItem.sk.startswith("METRICS#"),
-            scan_index_forward=False,
-            consistent_read=consistent,
-        )
-    ]
+    return [_record(item) for item in history(MetricsItem, client_id, METRICS_PREFIX, consistent=consistent)]
+
+
+def metrics_page(client_id: str, *, limit: int, cursor: str | None) -> tuple[list[MetricsRecord], str | None]:
+    """One page of the years on record, newest first."""
+    return history_page(MetricsItem, client_id, METRICS_PREFIX, _record, limit=limit, cursor=cursor)
 
 
 def year_metrics(item: MetricsItem) -> YearMetrics:
@@ -75,16 +78,7 @@ def year_metrics(item: MetricsItem) -> YearMetrics:
 def latest_metrics(client_id: str) -> tuple[YearMetrics | None, YearMetrics | None]:
     """The latest year on record and the one before it, read consistently in one query: the latest
     decides the class (DOMAIN.md §1), the two together whether the client is at risk (第50条 10)."""
-    found = [
-        year_metrics(item)
-        for item in MetricsItem.query(
-            client_pk(client_id),
-            MetricsItem.sk.startswith("METRICS#"),
-            scan_index_forward=False,
-            consistent_read=True,
-            limit=2,
-        )
-    ]
+    found = [year_metrics(item) for item in history(MetricsItem, client_id, METRICS_PREFIX, consistent=True, limit=2)]
     return (found[0] if found else None), (found[1] if len(found) > 1 else None)
 
 

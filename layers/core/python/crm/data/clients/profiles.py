@@ -3,13 +3,21 @@ change kept as PROFILE_CHANGE#<at> in the client's collection, and the target-VI
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 from pynamodb.attributes import JSONAttribute, UnicodeAttribute
 
-from crm.data.base import set_or_remove, stamp_actions
-from crm.data.clients.items import ClientsItem, ProfileItem, change_with_history, client_from_item, client_pk
+from crm.data.base import decode_cursor, encode_cursor, set_or_remove, stamp_actions
+from crm.data.clients.items import (
+    ClientsItem,
+    ProfileItem,
+    change_with_history,
+    client_from_item,
+    client_pk,
+)
+from crm.data.clients.items import history as client_history
+from crm.data.clients.items import history_page as client_history_page
+from crm.data.pages import read_ahead
 from crm.domain.audit import Stamp
 from crm.domain.client import Client
 from crm.domain.profile import DecisionStyle, Profile, ProfileChange, TradingHabit, ValueSegment
@@ -67,23 +75,34 @@ def change(client: Client, entry: ProfileChange, *, vip_target: bool) -> None:
     )
 
 
-def history(client_id: str) -> list[ProfileChange]:
-    items = _ProfileChangeItem.query(
-        client_pk(client_id), _ProfileChangeItem.sk.startswith("PROFILE_CHANGE#"), scan_index_forward=False
+def _change(item: _ProfileChangeItem) -> ProfileChange:
+    return ProfileChange(
+        client_id=item.client_id,
+        before=_profile(item.before),
+        after=_profile(item.after),
+        by=item.by,
+        at=parse_iso(item.at),
     )
-    return [
-        ProfileChange(
-            client_id=item.client_id,
-            before=_profile(item.before),
-            after=_profile(item.after),
-            by=item.by,
-            at=parse_iso(item.at),
-        )
-        for item in items
-    ]
 
 
-def vip_targets(branch_id: str) -> Iterator[Client]:
-    """The branch's cultivation list, from the sparse `vip_targets` index."""
-    for item in ProfileItem.vip_targets.query(branch_id):
-        yield client_from_item(item)
+def history(client_id: str) -> list[ProfileChange]:
+    return [_change(item) for item in client_history(_ProfileChangeItem, client_id, "PROFILE_CHANGE#")]
+
+
+def history_page(client_id: str, *, limit: int, cursor: str | None) -> tuple[list[ProfileChange], str | None]:
+    return client_history_page(_ProfileChangeItem, client_id, "PROFILE_CHANGE#", _change, limit=limit, cursor=cursor)
+
+
+def vip_target_page(
+    branch_id: str, *, manager_id: str | None, limit: int, cursor: str | None
+) -> tuple[list[Client], str | None]:
+    """One page of the branch's cultivation list (or of one manager's clients on it), from the sparse
+    `vip_targets` index."""
+    pages = ProfileItem.vip_targets.query(
+        branch_id,
+        filter_condition=(ProfileItem.manager_id == manager_id) if manager_id else None,
+        limit=limit,
+        page_size=read_ahead(limit),
+        last_evaluated_key=decode_cursor(cursor, listing := f"vip_targets:{branch_id}"),
+    )
+    return [client_from_item(item) for item in pages], encode_cursor(pages.last_evaluated_key, listing)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
 
 from crm.data.base import stamp_actions
-from crm.data.clients.items import ClientsItem, ProfileItem, change_with_history, client_pk, history
+from crm.data.clients.items import ClientsItem, ProfileItem, change_with_history, client_pk, history, history_page
 from crm.domain.audit import Stamp
 from crm.domain.client import Client
 from crm.domain.client_history.questionnaires import QuestionnaireRecord
@@ -60,18 +60,25 @@ def record_questionnaire(client: Client, record: QuestionnaireRecord) -> None:
     )
 
 
+def _record(item: _QuestionnaireItem) -> QuestionnaireRecord:
+    return QuestionnaireRecord(
+        client_id=item.client_id,
+        questionnaire_id=item.questionnaire_id,
+        score=int(item.score),
+        risk_level=RiskLevel(item.risk_level),
+        answers=item.answers,
+        rules_version=item.rules_version,
+        submitted_at=parse_iso(item.submitted_at),
+        submitted_by=item.submitted_by,
+        paper_ref=item.paper_ref,
+    )
+
+
 def questionnaires(client_id: str) -> list[QuestionnaireRecord]:
-    return [
-        QuestionnaireRecord(
-            client_id=item.client_id,
-            questionnaire_id=item.questionnaire_id,
-            score=int(item.score),
-            risk_level=RiskLevel(item.risk_level),
-            answers=item.answers,
-            rules_version=item.rules_version,
-            submitted_at=parse_iso(item.submitted_at),
-            submitted_by=item.submitted_by,
-            paper_ref=item.paper_ref,
-        )
-        for item in history(_QuestionnaireItem, client_id, "QUESTIONNAIRE#")
-    ]
+    return [_record(item) for item in history(_QuestionnaireItem, client_id, "QUESTIONNAIRE#")]
+
+
+def questionnaire_page(
+    client_id: str, *, limit: int, cursor: str | None
+) -> tuple[list[QuestionnaireRecord], str | None]:
+    return history_page(_QuestionnaireItem, client_id, "QUESTIONNAIRE#", _record, limit=limit, cursor=cursor)

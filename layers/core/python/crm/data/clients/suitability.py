@@ -10,7 +10,7 @@ from pynamodb.attributes import BooleanAttribute, UnicodeAttribute
 from pynamodb.exceptions import PutError
 
 from crm.data.base import DecimalAttribute
-from crm.data.clients.items import ClientsItem, client_pk
+from crm.data.clients.items import ClientsItem, client_pk, history, history_page
 from crm.domain.suitability import Disclosure, EnabledBusiness, Sale
 from crm.domain.time import iso, parse_iso
 from crm.errors import Conflict
@@ -63,22 +63,27 @@ def record_sale(sale: Sale) -> None:
     ).save(condition=ClientsItem.sk.does_not_exist())
 
 
+def _sale(item: _SaleItem) -> Sale:
+    return Sale(
+        client_id=item.client_id,
+        sale_id=item.sale_id,
+        product_id=item.product_id,
+        amount=item.amount,
+        within_match=bool(item.within_match),
+        acknowledgement_ref=item.acknowledgement_ref,
+        verdict=item.verdict,
+        rule_set=item.rule_set,
+        by=item.by,
+        at=parse_iso(item.at),
+    )
+
+
 def sales(client_id: str) -> list[Sale]:
-    return [
-        Sale(
-            client_id=item.client_id,
-            sale_id=item.sale_id,
-            product_id=item.product_id,
-            amount=item.amount,
-            within_match=bool(item.within_match),
-            acknowledgement_ref=item.acknowledgement_ref,
-            verdict=item.verdict,
-            rule_set=item.rule_set,
-            by=item.by,
-            at=parse_iso(item.at),
-        )
-        for item in _SaleItem.query(client_pk(client_id), _SaleItem.sk.startswith("SALE#"), scan_index_forward=False)
-    ]
+    return [_sale(item) for item in history(_SaleItem, client_id, "SALE#")]
+
+
+def sale_page(client_id: str, *, limit: int, cursor: str | None) -> tuple[list[Sale], str | None]:
+    return history_page(_SaleItem, client_id, "SALE#", _sale, limit=limit, cursor=cursor)
 
 
 def record_disclosure(disclosure: Disclosure) -> None:
@@ -94,21 +99,27 @@ def record_disclosure(disclosure: Disclosure) -> None:
     ).save(condition=ClientsItem.sk.does_not_exist())
 
 
+def _disclosure(item: _DisclosureItem) -> Disclosure:
+    return Disclosure(
+        client_id=item.client_id,
+        business=item.business,
+        document_ref=item.document_ref,
+        signed_on=date.fromisoformat(item.signed_on),
+        recorded_by=item.recorded_by,
+        at=parse_iso(item.at),
+    )
+
+
 def disclosures(client_id: str, business: str | None = None) -> list[Disclosure]:
+    """The client's disclosures (of one business), newest first, read consistently: the gate on
+    enabling a business reads what was just recorded."""
     prefix = f"DISCLOSURE#{business}#" if business else "DISCLOSURE#"
-    return [
-        Disclosure(
-            client_id=item.client_id,
-            business=item.business,
-            document_ref=item.document_ref,
-            signed_on=date.fromisoformat(item.signed_on),
-            recorded_by=item.recorded_by,
-            at=parse_iso(item.at),
-        )
-        for item in _DisclosureItem.query(
-            client_pk(client_id), _DisclosureItem.sk.startswith(prefix), scan_index_forward=False, consistent_read=True
-        )
-    ]
+    return [_disclosure(item) for item in history(_DisclosureItem, client_id, prefix, consistent=True)]
+
+
+def disclosure_page(client_id: str, *, limit: int, cursor: str | None) -> tuple[list[Disclosure], str | None]:
+    """One page of the client's disclosures, in key order reversed: by business, newest first within each."""
+    return history_page(_DisclosureItem, client_id, "DISCLOSURE#", _disclosure, limit=limit, cursor=cursor)
 
 
 def enable_business(enabled: EnabledBusiness) -> None:
@@ -129,14 +140,22 @@ def enable_business(enabled: EnabledBusiness) -> None:
         raise
 
 
+def _business(item: _BusinessItem) -> EnabledBusiness:
+    return EnabledBusiness(
+        client_id=item.client_id,
+        business=item.business,
+        disclosure_ref=item.disclosure_ref,
+        enabled_by=item.enabled_by,
+        at=parse_iso(item.at),
+    )
+
+
 def businesses(client_id: str) -> list[EnabledBusiness]:
-    return [
-        EnabledBusiness(
-            client_id=item.client_id,
-            business=item.business,
-            disclosure_ref=item.disclosure_ref,
-            enabled_by=item.enabled_by,
-            at=parse_iso(item.at),
-        )
-        for item in _BusinessItem.query(client_pk(client_id), _BusinessItem.sk.startswith("BUSINESS#"))
-    ]
+    """The businesses enabled for the client, by name."""
+    return [_business(item) for item in history(_BusinessItem, client_id, "BUSINESS#", newest_first=False)]
+
+
+def business_page(client_id: str, *, limit: int, cursor: str | None) -> tuple[list[EnabledBusiness], str | None]:
+    return history_page(
+        _BusinessItem, client_id, "BUSINESS#", _business, limit=limit, cursor=cursor, newest_first=False
+    )
