@@ -29,6 +29,7 @@ from crm.api.clients import (
     MessagePage,
     NewClient,
     Reassignment,
+    SecuritiesAccountsIn,
 )
 from crm.api.idempotency import IdempotencyKey, once
 from crm.api.query import Cursor, Limit, OfClient
@@ -36,6 +37,7 @@ from crm.domain.client import Client
 from crm.observability import observed
 from crm.services import clients as service
 from crm.services import messages as message_service
+from crm.services.same_person import same_person
 
 app = create_app()
 
@@ -109,7 +111,8 @@ def at_risk(
 )
 def get_client(client_id: ClientId) -> ClientOut:
     caller = grant(app)
-    return ClientOut.of(service.find(caller, client_id), caller.identity.role, request_time(app))
+    client = service.find(caller, client_id)
+    return ClientOut.of(client, caller.identity.role, request_time(app), same_person=same_person(caller, client))
 
 
 @app.put(
@@ -177,6 +180,19 @@ def contact_details_history(client_id: ClientId, limit: Limit = 50, cursor: Curs
 )
 def messages(client_id: ClientId, limit: Limit = 50, cursor: Cursor = None) -> MessagePage:
     return MessagePage.of_page(*message_service.messages(grant(app), client_id, limit=limit, cursor=cursor))
+
+
+@app.put(
+    "/clients/<client_id>/securities-accounts",
+    summary="The securities accounts (证券账号) a fund account names; each belongs to one fund account",
+    description="The whole list: accounts left out are released. An account another fund account holds is 409.",
+    tags=["clients"],
+    responses=documented(200, ClientOut, "The client with its securities accounts", 404, 409),
+)
+def set_securities_accounts(client_id: ClientId, body: SecuritiesAccountsIn) -> ClientOut:
+    caller = grant(app)
+    client = service.set_securities_accounts(caller, client_id, body.named(), now=request_time(app))
+    return ClientOut.of(client, caller.identity.role, request_time(app))
 
 
 @observed(correlation_paths.API_GATEWAY_REST)

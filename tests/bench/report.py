@@ -71,6 +71,7 @@ def seed(per_kind: int, branches: int = BRANCHES, managers_per_branch: int = MAN
     from crm.domain.time import BEIJING
     from crm.services import clients, complaints, contacts
     from tests.bench import roster
+    from tests.integration.harness import person_of
 
     grant = Grant(Identity("hq-bench", Role.HQ, None), Scope.ALL)
     start = datetime(2026, 4, 1, 9, tzinfo=BEIJING)
@@ -80,8 +81,8 @@ def seed(per_kind: int, branches: int = BRANCHES, managers_per_branch: int = MAN
         client = Client(
             client_id=f"C{n:05d}",
             name="基准客户",
-            id_number="110101199003074514",
-            phone="13800138000",
+            id_number=person_of(f"C{n:05d}")["id_number"],  # a person of its own: five accounts at most
+            phone=person_of(f"C{n:05d}")["phone"],
             branch_id=branch,
             manager_id=manager,
             opened_on=start.date(),
@@ -217,11 +218,12 @@ def measure(
     import boto3
     from moto import mock_aws
 
-    from crm.local import provision
+    from crm.local import provision, state
     from tests.bench.counting import ItemCounter
 
     with mock_aws():
         provision.create_tables(boto3.client("dynamodb"))
+        provision.create_secrets(boto3.client("secretsmanager"), state.keys(None))
         provision.create_buckets(boto3.client("s3"))
         started = perf_counter()
         records = seed(per_kind, branches, managers_per_branch)

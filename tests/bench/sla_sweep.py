@@ -49,11 +49,12 @@ from crm.domain.client import Client
 from crm.domain.complaints import Category, Channel, Status
 from crm.domain.contacts import ContactChannel
 from crm.domain.time import BEIJING, iso
-from crm.local import jobs, provision
+from crm.local import jobs, provision, state
 from crm.local.invoke import Invoker
 from crm.services import clients, complaints, contacts
 from tests.bench import moto_speedups, roster
 from tests.bench.counting import ItemCounter, Tally
+from tests.integration.harness import person_of
 
 EARLIER = datetime(2026, 6, 9, 22, 30, tzinfo=BEIJING)  # the sweep before: not counted
 SWEEP_AT = datetime(2026, 6, 10, 22, 30, tzinfo=BEIJING)
@@ -91,8 +92,8 @@ def _register() -> None:
             Client(
                 client_id=f"C{n:05d}",
                 name="基准客户",
-                id_number="110101199003074514",
-                phone="13800138000",
+                id_number=person_of(f"C{n:05d}")["id_number"],  # a person of its own: five accounts at most
+                phone=person_of(f"C{n:05d}")["phone"],
                 branch_id=branch,
                 manager_id=manager,
                 opened_on=opened.date(),
@@ -206,6 +207,7 @@ def make_common(due: int, templates: int = 4) -> Common:
     rng = random.Random(20260610)
     with mock_aws():
         provision.create_tables(boto3.client("dynamodb"))
+        provision.create_secrets(boto3.client("secretsmanager"), state.keys(None))
         _register()
         maker = _Maker()
         for n in range(due):  # open, received over the week before the sweep, at all hours
@@ -291,6 +293,7 @@ def measure(records: int, common: Common, counter: ItemCounter) -> Outcome:
     counted, then run again at the same time (it must escalate nothing)."""
     with mock_aws():
         provision.create_tables(boto3.client("dynamodb"))
+        provision.create_secrets(boto3.client("secretsmanager"), state.keys(None))
         started = perf_counter()
         items = restore(common, records)
         print(f"  {records:,} records: {items:,} service items in {perf_counter() - started:.1f} s", flush=True)

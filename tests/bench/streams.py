@@ -106,7 +106,7 @@ from crm.services.reclassification import initial_threshold
 from tests.bench import moto_speedups, roster
 from tests.bench.counting import ItemCounter, Tally
 from tests.bench.results import Figure
-from tests.integration.harness import CLASS_FIGURES, empty_backends, provisioned_clients, stream_arn
+from tests.integration.harness import CLASS_FIGURES, empty_backends, person_of, provisioned_clients, stream_arn
 
 SECTION = "P6 streams"
 RECLASSIFY_TARGET = 3  # DynamoDB requests per metrics record (issue 13)
@@ -238,11 +238,12 @@ OPENED = datetime(2025, 3, 3, 10, tzinfo=BEIJING)
 
 
 def client_record(n: int, *, prefix: str = "C", at: datetime = OPENED, birthday: date | None = None) -> Client:
+    client_id = f"{prefix}{n:05d}"
     return Client(
-        client_id=f"{prefix}{n:05d}",
+        client_id=client_id,
         name="基准客户",
-        id_number="110101199003074514",
-        phone="13800138000",
+        id_number=person_of(client_id)["id_number"],  # a person of its own: one holds five accounts at most
+        phone=person_of(client_id)["phone"],
         email="bench@example.com",
         birthday=birthday or date(1970 + n % 30, 1 + n % 12, 1 + n % 28),
         branch_id=f"B{n % 10:02d}",

@@ -3,9 +3,10 @@ emulation and stream pump the local system uses, driven synchronously."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -126,14 +127,25 @@ def stream_arn(dynamodb: Any, table: topology.Table) -> str:
     return dynamodb.describe_table(TableName=table.local_name)["Table"]["LatestStreamArn"]
 
 
+def person_of(client_id: str) -> dict[str, str]:
+    """The ID number, phone and birthday of a person of its own for each client (one person holds at
+    most five accounts, DOMAIN §12); C001's are the examples of API.md."""
+    if client_id == "C001":
+        return {"id_number": "110101199003074514", "phone": "13800138000", "birthday": "1990-03-07"}
+    digest = int(hashlib.sha256(client_id.encode()).hexdigest(), 16)
+    born = date(1960, 1, 1) + timedelta(days=digest % 15000)
+    prefix = f"110101{born:%Y%m%d}{digest % 1000:03d}"
+    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+    check = "10X98765432"[sum(int(d) * w for d, w in zip(prefix, weights, strict=True)) % 11]
+    return {"id_number": prefix + check, "phone": f"139{digest % 10**8:08d}", "birthday": born.isoformat()}
+
+
 def new_client(client_id: str = "C001", **overrides: Any) -> dict[str, Any]:
     body = {
         "client_id": client_id,
         "name": "张三",
-        "id_number": "110101199003074514",
-        "phone": "13800138000",
+        **person_of(client_id),
         "email": "zhang.san@example.com",
-        "birthday": "1990-03-07",
         "branch_id": "B1",
         "manager_id": "mgr-1",
         "opened_on": "2020-05-18",

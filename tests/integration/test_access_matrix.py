@@ -562,6 +562,18 @@ TABLE: dict[str, Entry] = {
         lambda w, c: Request("/staff/ctr-9", {"name": "乙柜员", "role": "counter", "branch_id": "B2", "active": False}),
     ),
     "GET /staff": listing("/staff"),
+    "GET /clients/{client_id}/overview": on_client("/clients/{client_id}/overview"),
+    "PUT /clients/{client_id}/securities-accounts": on_client(
+        "/clients/{client_id}/securities-accounts",
+        lambda w: {"accounts": [{"exchange": "SH", "account": f"A{w.serial():09d}"}]},
+    ),
+    # out of scope a lookup finds nothing (200, no data: the secrets check holds it), never a hint
+    "POST /clients/lookup": Entry(
+        "record",
+        lambda w, c: Request("/clients/lookup", {"id_number": C001["id_number"]}),
+        lambda w, c: Request("/clients/lookup", {"id_number": C002["id_number"]}),
+        refused_with=(200,),
+    ),
     "GET /staff/{staff_id}": Entry(
         "record", lambda w, c: Request("/staff/mgr-1"), lambda w, c: Request("/staff/mgr-9")
     ),

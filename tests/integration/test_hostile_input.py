@@ -254,6 +254,8 @@ TEMPLATES: dict[str, dict[str, Any]] = {
     "PUT /weekly-summaries/{manager_id}/{week}": {"achieved": "开户", "problems": "无", "plan": "回访"},
     "PUT /work-logs/{manager_id}/{date}": {"entries": [{"kind": "research", "minutes": 60, "note": "研究"}]},
     "PUT /staff/{staff_id}": {"name": "新柜员", "role": "counter", "branch_id": "B1", "active": True, "reason": "入职"},
+    "POST /clients/lookup": {"name": "张"},
+    "PUT /clients/{client_id}/securities-accounts": {"accounts": [{"exchange": "SH", "account": "A123456789"}]},
 }
 PERSON_NAMES = {"POST /clients": "name", "POST /prospects": "name", "PUT /staff/{staff_id}": "name"}
 QUERIES: dict[str, dict[str, str]] = {  # what a route needs in its query to be answered at all

@@ -26,6 +26,8 @@ API_SCENARIO = [
     ("api/clients/register_client.json", 201),
     ("api/clients/get_client.json", 200),
     ("api/clients/list_clients.json", 200),
+    ("api/lookup/by_id_number.json", 200),
+    ("api/overview/client_overview.json", 200),
     ("api/client_metrics/put_metrics.json", 200),
     ("api/questionnaires/submit.json", 201),
     ("api/questionnaires/history.json", 200),

@@ -295,7 +295,11 @@ PK = Key("pk")
 SK = Key("sk")
 
 # One item collection per client: PROFILE, METRICS#year, CLASS#…, VIP#…, QUESTIONNAIRE#…,
-# MANAGER#…; listings by branch and by manager through sparse indexes on the PROFILE item.
+# MANAGER#…; listings by branch and by manager through sparse indexes on the PROFILE item. The
+# person behind the accounts (PERSON#<keyed hash of the ID number>) and the owner of each securities
+# account (SECURITIES#<exchange>:<account>) are items of their own. A client is found by its ID
+# number or phone through keyed hashes (`by_id_hash`, `by_phone_hash`: no number in clear in an
+# index), and by name through `by_name` (a branch's names, for a prefix query), newest account first.
 # `by_turnover` holds only clients in bands where turnover decides the class, sharded and sorted
 # by turnover: the year-end recalibration reads the clients between the old and new T from it.
 # `at_risk` holds only clients at risk of leaving (第50条 10), per branch.
@@ -309,6 +313,9 @@ CLIENTS = Table(
         Index("by_turnover", Key("turnover_shard"), Key("turnover", "N")),
         Index("vip_targets", Key("vip_target_branch"), Key("client_id")),
         Index("at_risk", Key("at_risk_branch"), Key("client_id")),
+        Index("by_id_hash", Key("id_hash"), Key("opened_key")),
+        Index("by_phone_hash", Key("phone_hash"), Key("opened_key")),
+        Index("by_name", Key("branch_id"), Key("name_key")),
     ),
     stream=True,
 )
@@ -316,7 +323,8 @@ CLIENTS = Table(
 # Company-wide settings with their history: the turnover threshold T, working-day calendars.
 SETTINGS = Table(name="settings", partition_key=PK, sort_key=SK, stream=True)
 
-# Contacts and complaints with their deadlines (CLOCK#), breaches and escalations. The sweep
+# Contacts and complaints with their deadlines (CLOCK#), breaches and escalations; a client's
+# inquiries, complaints, cases and breaches through `by_client` (its overview, its data). The sweep
 # reads open deadlines from `open_clocks`, and recalendaring reads `provisional_clocks`: both
 # sparse (only items carrying the key attributes are in them), so neither ever scans.
 SERVICE = Table(
@@ -327,6 +335,7 @@ SERVICE = Table(
         Index("by_branch", Key("branch_id"), Key("listed_at")),
         Index("open_clocks", Key("open_clock"), Key("due_key")),
         Index("provisional_clocks", Key("provisional_year"), Key("due_key")),
+        Index("by_client", Key("client_id"), Key("listed_at")),
     ),
     stream=True,
 )
@@ -416,7 +425,10 @@ BUCKETS: tuple[Bucket, ...] = (AUDIT_ARCHIVE, REPORTS)
 # Signs the pagination cursors every list hands out, so an edited one is refused (400), never
 # handed to DynamoDB (API.md «Rules»: opaque and tamper-evident).
 CURSOR_KEY = Secret(name="cursor-key", purpose="signs pagination cursors")
-SECRETS: tuple[Secret, ...] = (CURSOR_KEY,)
+# Keys the hashes that stand for ID and phone numbers in the lookup indexes (DOMAIN §12: never a
+# number in clear in an index): whoever reads the table without it cannot find a person by number.
+LOOKUP_KEY = Secret(name="lookup-key", purpose="keys the hashes ID and phone numbers are looked up by")
+SECRETS: tuple[Secret, ...] = (CURSOR_KEY, LOOKUP_KEY)
 
 STAFF_POOL = UserPool(name="staff")
 
@@ -435,7 +447,7 @@ FUNCTIONS: tuple[Function, ...] = (
         description="Client records, manager re-assignment, contact details, messages sent, at-risk list",
         reads=(CLIENTS, IDEMPOTENCY, STAFF),
         writes=(CLIENTS, IDEMPOTENCY),
-        secrets=(CURSOR_KEY,),
+        secrets=(CURSOR_KEY, LOOKUP_KEY),
         routes=_routes(
             "POST /clients",
             "GET /clients",
@@ -446,6 +458,7 @@ FUNCTIONS: tuple[Function, ...] = (
             "PUT /clients/{client_id}/contact-details",
             "GET /clients/{client_id}/contact-details-history",
             "GET /clients/{client_id}/messages",
+            "PUT /clients/{client_id}/securities-accounts",
         ),
         peak_rss_mb=90.5,
     ),
@@ -454,6 +467,7 @@ FUNCTIONS: tuple[Function, ...] = (
         description="A client's yearly metrics, and the class and VIP history they lead to",
         reads=(CLIENTS,),
         writes=(CLIENTS,),
+        secrets=(CURSOR_KEY,),
         routes=_routes(
             "PUT /clients/{client_id}/metrics/{year}",
             "GET /clients/{client_id}/metrics",
@@ -461,6 +475,21 @@ FUNCTIONS: tuple[Function, ...] = (
             "GET /clients/{client_id}/vip-history",
         ),
         peak_rss_mb=79.2,
+    ),
+    Function(
+        name="lookup",
+        description="Client lookup by fund account, securities account, ID number, phone or name (第29条4)",
+        reads=(CLIENTS,),
+        appends=(AUDIT,),  # who looked a person up by ID number or phone
+        secrets=(CURSOR_KEY, LOOKUP_KEY),
+        routes=_routes("POST /clients/lookup"),
+    ),
+    Function(
+        name="overview",
+        description="A client's overview (第29条3): record, figures, businesses, what is open, the person's accounts",
+        reads=(CLIENTS, SERVICE, CALLBACKS),
+        secrets=(LOOKUP_KEY,),
+        routes=_routes("GET /clients/{client_id}/overview"),
     ),
     Function(
         name="staff",
@@ -477,6 +506,7 @@ FUNCTIONS: tuple[Function, ...] = (
         description="Risk tolerance questionnaires (附件1): scoring, history, the client's risk level",
         reads=(CLIENTS, IDEMPOTENCY),
         writes=(CLIENTS, IDEMPOTENCY),
+        secrets=(CURSOR_KEY,),
         routes=_routes(
             "POST /clients/{client_id}/questionnaires",
             "GET /clients/{client_id}/questionnaires",
@@ -549,6 +579,7 @@ FUNCTIONS: tuple[Function, ...] = (
         description="Product suitability, sales with acknowledgement, risk disclosures and high-risk businesses",
         reads=(CLIENTS, IDEMPOTENCY),
         writes=(CLIENTS, IDEMPOTENCY),
+        secrets=(CURSOR_KEY,),
         routes=_routes(
             "GET /products",
             "GET /clients/{client_id}/suitability",
@@ -566,6 +597,7 @@ FUNCTIONS: tuple[Function, ...] = (
         description="The manager's profile of a client (habit, value, decision style) and target VIPs",
         reads=(CLIENTS,),
         writes=(CLIENTS,),
+        secrets=(CURSOR_KEY,),
         routes=_routes(
             "GET /clients/{client_id}/profile",
             "PUT /clients/{client_id}/profile",
@@ -803,6 +835,7 @@ FUNCTIONS: tuple[Function, ...] = (
         description="The quarterly reports: their files (presigned, 15 minutes) and their figures as JSON",
         reads=(AGGREGATES,),
         reads_objects=(REPORTS,),
+        secrets=(CURSOR_KEY,),
         routes=_routes("GET /reports/quarterly/{period}", "GET /reports/quarterly/{period}/figures"),
         peak_rss_mb=74.1,
     ),

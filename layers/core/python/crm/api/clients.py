@@ -11,9 +11,11 @@ from crm import rules
 from crm.api.models import Identifier, Model, PersonName, Phone, Strict
 from crm.domain.access import Role
 from crm.domain.assessment import assessment_expiry
+from crm.domain.classification import ClientClass
 from crm.domain.client import Client, ClientStatus
 from crm.domain.client_history.record_changes import ContactDetailsChange, ManagerAssignment
 from crm.domain.messages import MessageRecord, MessageStatus
+from crm.domain.person import Exchange, SecuritiesAccount
 from crm.domain.pii import id_number_problem, mask_id_number, mask_phone
 from crm.domain.retention import AtRiskReason
 
@@ -42,6 +44,27 @@ class NewClient(Strict):
     opened_on: date
 
 
+class SecuritiesAccountOut(Model):
+    exchange: Exchange = Field(description="SH 上海, SZ 深圳")
+    account: str
+
+    @classmethod
+    def of(cls, account: SecuritiesAccount) -> SecuritiesAccountOut:
+        return cls(exchange=account.exchange, account=account.account)
+
+
+class SecuritiesAccountIn(Strict):
+    exchange: Exchange = Field(description="SH 上海, SZ 深圳")
+    account: str = Field(min_length=1, max_length=20, description="Shanghai A + 9 digits, Shenzhen 0 + 9 digits")
+
+
+class SecuritiesAccountsIn(Strict):
+    accounts: list[SecuritiesAccountIn] = Field(max_length=20, description="Every securities account it names")
+
+    def named(self) -> list[SecuritiesAccount]:
+        return [SecuritiesAccount(given.exchange, given.account) for given in self.accounts]
+
+
 class ClientOut(Model):
     client_id: str
     name: str
@@ -52,7 +75,7 @@ class ClientOut(Model):
     branch_id: str
     manager_id: str
     opened_on: date
-    client_class: str | None = Field(description="One of A+, B+, A, B, C, D, C-, D-, E, F, G; null before metrics")
+    client_class: ClientClass | None = Field(description="Its class (第5–6条); null before any metrics")
     risk_level: Literal["very_low", "low", "medium", "high"] | None
     risk_score: int | None
     risk_assessed_at: datetime | None
@@ -65,9 +88,14 @@ class ClientOut(Model):
         description="active; transferred (转户) or closed (销户) once a retention case decides so"
     )
     created_at: datetime
+    securities_accounts: list[SecuritiesAccountOut] = Field(description="The securities accounts (证券账号) it names")
+    same_person: list[str] | None = Field(
+        default=None,
+        description="The person's other fund accounts in the caller's scope (DOMAIN §12); in lists: null",
+    )
 
     @classmethod
-    def of(cls, client: Client, role: Role, now: datetime) -> ClientOut:
+    def of(cls, client: Client, role: Role, now: datetime, *, same_person: list[str] | None = None) -> ClientOut:
         full = rules.access().sees_pii(role)
         expires = (
             assessment_expiry(client.risk_assessed_at, rules.assessment_valid_years())
@@ -93,6 +121,8 @@ class ClientOut(Model):
             vip=client.vip,
             status=client.status,
             created_at=client.created_at,
+            securities_accounts=[SecuritiesAccountOut.of(account) for account in client.securities_accounts],
+            same_person=same_person,
         )
 
 

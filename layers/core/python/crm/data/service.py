@@ -40,6 +40,25 @@ class ByBranch(GlobalSecondaryIndex[Any]):
     listed_at = UnicodeAttribute(range_key=True)
 
 
+class ByClient(GlobalSecondaryIndex[Any]):
+    """A client's records (inquiries, complaints, cases, breaches), newest last by `listed_at`."""
+
+    class Meta:
+        index_name = "by_client"
+        projection = AllProjection()
+
+    client_id = UnicodeAttribute(hash_key=True)
+    listed_at = UnicodeAttribute(range_key=True)
+
+
+class ClientRecordItem(ServiceItem):
+    """Any record of the service table that is about a client, as its `by_client` index holds it."""
+
+    client_id = UnicodeAttribute()
+    listed_at = UnicodeAttribute()
+    by_client = ByClient()
+
+
 def contact_pk(contact_id: str) -> str:
     return f"CONTACT#{contact_id}"
 

@@ -27,6 +27,23 @@ class ClassCause(StrEnum):
     RULES = "rules"
 
 
+class ClientClass(StrEnum):
+    """The eleven classes of 第5–6条, highest value first: their names are the regulation's, fixed;
+    which figures give which class is the rule table's."""
+
+    A_PLUS = "A+"
+    B_PLUS = "B+"
+    A = "A"
+    B = "B"
+    C = "C"
+    D = "D"
+    C_MINUS = "C-"
+    D_MINUS = "D-"
+    E = "E"
+    F = "F"
+    G = "G"
+
+
 @dataclass(frozen=True)
 class AssetBand:
     min_assets: Decimal
@@ -88,6 +105,8 @@ class ClassificationRules:
         used |= {self.traded_below_bands, self.dormant_below_bands}
         if used != set(self.class_order) or len(set(self.class_order)) != len(self.class_order):
             raise RuleTableError("classification table: class_order must list exactly the classes used")
+        if self.class_order != tuple(ClientClass):
+            raise RuleTableError(f"classification table: class_order must be {', '.join(ClientClass)} (第5–6条)")
 
     def turnover_matters(self, assets: Decimal) -> bool:
         """True in the bands whose class depends on which side of `T` the turnover lies."""

@@ -13,6 +13,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from crm.domain.classification import YearMetrics
+from crm.domain.person import SecuritiesAccount
 from crm.domain.profile import Profile
 from crm.domain.risk_level import RiskLevel
 
@@ -71,4 +72,5 @@ class Client:
     open_case_kind: str | None = None
     assets_fell_in: int | None = None  # the year its year-end assets fell by the at-risk share
     changed_at: datetime | None = None  # the business time of the record's last change
+    securities_accounts: tuple[SecuritiesAccount, ...] = ()  # 证券账号 the fund account names (DOMAIN §12)
     version: int | None = None

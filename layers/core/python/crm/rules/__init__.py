@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from crm.domain.imports import ImportRules
     from crm.domain.labels import ReportLabels
     from crm.domain.messages import SmsRules
+    from crm.domain.person import PersonRules
     from crm.domain.profile import ProfileRules
     from crm.domain.questionnaire import QuestionnaireRules
     from crm.domain.request_limits import RequestRules
@@ -144,3 +145,11 @@ def imports() -> ImportRules:
     from crm.domain.imports import ImportRules
 
     return ImportRules.from_table(load_table("imports"), callbacks().new_account_window_days)
+
+
+@cache
+def person() -> PersonRules:
+    """The person behind the fund accounts: how many may be open, name lookups, account formats."""
+    from crm.domain.person import PersonRules
+
+    return PersonRules.from_table(load_table("person"))

@@ -5,14 +5,18 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
+from crm import rules
 from crm.data.clients import changes as change_data
+from crm.data.clients import person as person_data
 from crm.data.clients import records as client_data
 from crm.domain.access import Grant
-from crm.domain.client import Client
+from crm.domain.audit import Stamp
+from crm.domain.client import Client, ClientStatus
 from crm.domain.client_history.record_changes import ContactDetailsChange, ManagerAssignment
+from crm.domain.person import SecuritiesAccount, check_open_accounts, check_same_person
 from crm.domain.retention import AtRiskReason, at_risk_reasons
 from crm.domain.time import beijing
-from crm.errors import InvalidInput
+from crm.errors import Conflict, InvalidInput
 from crm.services import staff_references as staff
 from crm.services.client_lookup import find
 
@@ -24,7 +28,29 @@ def register(grant: Grant, client: Client) -> Client:
         raise InvalidInput("opened_on lies in the future", field="opened_on")
     if client.birthday is not None and client.birthday >= client.opened_on:
         raise InvalidInput("birthday must precede opened_on", field="birthday")
-    return client_data.create(client)
+    return _register_with_person(client)
+
+
+REGISTER_ATTEMPTS = 3  # another account of the same person registered meanwhile: read it again
+
+
+def _register_with_person(client: Client) -> Client:
+    """The account, on the person its ID number names (DOMAIN §12): with the person's key
+    information, and within the open accounts one person may hold (409 naming the field)."""
+    if client_data.get(client.client_id, consistent=True) is not None:  # the account first: it is what is asked for
+        raise Conflict(f"client {client.client_id} already exists", field="client_id")
+    person_rules = rules.person()
+    for _ in range(REGISTER_ATTEMPTS):
+        person = person_data.get(person_data.id_hash(client))
+        if person is not None:
+            check_same_person(person.key, person_data.key_information(client))
+            still_open = [c for c in person_data.accounts(person) if c.status is ClientStatus.ACTIVE]
+            check_open_accounts(len(still_open), person_rules)
+        try:
+            return person_data.register(client, person)
+        except person_data.PersonChanged:
+            continue
+    raise Conflict("the person's accounts changed meanwhile; try again", field="id_number")
 
 
 def listing(grant: Grant, *, branch_id: str | None, limit: int, cursor: str | None) -> tuple[list[Client], str | None]:
@@ -112,3 +138,20 @@ def contact_details_history(
 ) -> tuple[list[ContactDetailsChange], str | None]:
     find(grant, client_id)
     return change_data.contact_details_page(client_id, limit=limit, cursor=cursor)
+
+
+def set_securities_accounts(
+    grant: Grant, client_id: str, accounts: list[SecuritiesAccount], *, now: datetime
+) -> Client:
+    """The securities accounts a fund account names (DOMAIN §12), each held by one fund account."""
+    client = find(grant, client_id)
+    person_rules = rules.person()
+    for n, account in enumerate(accounts):
+        problem = person_rules.account_problem(account)
+        if problem:
+            raise InvalidInput(problem, field=f"accounts.{n}.account")
+    if len({account.key for account in accounts}) != len(accounts):
+        raise InvalidInput("an account is named twice", field="accounts")
+    stamp = Stamp(by=grant.identity.user_id, reason="securities accounts set", at=now)
+    person_data.set_securities_accounts(client, accounts, stamp)
+    return replace(client, securities_accounts=tuple(accounts), version=(client.version or 0) + 1)

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 from pynamodb.attributes import (
     BooleanAttribute,
+    ListAttribute,
     MapAttribute,
     NumberAttribute,
     UnicodeAttribute,
@@ -43,6 +44,7 @@ from crm.data.base import (
 from crm.data.pages import read_ahead
 from crm.domain.classification import YearMetrics
 from crm.domain.client import ClassBasis, Client, ClientStatus
+from crm.domain.person import Exchange, SecuritiesAccount
 from crm.domain.profile import DecisionStyle, Profile, TradingHabit, ValueSegment
 from crm.domain.risk_level import RiskLevel
 from crm.domain.time import iso, parse_iso
@@ -118,6 +120,33 @@ class _AtRisk(GlobalSecondaryIndex["ProfileItem"]):
     client_id = UnicodeAttribute(range_key=True)
 
 
+class _ByIdHash(GlobalSecondaryIndex["ProfileItem"]):
+    class Meta:
+        index_name = "by_id_hash"
+        projection = AllProjection()
+
+    id_hash = UnicodeAttribute(hash_key=True)
+    opened_key = UnicodeAttribute(range_key=True)
+
+
+class _ByPhoneHash(GlobalSecondaryIndex["ProfileItem"]):
+    class Meta:
+        index_name = "by_phone_hash"
+        projection = AllProjection()
+
+    phone_hash = UnicodeAttribute(hash_key=True)
+    opened_key = UnicodeAttribute(range_key=True)
+
+
+class _ByName(GlobalSecondaryIndex["ProfileItem"]):
+    class Meta:
+        index_name = "by_name"
+        projection = AllProjection()
+
+    branch_id = UnicodeAttribute(hash_key=True)
+    name_key = UnicodeAttribute(range_key=True)
+
+
 class ProfileItem(ClientsItem):
     client_id = UnicodeAttribute()
     name = UnicodeAttribute()
@@ -149,12 +178,23 @@ class ProfileItem(ClientsItem):
     open_case_kind = UnicodeAttribute(null=True)
     assets_fell_in = NumberAttribute(null=True)
     at_risk_branch = UnicodeAttribute(null=True)  # set while the client is at risk of leaving (第50条 10)
+    # The lookup keys (DOMAIN §12): keyed hashes of the ID number and phone, the name first in its
+    # branch, the day opened first among a person's accounts (newest first). Set while the person
+    # may be looked up; a restricted person's are removed (PIPL 第47条).
+    id_hash = UnicodeAttribute(null=True)
+    phone_hash = UnicodeAttribute(null=True)
+    name_key = UnicodeAttribute(null=True)
+    opened_key = UnicodeAttribute(null=True)
+    securities_accounts = ListAttribute[str](null=True)  # `SH:A123456789`, …
     version = VersionAttribute()
     by_branch = _ByBranch()
     by_manager = _ByManager()
     by_turnover = _ByTurnover()
     vip_targets = _VipTargets()
     at_risk = _AtRisk()
+    by_id_hash = _ByIdHash()
+    by_phone_hash = _ByPhoneHash()
+    by_name = _ByName()
 
 
 def basis_attribute(basis: ClassBasis) -> BasisAttribute:
@@ -217,9 +257,15 @@ def client_from_item(item: ProfileItem) -> Client:
         open_case_id=item.open_case_id,
         open_case_kind=item.open_case_kind,
         assets_fell_in=int(item.assets_fell_in) if item.assets_fell_in is not None else None,
+        securities_accounts=tuple(securities_account(key) for key in item.securities_accounts or ()),
         changed_at=parse_iso(item.changed_at) if item.changed_at else None,
         version=item.version,
     )
+
+
+def securities_account(key: str) -> SecuritiesAccount:
+    exchange, _, account = key.partition(":")
+    return SecuritiesAccount(Exchange(exchange), account)
 
 
 def client_from_image(image: dict[str, Any]) -> Client:
