@@ -140,17 +140,22 @@ def manager_history(client_id: ClientId, limit: Limit = 50, cursor: Cursor = Non
 
 @app.put(
     "/clients/<client_id>/contact-details",
-    summary="Change a client's phone or e-mail, with the evidence it rests on (第35–36条)",
+    summary="Change the person's key information — phone, e-mail, name, birthday — with the evidence it rests "
+    "on (第35–36条)",
+    description="Made on every fund account of the person (the same ID number), in other branches too, in one "
+    "step; each account keeps its history entry naming who made it and on which account (DOMAIN §12).",
     tags=["clients"],
     responses=documented(200, ClientOut, "The client with its new details", 400, 404, 409),
 )
 def change_contact_details(client_id: ClientId, body: ContactDetails) -> ClientOut:
     caller = grant(app)
-    client = service.change_contact_details(
+    client = service.change_key_information(
         caller,
         client_id,
+        name=body.name,
         phone=body.phone,
         email=body.email,
+        birthday=body.birthday,
         evidence_ref=body.evidence_ref,
         reason=body.reason,
         now=request_time(app),
@@ -160,7 +165,7 @@ def change_contact_details(client_id: ClientId, body: ContactDetails) -> ClientO
 
 @app.get(
     "/clients/<client_id>/contact-details-history",
-    summary="Every phone or e-mail change with its evidence, newest first",
+    summary="Every change of the person's key information on this account, with its evidence, newest first",
     tags=["clients"],
     responses=documented(200, ContactDetailsHistoryPage, "One page of the changes", 404),
 )

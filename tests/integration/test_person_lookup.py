@@ -172,3 +172,53 @@ def test_the_overview_holds_the_whole_picture(harness: Harness) -> None:
     assert overview["client"]["id_number"] == mask_id_number(ID)
     assert harness.call("GET", "/clients/C001/overview", as_=("manager", "mgr-2", "B1")).status == 403
     assert harness.call("GET", "/clients/NONE/overview").status == 404
+
+
+def test_a_change_of_key_information_is_made_on_every_account_of_the_person(harness: Harness) -> None:
+    register(harness, account("C001"))
+    register(harness, account("C002"))
+    register(harness, account("C900", "B2"))
+    change = {"phone": "13911112222", "name": "张叁", "evidence_ref": "REC-1", "reason": "换号改名"}
+    assert harness.call("PUT", "/clients/C001/contact-details", change, as_=COUNTER_B1).status == 200
+    for client_id, caller in (("C001", SUP_B1), ("C002", SUP_B1), ("C900", SUP_B2)):
+        client = harness.call("GET", f"/clients/{client_id}", as_=caller).json()
+        assert (client["phone"], client["name"]) == ("13911112222", "张叁"), client_id
+        (entry,) = harness.call("GET", f"/clients/{client_id}/contact-details-history", as_=caller).json()["items"]
+        assert (entry["made_on"], entry["by"], entry["name_before"], entry["phone_after"]) == (
+            "C001",
+            "ctr-1",
+            "张三",
+            "13911112222",
+        )
+    # the person is found by the new phone, and the old one finds no one
+    assert [c["client_id"] for c in lookup(harness, {"phone": "13911112222"}).json()["items"]] == ["C002", "C001"]
+    assert lookup(harness, {"phone": "13800138000"}).json()["items"] == []
+    # the next account of the person carries the new key information
+    assert register(harness, account("C003")).status == 409
+    assert register(harness, account("C003") | {"phone": "13911112222", "name": "张叁"}).status == 201
+
+
+def test_a_change_that_fails_on_one_account_changes_none(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    from crm.data.clients import person as person_data
+
+    register(harness, account("C001"))
+    register(harness, account("C002"))
+    before = {c: harness.call("GET", f"/clients/{c}").json() for c in ("C001", "C002")}
+    original = person_data.change_key_information
+
+    def one_account_moved_on(person, clients, after, entries, stamp):  # type: ignore[no-untyped-def]
+        # C002 changed between the read and the write (its version moved on): the transaction must fail whole
+        from crm.data.clients.items import ProfileItem, client_pk
+
+        moved = ProfileItem.get(client_pk("C002"), "PROFILE", consistent_read=True)
+        moved.update(actions=[ProfileItem.profile_note.set("changed meanwhile")])
+        monkeypatch.setattr(person_data, "change_key_information", original)
+        return original(person, clients, after, entries, stamp)
+
+    monkeypatch.setattr(person_data, "change_key_information", one_account_moved_on)
+    answer = harness.call("PUT", "/clients/C001/contact-details", {"phone": "13911112222", "evidence_ref": "R"})
+    assert answer.status == 200  # retried from a fresh read, after the whole first try was refused
+    after = {c: harness.call("GET", f"/clients/{c}").json() for c in ("C001", "C002")}
+    assert {c: a["phone"] for c, a in after.items()} == {"C001": "13911112222", "C002": "13911112222"}
+    histories = [harness.call("GET", f"/clients/{c}/contact-details-history").json()["items"] for c in before]
+    assert [len(h) for h in histories] == [1, 1]  # one entry each: the refused try left none

@@ -161,6 +161,8 @@ class ManagerHistory(Model):
 class ContactDetails(Strict):
     phone: Phone | None = None
     email: Email | None = None
+    name: PersonName | None = None
+    birthday: date | None = None
     evidence_ref: str = Field(
         min_length=1, max_length=200, description="What the change rests on, e.g. a call-recording id (第35条)"
     )
@@ -172,6 +174,11 @@ class ContactDetailsChangeOut(Model):
     phone_after: str
     email_before: str | None
     email_after: str | None
+    name_before: str | None
+    name_after: str | None
+    birthday_before: date | None
+    birthday_after: date | None
+    made_on: str | None = Field(description="The fund account the change was asked on (made on all the person's)")
     evidence_ref: str
     reason: str | None
     by: str
@@ -185,6 +192,11 @@ class ContactDetailsChangeOut(Model):
             phone_after=shown(change.phone_after),
             email_before=change.email_before,
             email_after=change.email_after,
+            name_before=change.name_before,
+            name_after=change.name_after,
+            birthday_before=change.birthday_before,
+            birthday_after=change.birthday_after,
+            made_on=change.made_on,
             evidence_ref=change.evidence_ref,
             reason=change.reason,
             by=change.by,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
 
 from crm import rules
 from crm.data.clients import changes as change_data
@@ -13,7 +13,7 @@ from crm.domain.access import Grant
 from crm.domain.audit import Stamp
 from crm.domain.client import Client, ClientStatus
 from crm.domain.client_history.record_changes import ContactDetailsChange, ManagerAssignment
-from crm.domain.person import SecuritiesAccount, check_open_accounts, check_same_person
+from crm.domain.person import KeyInformation, SecuritiesAccount, check_open_accounts, check_same_person
 from crm.domain.retention import AtRiskReason, at_risk_reasons
 from crm.domain.time import beijing
 from crm.errors import Conflict, InvalidInput
@@ -100,37 +100,74 @@ def manager_history(
     return change_data.manager_history_page(client_id, limit=limit, cursor=cursor)
 
 
-def change_contact_details(
+def change_key_information(
     grant: Grant,
     client_id: str,
     *,
+    name: str | None,
     phone: str | None,
     email: str | None,
+    birthday: date | None,
     evidence_ref: str,
     reason: str | None,
     now: datetime,
 ) -> Client:
-    """Update a client's phone or e-mail; the evidence reference is mandatory (第35–36条)."""
+    """Change the person's key information (name, phone, e-mail, birthday) on one of its accounts:
+    it is made on every account of the person — in other branches too, since it is the person's —
+    in one transaction, each account with its history entry naming who made it and on which
+    account (DOMAIN §12; the guide: 客户关键信息…自动、同步实现更新). The evidence reference is
+    mandatory (第35–36条)."""
     client = find(grant, client_id)
-    new_phone = phone if phone is not None else client.phone
-    new_email = email if email is not None else client.email
-    if (new_phone, new_email) == (client.phone, client.email):
-        raise InvalidInput("neither phone nor email changes", field="phone")
-    change_data.change_contact_details(
-        client,
-        ContactDetailsChange(
-            client_id=client_id,
-            phone_before=client.phone,
-            phone_after=new_phone,
-            email_before=client.email,
-            email_after=new_email,
-            evidence_ref=evidence_ref,
-            reason=reason,
-            by=grant.identity.user_id,
-            at=now,
-        ),
+    before = person_data.key_information(client)
+    after = KeyInformation(
+        name=name if name is not None else before.name,
+        phone=phone if phone is not None else before.phone,
+        email=email if email is not None else before.email,
+        birthday=birthday if birthday is not None else before.birthday,
     )
-    return replace(client, phone=new_phone, email=new_email, version=(client.version or 0) + 1)
+    if after == before:
+        raise InvalidInput("nothing of the person's key information changes", field="phone")
+    stamp = Stamp(by=grant.identity.user_id, reason=reason, evidence_ref=evidence_ref, at=now)
+    for _ in range(REGISTER_ATTEMPTS):
+        digest = person_data.id_hash(client)
+        person = person_data.get(digest) or person_data.Person(digest, before, [client.client_id], None)
+        accounts = person_data.accounts(person)
+        if after.birthday is not None and any(after.birthday >= account.opened_on for account in accounts):
+            raise InvalidInput("birthday must precede the opening of each of the person's accounts", field="birthday")
+        entries = [
+            change_data.contact_change_entry(
+                ContactDetailsChange(
+                    client_id=account.client_id,
+                    phone_before=account.phone,
+                    phone_after=after.phone,
+                    email_before=account.email,
+                    email_after=after.email,
+                    name_before=account.name,
+                    name_after=after.name,
+                    birthday_before=account.birthday,
+                    birthday_after=after.birthday,
+                    made_on=client_id,
+                    evidence_ref=evidence_ref,
+                    reason=reason,
+                    by=grant.identity.user_id,
+                    at=now,
+                )
+            )
+            for account in accounts
+        ]
+        try:
+            person_data.change_key_information(person, accounts, after, entries, stamp)
+        except person_data.PersonChanged:
+            continue
+        return replace(
+            client,
+            name=after.name,
+            phone=after.phone,
+            email=after.email,
+            birthday=after.birthday,
+            version=(client.version or 0) + 1,
+        )
+    raise Conflict("the person's accounts changed meanwhile; reload and try again", field="client_id")
 
 
 def contact_details_history(

@@ -3,9 +3,11 @@ made on the client record with, beside it, the history item that keeps who, when
 
 from __future__ import annotations
 
+from datetime import date
+
 from pynamodb.attributes import UnicodeAttribute
 
-from crm.data.base import set_or_remove, stamp_actions
+from crm.data.base import stamp_actions
 from crm.data.clients.items import ClientsItem, ProfileItem, change_with_history, client_pk, history, history_page
 from crm.domain.audit import Stamp
 from crm.domain.client import Client
@@ -28,6 +30,11 @@ class _ContactChangeItem(ClientsItem):
     phone_after = UnicodeAttribute()
     email_before = UnicodeAttribute(null=True)
     email_after = UnicodeAttribute(null=True)
+    name_before = UnicodeAttribute(null=True)
+    name_after = UnicodeAttribute(null=True)
+    birthday_before = UnicodeAttribute(null=True)
+    birthday_after = UnicodeAttribute(null=True)
+    made_on = UnicodeAttribute(null=True)
     evidence_ref = UnicodeAttribute()
     reason = UnicodeAttribute(null=True)
     by = UnicodeAttribute()
@@ -76,30 +83,25 @@ def manager_history_page(
     return history_page(_ManagerHistoryItem, client_id, "MANAGER#", _assignment, limit=limit, cursor=cursor)
 
 
-def change_contact_details(client: Client, change: ContactDetailsChange) -> None:
-    """New phone/e-mail on the record and the change, with its evidence, in its history (第35–36条)."""
-    change_with_history(
-        client,
-        [
-            ProfileItem.phone.set(change.phone_after),
-            set_or_remove(ProfileItem.email, change.email_after),
-            *stamp_actions(
-                ProfileItem, Stamp(by=change.by, reason=change.reason, evidence_ref=change.evidence_ref, at=change.at)
-            ),
-        ],
-        _ContactChangeItem(
-            pk=client_pk(client.client_id),
-            sk=f"CONTACT_CHANGE#{iso(change.at)}",
-            client_id=client.client_id,
-            phone_before=change.phone_before,
-            phone_after=change.phone_after,
-            email_before=change.email_before,
-            email_after=change.email_after,
-            evidence_ref=change.evidence_ref,
-            reason=change.reason,
-            by=change.by,
-            at=iso(change.at),
-        ),
+def contact_change_entry(change: ContactDetailsChange) -> ClientsItem:
+    """The history entry of a change of the person's key information on one of its accounts."""
+    return _ContactChangeItem(
+        pk=client_pk(change.client_id),
+        sk=f"CONTACT_CHANGE#{iso(change.at)}",
+        client_id=change.client_id,
+        phone_before=change.phone_before,
+        phone_after=change.phone_after,
+        email_before=change.email_before,
+        email_after=change.email_after,
+        name_before=change.name_before,
+        name_after=change.name_after,
+        birthday_before=change.birthday_before.isoformat() if change.birthday_before else None,
+        birthday_after=change.birthday_after.isoformat() if change.birthday_after else None,
+        made_on=change.made_on,
+        evidence_ref=change.evidence_ref,
+        reason=change.reason,
+        by=change.by,
+        at=iso(change.at),
     )
 
 
@@ -110,6 +112,11 @@ def _contact_change(item: _ContactChangeItem) -> ContactDetailsChange:
         phone_after=item.phone_after,
         email_before=item.email_before,
         email_after=item.email_after,
+        name_before=item.name_before,
+        name_after=item.name_after,
+        birthday_before=date.fromisoformat(item.birthday_before) if item.birthday_before else None,
+        birthday_after=date.fromisoformat(item.birthday_after) if item.birthday_after else None,
+        made_on=item.made_on,
         evidence_ref=item.evidence_ref,
         reason=item.reason,
         by=item.by,

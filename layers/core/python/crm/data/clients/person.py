@@ -256,4 +256,3 @@ def set_securities_accounts(client: Client, wanted: Sequence[SecuritiesAccount],
             if owner not in (None, client.client_id):
                 raise Conflict(f"{after[key].account} belongs to another fund account", field="accounts") from None
         raise Conflict(f"client {client.client_id} changed meanwhile; reload and try again") from None
-

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 
 @dataclass(frozen=True)
@@ -18,7 +18,9 @@ class ManagerAssignment:
 
 @dataclass(frozen=True)
 class ContactDetailsChange:
-    """A change of a client's phone or e-mail, with its evidence (第35–36条: e.g. the recording id)."""
+    """A change of the person's key information — name, phone, e-mail, birthday — on one of its
+    accounts, with its evidence (第35–36条: e.g. the recording id). Made on every account of the
+    person at once (DOMAIN §12): `made_on` names the account it was asked on."""
 
     client_id: str
     phone_before: str
@@ -29,3 +31,8 @@ class ContactDetailsChange:
     reason: str | None
     by: str
     at: datetime
+    name_before: str | None = None  # None on the record: a change before names were kept in it
+    name_after: str | None = None
+    birthday_before: date | None = None
+    birthday_after: date | None = None
+    made_on: str | None = None
