@@ -563,6 +563,7 @@ TABLE: dict[str, Entry] = {
     ),
     "GET /staff": listing("/staff"),
     "GET /clients/{client_id}/overview": on_client("/clients/{client_id}/overview"),
+    "GET /work": company("/work"),
     "PUT /clients/{client_id}/securities-accounts": on_client(
         "/clients/{client_id}/securities-accounts",
         lambda w: {"accounts": [{"exchange": "SH", "account": f"A{w.serial():09d}"}]},

@@ -55,6 +55,7 @@ API_SCENARIO = [
     ("api/retention/record_outcome.json", 200),
     ("api/retention/read_case.json", 200),
     ("api/work_records/write_log.json", 200),
+    ("api/work/my_day.json", 200),
     ("api/prospects/record.json", 201),
     ("api/education/create_activity.json", 201),
 ]

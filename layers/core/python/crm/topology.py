@@ -336,6 +336,7 @@ SERVICE = Table(
         Index("open_clocks", Key("open_clock"), Key("due_key")),
         Index("provisional_clocks", Key("provisional_year"), Key("due_key")),
         Index("by_client", Key("client_id"), Key("listed_at")),
+        Index("work", Key("work_owner"), Key("work_due")),
     ),
     stream=True,
 )
@@ -490,6 +491,12 @@ FUNCTIONS: tuple[Function, ...] = (
         reads=(CLIENTS, SERVICE, CALLBACKS),
         secrets=(LOOKUP_KEY,),
         routes=_routes("GET /clients/{client_id}/overview"),
+    ),
+    Function(
+        name="work",
+        description="Each person's work for a day (第51–54条): callbacks, replies, deadlines, prospects, a missing log",
+        reads=(CALLBACKS, SERVICE, ACTIVITY, SETTINGS),
+        routes=_routes("GET /work"),
     ),
     Function(
         name="staff",

@@ -589,3 +589,9 @@ def create_sample_task(task: CallbackTask, *, now: datetime) -> bool:
             return False
         raise
     return True
+
+
+def open_due_by(owner: str, moment: datetime) -> list[CallbackTask]:
+    """The open tasks of an owner (a person, or a branch's pool: `pool_of`) due by `moment`, due
+    first: one query of the sparse `open_work` index."""
+    return [task_from(item) for item in TaskItem.open_work.query(owner, TaskItem.due_key < iso(moment) + "~")]

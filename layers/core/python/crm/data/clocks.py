@@ -2,7 +2,10 @@
 
 An open clock carries `open_clock` and `due_key`, which put it in the sparse `open_clocks`
 index; stopping it, or escalating it to the last level, removes them. A provisional clock
-carries `provisional_year` while its deadline waits for that year's calendar.
+carries `provisional_year` while its deadline waits for that year's calendar. Until it is
+stopped, a clock is also someone's work (DOMAIN §12 «My work»): `work_owner` (its assignee, or
+its branch's pool when no one is named: a complaint's) and `work_due` put it in the sparse `work`
+index, so each person's list for a day is one query of what is theirs and due.
 """
 
 from __future__ import annotations
@@ -37,6 +40,15 @@ class _OpenClocks(GlobalSecondaryIndex["ClockItem"]):
     due_key = UnicodeAttribute(range_key=True)
 
 
+class _Work(GlobalSecondaryIndex["ClockItem"]):
+    class Meta:
+        index_name = "work"
+        projection = AllProjection()
+
+    work_owner = UnicodeAttribute(hash_key=True)
+    work_due = UnicodeAttribute(range_key=True)
+
+
 class _ProvisionalClocks(GlobalSecondaryIndex["ClockItem"]):
     class Meta:
         index_name = "provisional_clocks"
@@ -63,9 +75,13 @@ class ClockItem(ServiceItem):
     due_key = UnicodeAttribute(null=True)
     provisional_year = UnicodeAttribute(null=True)
     published_at = UnicodeAttribute(null=True)  # when its DeadlineProvisional alert went out
+    client_id = UnicodeAttribute(null=True)  # the contact's or complaint's client (none for a prospect)
+    work_owner = UnicodeAttribute(null=True)
+    work_due = UnicodeAttribute(null=True)
     version = VersionAttribute()
     open_clocks = _OpenClocks()
     provisional_clocks = _ProvisionalClocks()
+    work = _Work()
 
 
 class BreachItem(ServiceItem):
@@ -105,7 +121,16 @@ def _due_key(clock: Clock) -> str:
     return f"{iso(clock.due_at)}#{clock.owner_type}#{clock.owner_id}#{clock.kind.value}"
 
 
-def clock_item(clock: Clock, stamp: Stamp) -> ClockItem:
+def work_owner(clock: Clock) -> str:
+    """Whose work an open clock is: its assignee's, or its branch's pool's (its supervisors')."""
+    return clock.assignee or branch_pool(clock.branch_id)
+
+
+def branch_pool(branch_id: str) -> str:
+    return f"POOL#{branch_id}"
+
+
+def clock_item(clock: Clock, stamp: Stamp, *, client_id: str | None = None) -> ClockItem:
     """The item of a newly started clock: open, and provisional when its calendar is unknown."""
     item = ClockItem(
         pk=owner_pk(clock.owner_type, clock.owner_id),
@@ -123,6 +148,9 @@ def clock_item(clock: Clock, stamp: Stamp) -> ClockItem:
         open_clock=OPEN,
         due_key=_due_key(clock),
         provisional_year=str(min(clock.unknown_years)) if clock.unknown_years else None,
+        client_id=client_id,
+        work_owner=work_owner(clock),
+        work_due=_due_key(clock),
     )
     return stamped(item, stamp)
 
@@ -184,6 +212,8 @@ def stop(transaction: TransactWrite, clock: Clock, met_at: datetime, stamp: Stam
             ClockItem.met_at.set(iso(met_at)),
             ClockItem.open_clock.remove(),
             ClockItem.due_key.remove(),
+            ClockItem.work_owner.remove(),
+            ClockItem.work_due.remove(),
             *stamp_actions(ClockItem, stamp),
         ],
         condition=ClockItem.met_at.does_not_exist(),
@@ -342,6 +372,8 @@ def reschedule(clock: Clock, rescheduled: Clock, *, parent_provisional: bool, at
         actions.append(ClockItem.provisional_year.remove())
     if clock.is_open and clock.escalation is not Level.HQ:
         actions.append(ClockItem.due_key.set(_due_key(rescheduled)))
+    if clock.is_open:
+        actions.append(ClockItem.work_due.set(_due_key(rescheduled)))
     parent = _ParentDeadlines(pk=owner_pk(clock.owner_type, clock.owner_id), sk=_RECORD_SK[clock.owner_type])
     try:
         with TransactWrite(connection=connection()) as transaction:
@@ -437,3 +469,10 @@ def alert_announced(clock: Clock) -> bool:
 
 def mark_alert_announced(clock: Clock, at: datetime) -> None:
     _mark_announced(ClockItem, _clock_key(clock), at)
+
+
+def work_due_by(owner: str, moment: datetime) -> Iterator[tuple[Clock, str | None]]:
+    """The open clocks that are `owner`'s work (a person, or a branch's pool) due by `moment`,
+    earliest first, each with its client: one query of the sparse `work` index."""
+    for item in ClockItem.work.query(owner, ClockItem.work_due < iso(moment) + "~"):
+        yield clock_from(item), item.client_id

@@ -207,7 +207,10 @@ def create_numbered(month: str, build: Callable[[int], tuple[Complaint, list[Clo
                 transaction.save(_transition_item(first, 1), condition=ServiceItem.pk.does_not_exist())
                 stamp = Stamp(by=complaint.recorded_by, reason="complaint received", at=first.at)
                 for clock in clocks:
-                    transaction.save(clock_data.clock_item(clock, stamp), condition=ServiceItem.pk.does_not_exist())
+                    transaction.save(
+                        clock_data.clock_item(clock, stamp, client_id=complaint.client_id),
+                        condition=ServiceItem.pk.does_not_exist(),
+                    )
         except TransactWriteError as exc:
             if lost_to_a_condition(exc):
                 continue

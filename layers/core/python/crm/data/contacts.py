@@ -114,7 +114,10 @@ def create(contact: Contact, clocks: list[Clock], *, at: datetime) -> None:
         transaction.save(_item(contact), condition=ServiceItem.pk.does_not_exist())
         stamp = Stamp(by=contact.recorded_by, reason="inquiry logged", at=at)
         for clock in clocks:
-            transaction.save(clock_data.clock_item(clock, stamp), condition=ServiceItem.pk.does_not_exist())
+            transaction.save(
+                clock_data.clock_item(clock, stamp, client_id=contact.client_id),
+                condition=ServiceItem.pk.does_not_exist(),
+            )
 
 
 def get(contact_id: str) -> Contact | None:

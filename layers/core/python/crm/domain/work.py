@@ -13,9 +13,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 
+from crm.domain.calendar import WorkingCalendar
 from crm.domain.sla import ClockKind
 from crm.domain.time import BEIJING
 
@@ -62,3 +63,14 @@ def arranged(items: Iterable[WorkItem]) -> tuple[list[WorkItem], dict[WorkKind, 
     ordered = sorted(dict.fromkeys(items), key=lambda w: (w.due_at, w.kind.value, w.id))
     counts = Counter(w.kind for w in ordered)
     return ordered, {kind: counts.get(kind, 0) for kind in WorkKind}
+
+
+def log_to_write(day: date, calendar: WorkingCalendar, window_working_days: int) -> tuple[date, date] | None:
+    """The working day whose log a manager is to have written by `day` — the working day before it —
+    and the last day it may still be written (第54条: on the day or within the window after), or
+    None when that window closed before `day`."""
+    previous = day - timedelta(days=1)
+    while not calendar.is_working_day(previous):
+        previous -= timedelta(days=1)
+    last = calendar.nth_working_day_after(previous, window_working_days)[0] if window_working_days else previous
+    return (previous, last) if last >= day else None
