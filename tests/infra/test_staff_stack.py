@@ -71,8 +71,8 @@ def test_the_cursor_key_is_read_by_the_functions_that_page_and_by_no_other(synth
 def test_every_function_that_hands_out_cursors_may_sign_them():
     listing = {fn.name for fn in topology.FUNCTIONS if any(r.method == "GET" and "{" not in r.path for r in fn.routes)}
     signing = {fn.name for fn in topology.FUNCTIONS if topology.CURSOR_KEY in fn.secrets}
-    # settings, products, targets and reports answer whole lists: no cursor to sign
-    assert listing - signing <= {"settings", "suitability", "profiles", "reports"}
+    # the threshold and a day's work are answered whole: no cursor to sign
+    assert listing - signing == {"settings", "work"}
 
 
 def _client(template: dict[str, Any]) -> dict[str, Any]:
@@ -146,3 +146,26 @@ def test_local_addresses_may_be_callbacks_for_a_developers_front_end():
     local = WebSignIn.from_context({"web_sign_in": {"callback_urls": ["http://localhost:5173/callback"]}})
     assert local.hosted
     assert local.domain_prefix is None
+
+
+def test_the_lookup_key_is_read_only_by_the_functions_that_write_or_look_up_the_keyed_hashes(synthesised):
+    """The keyed hashes of ID and phone numbers (DOMAIN §12): written on registration and key
+    information changes (clients), read by the lookup and by the person's accounts of an overview."""
+    secret_id = secret_logical_id(topology.LOOKUP_KEY)
+    readers = {
+        spec.name
+        for spec in synthesised.functions
+        if any(
+            synthesised.refers_to(statement["Resource"], secret_id)
+            for statement in _statements_with(synthesised, spec.name, "secretsmanager:")
+        )
+    }
+    assert readers == {"clients", "lookup", "overview"}
+    assert readers == {spec.name for spec in topology.FUNCTIONS if topology.LOOKUP_KEY in spec.secrets}
+    for name in readers:
+        decrypts = [
+            statement
+            for statement in synthesised.statements(synthesised.role_id(name))
+            if "kms:Decrypt" in actions(statement) and "kms:ViaService" in json.dumps(statement.get("Condition", {}))
+        ]
+        assert decrypts, name  # the secret's key, through Secrets Manager only
