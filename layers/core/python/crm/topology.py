@@ -461,7 +461,7 @@ FUNCTIONS: tuple[Function, ...] = (
             "GET /clients/{client_id}/messages",
             "PUT /clients/{client_id}/securities-accounts",
         ),
-        peak_rss_mb=90.5,
+        peak_rss_mb=110.4,
     ),
     Function(
         name="client_metrics",
@@ -475,7 +475,7 @@ FUNCTIONS: tuple[Function, ...] = (
             "GET /clients/{client_id}/class-history",
             "GET /clients/{client_id}/vip-history",
         ),
-        peak_rss_mb=79.2,
+        peak_rss_mb=79.4,
     ),
     Function(
         name="lookup",
@@ -484,6 +484,7 @@ FUNCTIONS: tuple[Function, ...] = (
         appends=(AUDIT,),  # who looked a person up by ID number or phone
         secrets=(CURSOR_KEY, LOOKUP_KEY),
         routes=_routes("POST /clients/lookup"),
+        peak_rss_mb=80.5,
     ),
     Function(
         name="overview",
@@ -491,12 +492,14 @@ FUNCTIONS: tuple[Function, ...] = (
         reads=(CLIENTS, SERVICE, CALLBACKS),
         secrets=(LOOKUP_KEY,),
         routes=_routes("GET /clients/{client_id}/overview"),
+        peak_rss_mb=91.1,
     ),
     Function(
         name="work",
         description="Each person's work for a day (第51–54条): callbacks, replies, deadlines, prospects, a missing log",
         reads=(CALLBACKS, SERVICE, ACTIVITY, SETTINGS),
         routes=_routes("GET /work"),
+        peak_rss_mb=89.7,
     ),
     Function(
         name="staff",
@@ -506,7 +509,7 @@ FUNCTIONS: tuple[Function, ...] = (
         secrets=(CURSOR_KEY,),
         manages_users=(STAFF_POOL,),
         routes=_routes("PUT /staff/{staff_id}", "GET /staff", "GET /staff/{staff_id}"),
-        peak_rss_mb=93.0,
+        peak_rss_mb=93.3,
     ),
     Function(
         name="questionnaires",
@@ -518,7 +521,7 @@ FUNCTIONS: tuple[Function, ...] = (
             "POST /clients/{client_id}/questionnaires",
             "GET /clients/{client_id}/questionnaires",
         ),
-        peak_rss_mb=79.4,
+        peak_rss_mb=79.7,
     ),
     Function(
         name="reclassify",
@@ -526,7 +529,7 @@ FUNCTIONS: tuple[Function, ...] = (
         reads=(CLIENTS, SETTINGS),
         writes=(CLIENTS, SETTINGS),
         streams=(StreamSource(table=CLIENTS, filters=(_prefix_filter("METRICS#"),)),),
-        peak_rss_mb=50.3,
+        peak_rss_mb=50.5,
     ),
     Function(
         name="audit",
@@ -542,7 +545,7 @@ FUNCTIONS: tuple[Function, ...] = (
             StreamSource(table=ACTIVITY),
             StreamSource(table=STAFF),
         ),
-        peak_rss_mb=64.3,
+        peak_rss_mb=64.4,
         timeout_s=60,
     ),
     Function(
@@ -551,7 +554,7 @@ FUNCTIONS: tuple[Function, ...] = (
         reads=(AUDIT,),
         secrets=(CURSOR_KEY,),
         routes=_routes("GET /audit/clients/{client_id}"),
-        peak_rss_mb=57.9,
+        peak_rss_mb=58.1,
     ),
     Function(
         name="recalibration",
@@ -560,7 +563,7 @@ FUNCTIONS: tuple[Function, ...] = (
         writes=(CLIENTS, SETTINGS),
         # Just after the year turns.
         schedule=Schedule(job="turnover-recalibration", expression="cron(5 0 1 1 ? *)"),
-        peak_rss_mb=88.1,
+        peak_rss_mb=88.9,
         timeout_s=900,
     ),
     Function(
@@ -571,7 +574,7 @@ FUNCTIONS: tuple[Function, ...] = (
         # Usually one read: the tables in force were applied before. A walk over millions of
         # clients spans several runs; half an hour apart, two runs never overlap.
         schedule=Schedule(job="rules-reclassification", expression="rate(30 minutes)"),
-        peak_rss_mb=67.9,
+        peak_rss_mb=68.8,
         timeout_s=900,
     ),
     Function(
@@ -579,7 +582,7 @@ FUNCTIONS: tuple[Function, ...] = (
         description="The turnover threshold T in force and its history (hq)",
         reads=(SETTINGS,),
         routes=_routes("GET /settings/turnover-threshold"),
-        peak_rss_mb=69.1,
+        peak_rss_mb=69.4,
     ),
     Function(
         name="suitability",
@@ -597,7 +600,7 @@ FUNCTIONS: tuple[Function, ...] = (
             "POST /clients/{client_id}/businesses",
             "GET /clients/{client_id}/businesses",
         ),
-        peak_rss_mb=89.5,
+        peak_rss_mb=89.8,
     ),
     Function(
         name="profiles",
@@ -611,7 +614,7 @@ FUNCTIONS: tuple[Function, ...] = (
             "GET /clients/{client_id}/profile-history",
             "GET /vip/targets",
         ),
-        peak_rss_mb=79.5,
+        peak_rss_mb=79.9,
     ),
     Function(
         name="calendar",
@@ -619,7 +622,7 @@ FUNCTIONS: tuple[Function, ...] = (
         reads=(SETTINGS,),
         writes=(SETTINGS,),
         routes=_routes("PUT /calendar/{year}", "GET /calendar/{year}"),
-        peak_rss_mb=68.7,
+        peak_rss_mb=68.9,
     ),
     Function(
         name="contacts",
@@ -633,7 +636,7 @@ FUNCTIONS: tuple[Function, ...] = (
             "GET /contacts/{contact_id}",
             "POST /contacts/{contact_id}/reply",
         ),
-        peak_rss_mb=100.1,
+        peak_rss_mb=100.3,
     ),
     Function(
         name="complaints",
@@ -647,7 +650,7 @@ FUNCTIONS: tuple[Function, ...] = (
             "GET /complaints/{complaint_no}",
             "POST /complaints/{complaint_no}/transitions",
         ),
-        peak_rss_mb=131.9,
+        peak_rss_mb=132.0,
     ),
     Function(
         name="escalations",
@@ -655,7 +658,7 @@ FUNCTIONS: tuple[Function, ...] = (
         reads=(SERVICE,),
         secrets=(CURSOR_KEY,),
         routes=_routes("GET /sla/breaches"),
-        peak_rss_mb=58.3,
+        peak_rss_mb=58.5,
     ),
     Function(
         name="sla",
@@ -664,7 +667,7 @@ FUNCTIONS: tuple[Function, ...] = (
         writes=(SERVICE,),
         streams=(StreamSource(table=SERVICE, filters=(_prefix_filter("CLOCK#"), _prefix_filter("ESCALATION#"))),),
         publishes=(BUS,),
-        peak_rss_mb=49.4,
+        peak_rss_mb=49.5,
     ),
     Function(
         name="deadlines",
@@ -678,7 +681,7 @@ FUNCTIONS: tuple[Function, ...] = (
                 batch_size=10,
             ),
         ),
-        peak_rss_mb=49.4,
+        peak_rss_mb=49.5,
         timeout_s=300,
     ),
     Function(
@@ -687,7 +690,7 @@ FUNCTIONS: tuple[Function, ...] = (
         reads=(SETTINGS, SERVICE),
         writes=(SERVICE,),
         schedule=Schedule(job="sla-sweep", expression="rate(15 minutes)"),
-        peak_rss_mb=67.6,
+        peak_rss_mb=77.9,
         timeout_s=300,
     ),
     Function(
@@ -703,7 +706,7 @@ FUNCTIONS: tuple[Function, ...] = (
             "PUT /callbacks/{callback_id}/owner",
             "POST /callbacks/{callback_id}/attempts",
         ),
-        peak_rss_mb=121.9,
+        peak_rss_mb=121.6,
     ),
     Function(
         name="callback_schedule",
@@ -725,7 +728,7 @@ FUNCTIONS: tuple[Function, ...] = (
                 ),
             ),
         ),
-        peak_rss_mb=50.5,
+        peak_rss_mb=50.9,
     ),
     Function(
         name="callback_generation",
@@ -733,7 +736,7 @@ FUNCTIONS: tuple[Function, ...] = (
         reads=(CALLBACKS, CLIENTS, SETTINGS),
         writes=(CALLBACKS,),
         schedule=Schedule(job="callbacks", expression="cron(0 6 * * ? *)"),
-        peak_rss_mb=98.0,
+        peak_rss_mb=98.1,
         timeout_s=900,
     ),
     Function(
@@ -749,7 +752,7 @@ FUNCTIONS: tuple[Function, ...] = (
             "POST /retention-cases/{case_id}/actions",
             "POST /retention-cases/{case_id}/outcome",
         ),
-        peak_rss_mb=91.9,
+        peak_rss_mb=92.2,
     ),
     Function(
         name="work_records",
@@ -766,7 +769,7 @@ FUNCTIONS: tuple[Function, ...] = (
             "POST /spot-checks",
             "GET /managers/{manager_id}/activity",
         ),
-        peak_rss_mb=90.1,
+        peak_rss_mb=90.4,
     ),
     Function(
         name="prospects",
@@ -777,7 +780,7 @@ FUNCTIONS: tuple[Function, ...] = (
         routes=_routes(
             "POST /prospects", "GET /prospects", "GET /prospects/{prospect_id}", "POST /prospects/{prospect_id}/outcome"
         ),
-        peak_rss_mb=91.9,
+        peak_rss_mb=92.2,
     ),
     Function(
         name="education",
@@ -791,7 +794,7 @@ FUNCTIONS: tuple[Function, ...] = (
             "PUT /education/activities/{activity_id}/attendance",
             "GET /clients/{client_id}/education",
         ),
-        peak_rss_mb=58.9,
+        peak_rss_mb=59.2,
     ),
     Function(
         name="sms",
@@ -804,7 +807,7 @@ FUNCTIONS: tuple[Function, ...] = (
             ),
         ),
         sends_sms=True,
-        peak_rss_mb=61.0,
+        peak_rss_mb=61.2,
     ),
     Function(
         name="aggregates",
@@ -824,7 +827,7 @@ FUNCTIONS: tuple[Function, ...] = (
             StreamSource(table=CALLBACKS, filters=({"dynamodb": {"Keys": {"sk": {"S": ["TASK"]}}}},)),
             StreamSource(table=ACTIVITY),
         ),
-        peak_rss_mb=61.2,
+        peak_rss_mb=61.5,
     ),
     Function(
         name="quarterly_report",
@@ -834,7 +837,7 @@ FUNCTIONS: tuple[Function, ...] = (
         archives=(REPORTS,),
         # 01:00 on a quarter's first day: an hour for the streams to count the last one's last minutes.
         schedule=Schedule(job="quarterly-report", expression="cron(0 1 1 1,4,7,10 ? *)"),
-        peak_rss_mb=75.5,
+        peak_rss_mb=75.7,
         timeout_s=900,
     ),
     Function(
@@ -844,7 +847,7 @@ FUNCTIONS: tuple[Function, ...] = (
         reads_objects=(REPORTS,),
         secrets=(CURSOR_KEY,),
         routes=_routes("GET /reports/quarterly/{period}", "GET /reports/quarterly/{period}/figures"),
-        peak_rss_mb=74.1,
+        peak_rss_mb=74.3,
     ),
 )
 
