@@ -42,6 +42,7 @@ def crm(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
 class Reply:
     status: int
     body: Any
+    headers: dict[str, str] = field(default_factory=dict)  # names in lower case
 
 
 @dataclass
@@ -81,9 +82,11 @@ class LocalSystem:
         request = urllib.request.Request(self.base_url + path, data=data, headers=headers, method=method)
         try:
             with urllib.request.urlopen(request, timeout=30) as response:
-                return Reply(response.status, _decode(response.read(), response.headers.get("Content-Type")))
+                body = _decode(response.read(), response.headers.get("Content-Type"))
+                return Reply(response.status, body, _lower(response.headers.items()))
         except urllib.error.HTTPError as error:
-            return Reply(error.code, _decode(error.read(), error.headers.get("Content-Type")))
+            body = _decode(error.read(), error.headers.get("Content-Type"))
+            return Reply(error.code, body, _lower(error.headers.items()))
 
     def wait_for(self, probe: Callable[[], Any], *, timeout_s: float = 20) -> Any:
         """Poll until `probe` returns something truthy: stream processing is asynchronous."""
@@ -95,8 +98,12 @@ class LocalSystem:
             time.sleep(0.2)
 
 
+def _lower(headers: Any) -> dict[str, str]:
+    return {name.lower(): value for name, value in headers}
+
+
 def _decode(body: bytes, content_type: str | None) -> Any:
-    if content_type and "json" in content_type:
+    if content_type and "json" in content_type and body:
         return json.loads(body)
     return body.decode("utf-8", errors="replace")
 
