@@ -1,12 +1,12 @@
-"""The one customer-managed KMS key for data at rest: every table, the audit archive and every log group.
+"""The one customer-managed KMS key for data at rest: every table, bucket, queue of work and log group.
 
 PIPL art. 28–29 and JR/T 0171 grade ID numbers, phone numbers and balances C2: encrypted at rest
 under a key the brokerage controls (who may use it, when it rotates, whether it can be disabled),
 not only under an AWS-managed one. The key rotates yearly, is retained when the stack goes (data
 encrypted under a deleted key is lost), and has an alias named after the stack. Its key policy
 keeps the account's IAM in charge (CDK's default) and lets CloudWatch Logs use it for this
-account's log groups only; functions get what they need on it through the grants on the tables
-and the bucket, never directly.
+account's log groups only; functions get what they need on it through the grants on the tables,
+the buckets and the queues, never directly.
 
 A second key, `operations_key`, encrypts what the operators handle: the alarm topic and the jobs'
 dead-letter queues. Those carry descriptions of failures (a job's scheduled time, an alarm's

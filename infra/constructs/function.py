@@ -2,12 +2,15 @@
 
 Each gets its own role with exactly the grants its topology entry declares — read for `reads`,
 read-write for `writes`, `dynamodb:PutItem` alone for `appends` (append-only stores: never update,
-delete or batch-write), `s3:PutObject` alone for `archives`, put-events for `publishes` — and with
-each the least it needs on the customer-managed key those tables and buckets are encrypted with.
+delete or batch-write), `s3:PutObject` alone for `archives`, put-events for `publishes`, receiving
+from the queues it consumes (`queues`, through an SQS event source) and `sqs:SendMessage` alone on
+those it `sends_to` — and with each the least it needs on the customer-managed key those tables,
+buckets and queues are encrypted with.
 It gets its own log group (encrypted with that key, with a retention regulators can rely on),
 active tracing, our shared layer and the Powertools layer, and as environment variables the
 physical name of every table, stream source, bucket and bus it uses (`TABLE_<NAME>`,
-`STREAM_TABLE_<NAME>`, `BUCKET_<NAME>`, `EVENT_BUS_NAME`) and its topology name (`CRM_FUNCTION`):
+`STREAM_TABLE_<NAME>`, `BUCKET_<NAME>`, `EVENT_BUS_NAME`), the URL of every queue it sends to
+(`QUEUE_<NAME>`) and its topology name (`CRM_FUNCTION`):
 `topology.Function.variables`, the same variables `crm.local` gives it and `crm.config` checks.
 
 A function with routes (an API function) is also published, as a new version whenever a deploy
@@ -29,6 +32,7 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_scheduler as scheduler
@@ -40,6 +44,7 @@ from infra import REPO
 from infra.constructs.archive import bucket_logical_id
 from infra.constructs.data import pascal_case, table_logical_id
 from infra.constructs.nag import acknowledge
+from infra.constructs.queues import WorkQueue
 from infra.constructs.schedule import ScheduledInvocation
 from infra.constructs.stream import StreamSubscription
 
@@ -67,6 +72,15 @@ ARCHIVE_KEY_ACTIONS = ("kms:GenerateDataKey",)
 # `reads_objects`: read objects (and hand out presigned URLs to them, which act with this grant).
 READ_OBJECT_ACTIONS = ("s3:GetObject",)
 READ_OBJECT_KEY_ACTIONS = ("kms:Decrypt",)
+# `sends_to`: send messages (one or a batch: SendMessageBatch is authorised as SendMessage), nothing
+# else (no receiving, purging or reading the queue's attributes: its URL is in the environment). On
+# the queue's key what SQS asks for on a sender's behalf: a data key to encrypt with, and decrypt to
+# reuse a cached one.
+SEND_ACTIONS = ("sqs:SendMessage",)
+SEND_KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
+# `queues`: what the event source mapping does with the function's role, CDK's consume grant:
+# sqs:ReceiveMessage, DeleteMessage, ChangeMessageVisibility, GetQueueAttributes, GetQueueUrl on the
+# queue, and kms:Decrypt alone on its key.
 # `sends_sms`: SNS Publish to a phone number, and the opt-out check before it.
 SMS_ACTIONS = ("sns:Publish", "sns:CheckIfPhoneNumberIsOptedOut")
 # `secrets`: read the secret's value, nothing else (no listing, no describing the others).
@@ -119,6 +133,7 @@ class CrmFunction(Construct):
         buses: Mapping[str, events.IEventBus],
         secrets: Mapping[str, secretsmanager.ISecret],
         user_pools: Mapping[str, cognito.IUserPool],
+        queues: Mapping[str, WorkQueue] | None = None,
         layers: Sequence[lambda_.ILayerVersion],
         allowed_origins: Sequence[str] = (),
         key: kms.IKey,
@@ -128,6 +143,7 @@ class CrmFunction(Construct):
     ) -> None:
         super().__init__(scope, pascal_case(spec.name))
         self.spec = spec
+        queues = queues or {}
         self.log_group = logs.LogGroup(
             self, "Logs", retention=LOG_RETENTION, encryption_key=key, removal_policy=RemovalPolicy.RETAIN
         )
@@ -157,6 +173,7 @@ class CrmFunction(Construct):
                 **{bus.env_var: buses[bus.name].event_bus_name for bus in spec.publishes},
                 **{secret.env_var: secrets[secret.name].secret_arn for secret in spec.secrets},
                 **{pool.env_var: user_pools[pool.name].user_pool_id for pool in spec.manages_users},
+                **{queue.env_var: queues[queue.name].queue.queue_url for queue in spec.sends_to},
                 **({topology.ALLOWED_ORIGINS_VARIABLE: json.dumps(list(allowed_origins))} if spec.routes else {}),
                 "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
                 "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
@@ -186,6 +203,9 @@ class CrmFunction(Construct):
             )
             for source in spec.streams
         ]
+        self.queue_sources = [self._consume(source, queues[source.queue.name]) for source in spec.queues]
+        for queue in spec.sends_to:
+            self._grant_send(queues[queue.name])
         self.job = (
             ScheduledInvocation(
                 self,
@@ -221,6 +241,32 @@ class CrmFunction(Construct):
     def invoked(self) -> lambda_.IFunction:
         """What callers invoke: the `live` alias of an API function, else the function itself."""
         return self.alias or self.function
+
+    def _consume(self, source: topology.QueueSource, queue: WorkQueue) -> sources.SqsEventSource:
+        """The SQS event source for `source`: Lambda polls the queue with the function's role (CDK's
+        consume grant: receive, delete, change visibility; decrypt on the key), gives the function
+        `batch_size` messages at a time, deletes those it does not report failed, and keeps no more
+        than `max_concurrency` instances busy."""
+        if queue.spec.visibility_timeout_s < self.spec.timeout_s:
+            raise ValueError(
+                f"{self.spec.name}: the {queue.spec.name} queue hides a message {queue.spec.visibility_timeout_s} s, "
+                f"less than the function's timeout ({self.spec.timeout_s} s): a message would be given out "
+                "again while it is still being worked on (and Lambda refuses such a mapping)"
+            )
+        event_source = sources.SqsEventSource(
+            queue.queue,
+            batch_size=source.batch_size,
+            report_batch_item_failures=True,
+            max_concurrency=source.max_concurrency,
+        )
+        self.function.add_event_source(event_source)
+        return event_source
+
+    def _grant_send(self, queue: WorkQueue) -> None:
+        """SendMessage on the one queue, and on its key what SQS needs to encrypt a message."""
+        iam.Grant.add_to_principal(grantee=self.role, actions=list(SEND_ACTIONS), resource_arns=[queue.queue.queue_arn])
+        if queue.queue.encryption_master_key is not None:
+            queue.queue.encryption_master_key.grant(self.role, *SEND_KEY_ACTIONS)
 
     def _grant_secret(self, secret: secretsmanager.ISecret) -> None:
         """GetSecretValue on the one secret, and on its key the decrypt Secrets Manager asks for on

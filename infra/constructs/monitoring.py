@@ -5,6 +5,8 @@ queue gets its alarms with no edit here (tests/infra/test_monitoring.py holds ev
 - every function: errors and throttles;
 - every stream consumer: iterator age above 5 minutes (it is falling behind its table);
 - every failure and dead-letter queue: any message visible (something failed for good);
+- every queue of work (`crm.topology.QUEUES`): its oldest message waiting more than an hour (its
+  consumer is stalled or behind; well before the queue's retention would drop the message);
 - the schedule group: runs Scheduler could not deliver or dropped;
 - the API: 5xx above 1% of requests over 5 minutes, p99 latency above 3 s.
 Alarms go to one SNS topic, encrypted under the operations key, which the operators subscribe to
@@ -13,7 +15,7 @@ Alarms go to one SNS topic, encrypted under the operations key, which the operat
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from aws_cdk import CfnCondition, Duration, Fn, NestedStack
 from aws_cdk import aws_apigateway as apigw
@@ -28,11 +30,16 @@ from constructs import Construct
 
 from infra.constructs.data import pascal_case
 from infra.constructs.function import CrmFunction
+from infra.constructs.queues import WorkQueue
 
 PERIOD = Duration.minutes(5)
 ITERATOR_AGE_LIMIT_MS = 5 * 60 * 1000
 SERVER_ERROR_RATE = 0.01  # API Gateway's 5XXError averaged over a period is the share of requests
 LATENCY_P99_LIMIT_MS = 3000
+# A queue of work's oldest message: an hour is what the capacity model gives a million imported rows
+# (issue 21), so a message older than that means its consumer is stalled, failing or behind that
+# model, and is still days from the queue's retention, past which SQS would drop it unprocessed.
+QUEUE_AGE_LIMIT_S = 3600
 
 
 class Monitoring(NestedStack):
@@ -45,6 +52,7 @@ class Monitoring(NestedStack):
         construct_id: str,
         *,
         functions: Mapping[str, CrmFunction],
+        queues: Iterable[WorkQueue] = (),
         schedule_group: scheduler.ScheduleGroup,
         api: apigw.RestApi,
         key: kms.IKey,
@@ -61,7 +69,8 @@ class Monitoring(NestedStack):
         subscription.cfn_options.condition = subscribed
         self.alarms: list[cloudwatch.Alarm] = []
 
-        queues: list[tuple[str, sqs.IQueue]] = []
+        work = {pascal_case(queue.spec.name): queue for queue in queues}
+        failures: list[tuple[str, sqs.IQueue]] = []
         for name, built in functions.items():
             function, prefix = built.function, pascal_case(name)
             self._alarm(f"{prefix}Errors", function.metric_errors(period=PERIOD), f"{name}: errors")
@@ -73,17 +82,25 @@ class Monitoring(NestedStack):
                     f"{name}: stream records wait more than 5 minutes",
                     threshold=ITERATOR_AGE_LIMIT_MS,
                 )
-            queues += [
+            failures += [
                 (f"{prefix}{subscription.node.id}Failures", subscription.failures)
                 for subscription in built.subscriptions
             ]
             if built.job is not None:
-                queues.append((f"{prefix}DeadLetters", built.job.dead_letters))
-        for name, queue in queues:
+                failures.append((f"{prefix}DeadLetters", built.job.dead_letters))
+        failures += [(f"{prefix}QueueDeadLetters", queue.dead_letters) for prefix, queue in work.items()]
+        for name, queue in failures:
             self._alarm(
                 f"{name}Visible",
                 queue.metric_approximate_number_of_messages_visible(statistic="Maximum", period=Duration.minutes(1)),
                 f"{name}: something failed for good and waits to be replayed",
+            )
+        for prefix, built_queue in work.items():
+            self._alarm(
+                f"{prefix}QueueOldestMessage",
+                _oldest_message_age(built_queue.queue),
+                f"{built_queue.spec.name}: a message ({built_queue.spec.purpose}) waits more than an hour",
+                threshold=QUEUE_AGE_LIMIT_S,
             )
         self._alarm("SchedulesTargetErrors", schedule_group.metric_target_errors(period=PERIOD), "jobs: not delivered")
         self._alarm("SchedulesDropped", schedule_group.metric_dropped(period=PERIOD), "jobs: runs dropped")
@@ -99,7 +116,7 @@ class Monitoring(NestedStack):
             "API: p99 latency above 3 s",
             threshold=LATENCY_P99_LIMIT_MS,
         )
-        self.dashboard = self._dashboard(functions, queues, api)
+        self.dashboard = self._dashboard(functions, failures, work, api)
 
     def _alarm(self, construct_id: str, metric: cloudwatch.IMetric, description: str, threshold: float = 0) -> None:
         alarm = cloudwatch.Alarm(
@@ -116,7 +133,11 @@ class Monitoring(NestedStack):
         self.alarms.append(alarm)
 
     def _dashboard(
-        self, functions: Mapping[str, CrmFunction], queues: Sequence[tuple[str, sqs.IQueue]], api: apigw.RestApi
+        self,
+        functions: Mapping[str, CrmFunction],
+        queues: Sequence[tuple[str, sqs.IQueue]],
+        work: Mapping[str, WorkQueue],
+        api: apigw.RestApi,
     ) -> cloudwatch.Dashboard:
         dashboard = cloudwatch.Dashboard(self, "Dashboard", default_interval=Duration.hours(3))
         consumers = {name: built.function for name, built in functions.items() if built.subscriptions}
@@ -163,8 +184,24 @@ class Monitoring(NestedStack):
                 width=12,
             ),
         )
+        if work:
+            dashboard.add_widgets(
+                cloudwatch.GraphWidget(
+                    title="Queues of work: messages waiting (left) and the oldest one's age (right)",
+                    left=[
+                        queue.queue.metric_approximate_number_of_messages_visible(label=queue.spec.name)
+                        for queue in work.values()
+                    ],
+                    right=[_oldest_message_age(queue.queue, label=queue.spec.name) for queue in work.values()],
+                    width=24,
+                ),
+            )
         return dashboard
 
 
 def _iterator_age(function: lambda_.IFunction, label: str | None = None) -> cloudwatch.Metric:
     return function.metric("IteratorAge", statistic="Maximum", period=Duration.minutes(1), label=label)
+
+
+def _oldest_message_age(queue: sqs.IQueue, label: str | None = None) -> cloudwatch.Metric:
+    return queue.metric_approximate_age_of_oldest_message(statistic="Maximum", period=Duration.minutes(1), label=label)

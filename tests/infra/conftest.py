@@ -88,6 +88,7 @@ class Synthesised:
     tables: tuple[topology.Table, ...]  # the topology the stack was built from
     buckets: tuple[topology.Bucket, ...]
     functions: tuple[topology.Function, ...]
+    queues: tuple[topology.Queue, ...]
 
     def resources(self, resource_type: str) -> dict[str, dict[str, Any]]:
         """Logical id → resource (Type, Properties, DeletionPolicy, …) of every resource of a type."""
@@ -171,6 +172,7 @@ def _synthesise(
     tables: tuple[topology.Table, ...],
     buckets: tuple[topology.Bucket, ...],
     functions: tuple[topology.Function, ...],
+    queues: tuple[topology.Queue, ...],
 ) -> Synthesised:
     assembly = app.synth()
     artifact = assembly.get_stack_by_name(stack.stack_name)
@@ -186,6 +188,7 @@ def _synthesise(
         tables=tables,
         buckets=buckets,
         functions=functions,
+        queues=queues,
     )
 
 
@@ -193,13 +196,14 @@ def _synthesise(
 def synthesised(tmp_path_factory: pytest.TempPathFactory) -> Synthesised:
     """The app exactly as `make synth` builds it, cdk-nag included."""
     app, stack = build_app(tmp_path_factory.mktemp("cdk.out"))
-    return _synthesise(app, stack, topology.TABLES, topology.BUCKETS, topology.FUNCTIONS)
+    return _synthesise(app, stack, topology.TABLES, topology.BUCKETS, topology.FUNCTIONS, topology.QUEUES)
 
 
 # A topology grown by what infra/ has never heard of: a table with TTL, stream and index that one
 # function both reads and only appends to, a bucket without object lock, a stream consumer of two
-# tables (one filtered, one not) that publishes events, and a scheduled function with a route that
-# archives to the new bucket. The stack must take it as is.
+# tables (one filtered, one not) that publishes events and sends to a new queue, and a scheduled
+# function with a route that archives to the new bucket and consumes that queue in batches. The stack
+# must take it as is.
 JOURNAL = topology.Table(
     name="journal",
     partition_key=topology.PK,
@@ -209,8 +213,16 @@ JOURNAL = topology.Table(
     ttl_attribute="expires_at",
 )
 EXPORTS = topology.Bucket(name="journal-exports")
+EXPORT_REQUESTS = topology.Queue(
+    name="export-requests",
+    purpose="journal entries to export",
+    visibility_timeout_s=6 * 120,
+    max_receive_count=3,
+    retention_s=86400,
+)
 EXTENDED_TABLES = (*topology.TABLES, JOURNAL)
 EXTENDED_BUCKETS = (*topology.BUCKETS, EXPORTS)
+EXTENDED_QUEUES = (*topology.QUEUES, EXPORT_REQUESTS)
 EXTENDED_FUNCTIONS = (
     *topology.FUNCTIONS,
     topology.Function(
@@ -225,6 +237,7 @@ EXTENDED_FUNCTIONS = (
             ),
         ),
         publishes=(topology.BUS,),
+        sends_to=(EXPORT_REQUESTS,),
     ),
     topology.Function(
         name="journal_report",
@@ -233,6 +246,7 @@ EXTENDED_FUNCTIONS = (
         archives=(EXPORTS,),
         routes=(topology.Route("GET", "/journal/{entry_id}"),),
         schedule=topology.Schedule(job="journal-report", expression="cron(0 18 * * ? *)"),
+        queues=(topology.QueueSource(EXPORT_REQUESTS, batch_size=10, max_concurrency=3),),
         peak_rss_mb=400.0,  # above the API floor: a size of its own
         timeout_s=120,
         environment={"REPORT_FORMAT": "csv"},
@@ -254,9 +268,14 @@ def extended(tmp_path_factory: pytest.TempPathFactory) -> Synthesised:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(function_construct, "FUNCTIONS_DIR", functions_dir)
         stack = BrokerageCrmStack(
-            app, "Extended", tables=EXTENDED_TABLES, buckets=EXTENDED_BUCKETS, functions=EXTENDED_FUNCTIONS
+            app,
+            "Extended",
+            tables=EXTENDED_TABLES,
+            buckets=EXTENDED_BUCKETS,
+            functions=EXTENDED_FUNCTIONS,
+            queues=EXTENDED_QUEUES,
         )
-    return _synthesise(app, stack, EXTENDED_TABLES, EXTENDED_BUCKETS, EXTENDED_FUNCTIONS)
+    return _synthesise(app, stack, EXTENDED_TABLES, EXTENDED_BUCKETS, EXTENDED_FUNCTIONS, EXTENDED_QUEUES)
 
 
 @pytest.fixture(scope="session")

@@ -34,6 +34,7 @@ from moto.ssm.models import Parameter, ssm_backends
 from crm import topology
 from infra.constructs.archive import bucket_logical_id
 from infra.constructs.data import table_logical_id
+from infra.constructs.queues import dead_letters_logical_id, queue_logical_id
 from infra.constructs.shared_layer import POWERTOOLS_LAYER_PARAMETER
 
 REGION = "us-east-1"
@@ -299,7 +300,11 @@ def test_stream_sources_deploy_and_consumers_get_their_source_tables_names(deplo
     lambda_ = boto3.client("lambda")
     for spec in topology.FUNCTIONS:
         function_name = deployed[synthesised.function_id(spec.name)]
-        mappings = lambda_.list_event_source_mappings(FunctionName=function_name)["EventSourceMappings"]
+        mappings = [
+            mapping
+            for mapping in lambda_.list_event_source_mappings(FunctionName=function_name)["EventSourceMappings"]
+            if mapping["EventSourceArn"].startswith("arn:aws:dynamodb:")
+        ]
         assert sorted(mapping["BatchSize"] for mapping in mappings) == sorted(
             source.batch_size for source in spec.streams
         )
@@ -357,3 +362,49 @@ def test_tables_deploy_encrypted_with_the_deployed_key(deployed, synthesised):
         assert sse["SSEEnabled"] is True
         assert sse["SSEType"] == "KMS"
         assert sse["KMSMasterKeyId"].endswith(f":key/{key_id}")
+
+
+def test_queues_deploy_with_their_dead_letter_queues_under_the_deployed_key(deployed, synthesised):
+    sqs = boto3.client("sqs")
+    key_id = deployed[synthesised.key_id]
+    assert topology.QUEUES
+    for spec in topology.QUEUES:
+        attributes = sqs.get_queue_attributes(QueueUrl=deployed[queue_logical_id(spec)], AttributeNames=["All"])[
+            "Attributes"
+        ]
+        dead_letters = sqs.get_queue_attributes(
+            QueueUrl=deployed[dead_letters_logical_id(spec)], AttributeNames=["All"]
+        )["Attributes"]
+        assert int(attributes["VisibilityTimeout"]) == spec.visibility_timeout_s
+        assert int(attributes["MessageRetentionPeriod"]) == spec.retention_s
+        assert json.loads(attributes["RedrivePolicy"]) == {
+            "deadLetterTargetArn": dead_letters["QueueArn"],
+            "maxReceiveCount": spec.max_receive_count,
+        }
+        assert int(dead_letters["MessageRetentionPeriod"]) == 14 * 86400
+        for queue in (attributes, dead_letters):
+            assert queue["KmsMasterKeyId"].endswith(f":key/{key_id}")
+
+
+def test_senders_get_the_url_of_a_deployed_queue_and_consumers_its_mapping(deployed, synthesised):
+    lambda_, sqs = boto3.client("lambda"), boto3.client("sqs")
+    assert [spec for spec in topology.FUNCTIONS if spec.sends_to]
+    for spec in topology.FUNCTIONS:
+        function_name = deployed[synthesised.function_id(spec.name)]
+        variables = lambda_.get_function_configuration(FunctionName=function_name)["Environment"]["Variables"]
+        for queue in spec.sends_to:
+            assert variables[queue.env_var] == deployed[queue_logical_id(queue)]
+            sqs.get_queue_attributes(QueueUrl=variables[queue.env_var], AttributeNames=["QueueArn"])
+        mappings = {
+            mapping["EventSourceArn"]: mapping
+            for mapping in lambda_.list_event_source_mappings(FunctionName=function_name)["EventSourceMappings"]
+            if mapping["EventSourceArn"].startswith("arn:aws:sqs:")
+        }
+        assert len(mappings) == len(spec.queues), spec.name
+        for source in spec.queues:
+            url = deployed[queue_logical_id(source.queue)]
+            arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+            mapping = mappings[arn]
+            assert mapping["BatchSize"] == source.batch_size
+            assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+            assert mapping["ScalingConfig"] == {"MaximumConcurrency": source.max_concurrency}

@@ -83,12 +83,24 @@ def test_every_stream_consumer_alarms_when_it_falls_five_minutes_behind(built):
         assert (alarm["Statistic"], alarm["Threshold"]) == ("Maximum", 5 * 60 * 1000)
 
 
-def test_every_queue_alarms_on_its_first_message(built):
-    """Each stream mapping's failure queue and each job's dead-letter queue: one message is one alarm."""
+def _work_queues(built) -> dict[str, str]:
+    """The logical id of each topology queue → its dead-letter queue's."""
+    return {
+        built.logical_id(queue.queue): built.logical_id(queue.dead_letters)
+        for queue in built.stack.queues.queues.values()
+    }
+
+
+def test_every_failure_and_dead_letter_queue_alarms_on_its_first_message(built):
+    """Each stream mapping's failure queue, each job's dead-letter queue and each topology queue's
+    dead-letter queue: one message is one alarm. (A queue of work has messages by design.)"""
     alarms = _alarms(built)
-    queues = built.resources("AWS::SQS::Queue")
-    expected = sum(len(spec.streams) + (spec.schedule is not None) for spec in built.functions)
+    work = _work_queues(built)
+    assert len(work) == len(built.queues)
+    queues = built.resources("AWS::SQS::Queue").keys() - work.keys()
+    expected = sum(len(spec.streams) + (spec.schedule is not None) for spec in built.functions) + len(work)
     assert len(queues) == expected
+    assert set(work.values()) <= queues
     for queue_id in queues:
         (alarm,) = _on(
             alarms, "ApproximateNumberOfMessagesVisible", "QueueName", {"Fn::GetAtt": [queue_id, "QueueName"]}
@@ -98,6 +110,18 @@ def test_every_queue_alarms_on_its_first_message(built):
             0,
             "GreaterThanThreshold",
         )
+
+
+def test_every_queue_of_work_alarms_when_its_oldest_message_waits_an_hour(built):
+    alarms = _alarms(built)
+    for queue_id in _work_queues(built):
+        name = {"Fn::GetAtt": [queue_id, "QueueName"]}
+        (alarm,) = _on(alarms, "ApproximateAgeOfOldestMessage", "QueueName", name)
+        assert (alarm["Statistic"], alarm["Period"], alarm["Threshold"]) == ("Maximum", 60, 3600)
+        assert not _on(alarms, "ApproximateNumberOfMessagesVisible", "QueueName", name)
+    for spec in built.queues:
+        # The alarm rings most of a day, at least, before SQS would drop the message unprocessed.
+        assert spec.retention_s >= 24 * 3600, spec.name
 
 
 def test_every_schedule_is_watched_through_its_dead_letters_and_its_group(built):
@@ -134,5 +158,8 @@ def test_the_dashboard_shows_the_api_the_streams_the_jobs_and_the_queues(synthes
     body = json.dumps(dashboard["Properties"]["DashboardBody"])
     for title in ("API: requests", "API: latency", "Streams: iterator age", "Jobs: errors", "dead-letter queues"):
         assert title in body
+    assert "Queues of work" in body
+    for queue in topology.QUEUES:
+        assert queue.name in body
     for schedule, spec in topology.schedules():
         assert spec.name in body, schedule.job

@@ -227,7 +227,11 @@ def test_api_execution_logs_go_to_a_log_group_with_retention_made_before_the_sta
 
 
 def test_stream_sources_report_partial_failures_bisect_retry_boundedly_and_keep_failures(synthesised):
-    mappings = synthesised.properties("AWS::Lambda::EventSourceMapping")
+    mappings = {
+        logical_id: mapping
+        for logical_id, mapping in synthesised.properties("AWS::Lambda::EventSourceMapping").items()
+        if mapping["EventSourceArn"]["Fn::GetAtt"][1] == "StreamArn"  # (queue sources: test_imports_stack.py)
+    }
     assert mappings
     queues = synthesised.resources("AWS::SQS::Queue")
     for logical_id, mapping in mappings.items():
@@ -251,9 +255,17 @@ def test_failure_queues_are_encrypted_and_refuse_plain_http(synthesised):
     }
     assert dead_letters
     operations_key = {"Fn::GetAtt": [synthesised.logical_id(synthesised.stack.encryption.operations_key), "Arn"]}
+    work = {
+        synthesised.logical_id(queue)
+        for built in synthesised.stack.queues.queues.values()
+        for queue in (built.queue, built.dead_letters)
+    }
+    assert work
     for queue_id, queue in queues.items():
         if queue_id in dead_letters:  # a job's scheduled event: under the operations key
             assert queue["KmsMasterKeyId"] == operations_key
+        elif queue_id in work:  # imports' rows and their dead letters: personal data, under the data key
+            assert queue["KmsMasterKeyId"] == {"Fn::GetAtt": [synthesised.key_id, "Arn"]}
         else:  # SQS-managed, deliberately: the messages only locate failed batches (infra/constructs/stream.py).
             assert queue["SqsManagedSseEnabled"] is True
         (policy,) = [policy for policy in policies if {"Ref": queue_id} in policy["Queues"]]

@@ -2,11 +2,13 @@
 
 `crm local` provisions moto and wires its front, stream pump and triggers from the topology;
 these tests hold the same topology against what CloudFormation would deploy: tables (keys,
-indexes, streams, TTL), buckets (object lock and its retention), functions (the environment naming
-every table, stream source, bucket and bus they use; the grants their `reads`, `writes`,
-`appends`, `archives` and `publishes` declare, no more), routes, stream sources (batching,
-retries, filters) and schedules. Each runs twice: on the stack `make synth` builds, and on one built from an extended
-topology (see `conftest.py`), which proves that additions to the topology need no infra edit.
+indexes, streams, TTL), buckets (object lock, retention, lifecycle), queues (with their dead-letter
+queues and redrive), functions (the environment naming every table, stream source, bucket, bus and
+queue they use; the grants their `reads`, `writes`, `appends`, `archives`, `publishes`, `queues`
+and `sends_to` declare, no more), routes, stream sources (batching, retries, filters), queue sources
+(batching, concurrency, partial failures) and schedules. Each runs twice: on the stack `make synth`
+builds, and on one built from an extended topology (see `conftest.py`), which proves that additions
+to the topology need no infra edit.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import pytest
 from crm import topology
 from infra.constructs.archive import bucket_logical_id
 from infra.constructs.data import table_logical_id
+from infra.constructs.queues import dead_letters_logical_id, queue_logical_id
 from tests.infra.iam import actions, applies_to, unscoped
 
 
@@ -80,6 +83,11 @@ def test_functions(built):
         assert {name: value for name, value in variables.items() if name.startswith("BUCKET_")} == {
             bucket.env_var: {"Ref": bucket_logical_id(bucket)} for bucket in spec.archives + spec.reads_objects
         }
+        # The URL (a queue's `Ref`) of each queue it sends to, and of no other (its consumed queues' come
+        # with the events).
+        assert {name: value for name, value in variables.items() if name.startswith("QUEUE_")} == {
+            queue.env_var: {"Ref": queue_logical_id(queue)} for queue in spec.sends_to
+        }
 
 
 def test_buckets(built):
@@ -98,7 +106,7 @@ def test_buckets(built):
         else:
             assert "ObjectLockEnabled" not in properties
             assert "ObjectLockConfiguration" not in properties
-        if spec.infrequent_after_days or spec.noncurrent_days:
+        if spec.infrequent_after_days or spec.noncurrent_days or spec.expire_after_days:
             (rule,) = properties["LifecycleConfiguration"]["Rules"]
             assert rule["Status"] == "Enabled"
             if spec.infrequent_after_days:
@@ -107,6 +115,7 @@ def test_buckets(built):
                 ]
             if spec.noncurrent_days:
                 assert rule["NoncurrentVersionExpiration"] == {"NoncurrentDays": spec.noncurrent_days}
+            assert rule.get("ExpirationInDays") == (spec.expire_after_days or None)
         else:
             assert "LifecycleConfiguration" not in properties
     # Besides the topology's, only the bucket their server access logs go to.
@@ -158,8 +167,30 @@ def test_routes(built):
     assert deployed == {route.key: built.alias_id(spec.name) for spec in built.functions for route in spec.routes}
 
 
+def _stream_mappings(built) -> list[dict]:
+    return [
+        mapping
+        for mapping in built.properties("AWS::Lambda::EventSourceMapping").values()
+        if mapping["EventSourceArn"].get("Fn::GetAtt", [None, None])[1] == "StreamArn"
+    ]
+
+
+def _queue_mappings(built) -> list[dict]:
+    queues = built.resources("AWS::SQS::Queue")
+    return [
+        mapping
+        for mapping in built.properties("AWS::Lambda::EventSourceMapping").values()
+        if mapping["EventSourceArn"].get("Fn::GetAtt", [None, None])[0] in queues
+    ]
+
+
+def test_every_mapping_is_a_stream_source_or_a_queue_source(built):
+    mappings = built.properties("AWS::Lambda::EventSourceMapping")
+    assert len(mappings) == len(_stream_mappings(built)) + len(_queue_mappings(built))
+
+
 def test_stream_sources(built):
-    mappings = list(built.properties("AWS::Lambda::EventSourceMapping").values())
+    mappings = _stream_mappings(built)
     assert len(mappings) == sum(len(spec.streams) for spec in built.functions)
     for spec in built.functions:
         own = [m for m in mappings if m["FunctionName"] == {"Ref": built.function_id(spec.name)}]
@@ -182,6 +213,49 @@ def test_stream_sources(built):
             assert ("FilterCriteria" in mapping) == bool(source.filters)
 
 
+def test_queues(built):
+    """Each topology queue as declared, under the stack's data key, with its dead-letter queue (the
+    same key, 14 days) taking a message after `max_receive_count` receives."""
+    queues = built.properties("AWS::SQS::Queue")
+    key = {"Fn::GetAtt": [built.key_id, "Arn"]}
+    for spec in built.queues:
+        queue, dead_letters = queues[queue_logical_id(spec)], queues[dead_letters_logical_id(spec)]
+        assert queue["VisibilityTimeout"] == spec.visibility_timeout_s
+        assert queue["MessageRetentionPeriod"] == spec.retention_s
+        assert queue["RedrivePolicy"] == {
+            "deadLetterTargetArn": {"Fn::GetAtt": [dead_letters_logical_id(spec), "Arn"]},
+            "maxReceiveCount": spec.max_receive_count,
+        }
+        assert queue["KmsMasterKeyId"] == key
+        assert "FifoQueue" not in queue
+        assert dead_letters == {"KmsMasterKeyId": key, "MessageRetentionPeriod": 14 * 86400}
+    # Besides the topology's and their dead letters: a failure queue per stream source and a
+    # dead-letter queue per schedule (tests/infra/test_stack.py), and no other.
+    others = sum(len(spec.streams) + (spec.schedule is not None) for spec in built.functions)
+    assert len(queues) == 2 * len(built.queues) + others
+
+
+def test_queue_sources(built):
+    """Each queue source an SQS mapping of its function: the batch size and the most instances the
+    topology gives it, each failed message reported (the others deleted), on a queue that hides a
+    message longer than the function may take on it."""
+    mappings = _queue_mappings(built)
+    assert len(mappings) == sum(len(spec.queues) for spec in built.functions)
+    for spec in built.functions:
+        own = [m for m in mappings if m["FunctionName"] == {"Ref": built.function_id(spec.name)}]
+        assert len(own) == len(spec.queues), spec.name
+        for source in spec.queues:
+            arn = {"Fn::GetAtt": [queue_logical_id(source.queue), "Arn"]}
+            (mapping,) = [m for m in own if m["EventSourceArn"] == arn]
+            assert mapping["BatchSize"] == source.batch_size
+            assert mapping["ScalingConfig"] == {"MaximumConcurrency": source.max_concurrency}
+            assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+            assert "StartingPosition" not in mapping  # (a stream's setting)
+            assert "FilterCriteria" not in mapping  # every message is the consumer's
+            assert mapping.get("Enabled", True) is True
+            assert source.queue.visibility_timeout_s >= spec.timeout_s, spec.name
+
+
 # --- Grants ----------------------------------------------------------------------------------
 
 READ = {"dynamodb:GetItem", "dynamodb:Query"}
@@ -197,6 +271,16 @@ READ_ONLY = {
     "dynamodb:Query",
     "dynamodb:Scan",
 }
+# What consuming a queue may do (CDK's consume grant), and sending to one (`sqs:SendMessage` alone,
+# which also authorises SendMessageBatch).
+CONSUME = {
+    "sqs:ReceiveMessage",
+    "sqs:DeleteMessage",
+    "sqs:ChangeMessageVisibility",
+    "sqs:GetQueueAttributes",
+    "sqs:GetQueueUrl",
+}
+SEND = {"sqs:SendMessage"}
 # What any of CDK's table and stream grants may put on the key; nothing administrative.
 KEY_ACTIONS = {"kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*"}
 
@@ -245,8 +329,9 @@ def test_grants(built):
             if action.startswith("kms:")
         }
         assert key_actions <= KEY_ACTIONS | {"kms:GenerateDataKey"}, spec.name
-        assert ("kms:Decrypt" in key_actions) == bool(spec.tables or spec.streams or spec.reads_objects), spec.name
-        encrypts = bool(spec.writes or spec.appends or spec.archives)
+        decrypts = bool(spec.tables or spec.streams or spec.reads_objects or spec.queues or spec.sends_to)
+        assert ("kms:Decrypt" in key_actions) == decrypts, spec.name
+        encrypts = bool(spec.writes or spec.appends or spec.archives or spec.sends_to)
         assert bool(key_actions & {"kms:Encrypt", "kms:GenerateDataKey*", "kms:GenerateDataKey"}) == encrypts
         for bucket in built.buckets:
             bucket_id = bucket_logical_id(bucket)
@@ -266,6 +351,18 @@ def test_grants(built):
                 assert all(statement["Resource"] == objects for statement in on_bucket), spec.name
             else:
                 assert not on_bucket, f"{spec.name} has no business with {bucket.name}"
+        for queue in built.queues:
+            on_queue = {
+                action
+                for statement in statements
+                if applies_to(statement, queue_logical_id(queue), named=True)
+                for action in actions(statement)
+            }
+            consumes = any(source.queue == queue for source in spec.queues)
+            wanted = (CONSUME if consumes else set()) | (SEND if queue in spec.sends_to else set())
+            assert on_queue == wanted, f"{spec.name} on the {queue.name} queue"
+            # The dead letters are for SQS and the operators alone.
+            assert not [s for s in statements if applies_to(s, dead_letters_logical_id(queue), named=True)], spec.name
         # What no resource-level permission exists for: tracing, listing streams to consume one, SMS.
         sms = {"sns:Publish", "sns:CheckIfPhoneNumberIsOptedOut"} if spec.sends_sms else set()
         allowed = [statement for statement in statements if statement["Effect"] == "Allow"]
@@ -321,3 +418,9 @@ def test_the_extension_really_adds_what_the_topology_does_not_have_yet(extended)
     assert feed.publishes
     assert any(not bucket.object_lock for bucket in extended.buckets)
     assert any(not source.filters for source in feed.streams)
+    # A queue the topology does not have: sent to by one function, consumed in batches by another.
+    (report,) = [spec for spec in extended.functions if spec.name == "journal_report"]
+    assert feed.sends_to
+    assert {source.queue for source in report.queues} == set(feed.sends_to)
+    assert not set(feed.sends_to) & set(topology.QUEUES)
+    assert all(source.batch_size > 1 for source in report.queues)
