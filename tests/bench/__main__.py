@@ -1,4 +1,4 @@
-"""`python -m tests.bench`: every figure of issue 13, one line each, and `bench/results.json`.
+"""`python -m tests.bench`: every figure of issues 13 and 20, one line each, and `bench/results.json`.
 
     python -m tests.bench                  # the full run; exits 1 when a target is missed
     python -m tests.bench --smoke          # small sizes, targets printed but not enforced
@@ -25,12 +25,14 @@ SECTIONS: dict[str, str] = {
     "P2": "tests.bench.warm",
     "P5": "tests.bench.scaling",
     "P6": "tests.bench.streams",
+    "P7": "tests.bench.lookup",
     "memory": "tests.bench.memory",
 }
 
 
 def section(name: str) -> Callable[..., list[Figure]]:
-    return importlib.import_module(SECTIONS[name]).figures  # type: ignore[no-any-return]
+    measure: Callable[..., list[Figure]] = importlib.import_module(SECTIONS[name]).figures
+    return measure
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,8 +1,9 @@
-"""P2 warm request: five requests through the real handler against the bare boto3 calls they make.
+"""P2 warm request: seven requests through the real handler against the bare boto3 calls they make.
 
-Target (issue 13): a warm request through the real handler costs at most 1.5× the AWS calls that
-request must make, made with a bare boto3 client on the same moto in the same run, for: create a
-client, submit a questionnaire, create a complaint, read a client, list a branch's complaints.
+Target (issues 13 and 20): a warm request through the real handler costs at most 1.5× the AWS calls
+that request must make, made with a bare boto3 client on the same moto in the same run, for: create
+a client, submit a questionnaire, create a complaint, read a client, look a client up by ID number,
+a client's overview, list a branch's complaints.
 
     python -m tests.bench.warm [--smoke] [--repetitions 120]
     python -m tests.bench --only P2 [--smoke]
@@ -43,9 +44,13 @@ integration suite runs), the topology's tables made by `crm.local.provision`:
 
 The data: each create makes something new (client `W…` per repetition; the first questionnaire
 of one of those clients; a complaint about one of them, with a fresh Idempotency-Key as its sample
-event has one; the other two samples send none). `read a client` reads those clients; `list a
-branch's complaints` is `GET /complaints` as the supervisor of another branch, which has `LISTED`
-complaints: the first page, 50. The requests are measured one after another, each in a block.
+event has one; the other two samples send none). `read a client` reads those clients, `look up a
+client` finds each by its ID number (`POST /clients/lookup`: the lookup key's secret is read once
+per container, so a warm request does not; each lookup appends its audit entry, a write undone and
+replayed like the others) and `client overview` reads each one's overview (its record, its
+complaint and questionnaire, the person's accounts); `list a branch's complaints` is
+`GET /complaints` as the supervisor of another branch, which has `LISTED` complaints: the first
+page, 50. The requests are measured one after another, each in a block.
 The year's working calendar is loaded first, as in production. moto's Query walks the whole
 table and every match before it applies a limit (DynamoDB's cost is the page's), so the listed
 branch has `LISTED` complaints in either run and the tables stay at hundreds of items: the
@@ -281,7 +286,7 @@ def _same(call: Call, answer: Any) -> bool:
     }
 
 
-# --- the five requests --------------------------------------------------------------------------
+# --- the requests -------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -399,7 +404,7 @@ class Request:
 
 
 def requests(api: Api, clients: list[str]) -> list[Request]:
-    """The five requests, in this order: repetition n of each is about the n-th of `clients`
+    """The seven requests, in this order: repetition n of each is about the n-th of `clients`
     (which the first request registers in branch B1); the listing is branch B2's (`seed`)."""
 
     def create_client(n: int) -> tuple[topology.Function, dict[str, Any]]:
@@ -415,6 +420,12 @@ def requests(api: Api, clients: list[str]) -> list[Request]:
     def read_client(n: int) -> tuple[topology.Function, dict[str, Any]]:
         return api.event("GET", f"/clients/{clients[n]}")
 
+    def look_up_client(n: int) -> tuple[topology.Function, dict[str, Any]]:
+        return api.event("POST", "/clients/lookup", {"id_number": person_of(clients[n])["id_number"]})
+
+    def client_overview(n: int) -> tuple[topology.Function, dict[str, Any]]:
+        return api.event("GET", f"/clients/{clients[n]}/overview")
+
     def list_complaints(n: int) -> tuple[topology.Function, dict[str, Any]]:
         return api.event("GET", "/complaints", caller=SUPERVISOR_B2)
 
@@ -423,6 +434,8 @@ def requests(api: Api, clients: list[str]) -> list[Request]:
         Request("submit a questionnaire", 201, submit_questionnaire),
         Request("create a complaint", 201, create_complaint),
         Request("read a client", 200, read_client),
+        Request("look up a client", 200, look_up_client),
+        Request("client overview", 200, client_overview),
         Request("list a branch's complaints", 200, list_complaints),
     ]
 
