@@ -1,5 +1,5 @@
 """The integration harness: the real handlers on in-process moto, through the same gateway
-emulation and stream pump the local system uses, driven synchronously."""
+emulation, stream pumps and queue pumps the local system uses, driven synchronously."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from crm.local.front import Gateway, GatewayResponse
 from crm.local.invoke import Invoker
 from crm.local.jobs import trigger
 from crm.local.pump import StreamPump
+from crm.local.queues import QueuePump
 from crm.local.tokens import TokenIssuer
 from tests.bench import roster
 
@@ -71,6 +72,9 @@ class Harness:
     queues: dict[str, str]
     bus_log: BusLog
     tokens: dict[tuple[str, str, str | None], str] = field(default_factory=dict)
+    # one per queue source, "function:queue"; a failed message is received again by the next poll
+    queue_pumps: dict[str, QueuePump] = field(default_factory=dict)
+    work_queues: dict[str, provision.WorkQueue] = field(default_factory=dict)  # queue name → its URLs
 
     def token(self, role: str, user: str, branch: str | None) -> str:
         """A token for the identity, which also goes on the staff register, as `crm token` does."""
@@ -100,16 +104,54 @@ class Harness:
         return self.gateway.handle(method, path, query=query, headers=sent, body=payload, now_ms=now_ms)
 
     def drain(self, max_rounds: int = 20) -> None:
-        """Deliver every pending stream record, as Lambda would, before returning: round after round,
-        since what one consumer writes (an SMS log, a callback schedule) feeds the others."""
+        """Deliver every pending stream record and queue message, as Lambda would, before returning:
+        round after round, since what one consumer writes (an SMS log, a callback schedule, an import
+        chunk's clients, the message finishing an import) feeds the others.
+
+        The queue pumps retry a failed message at once (`backoff_s=0`: made visible again, where AWS
+        waits out the visibility timeout), each receive counting towards its queue's redrive, so a
+        message that keeps failing ends on the dead-letter queue within `max_receive_count` polls
+        rather than holding drain(). A message whose worker was killed (the invoker raised past the
+        pump) stays in flight until `time_out_in_flight()`, as it would until its timeout in AWS."""
+        pumps: list[StreamPump | QueuePump] = [*self.pumps.values(), *self.queue_pumps.values()]
         for _ in range(max_rounds):
             busy = False
-            for pump in self.pumps.values():
+            for pump in pumps:
                 while pump.poll_once():
                     busy = True
             if not busy:
                 return
-        raise AssertionError(f"the streams did not settle in {max_rounds} rounds")
+        raise AssertionError(f"the streams and queues did not settle in {max_rounds} rounds")
+
+    def time_out_in_flight(self) -> int:
+        """Make every message in flight on the work queues visible again, as its visibility timeout
+        running out would (after a worker was killed holding it); how many."""
+        from moto.core import DEFAULT_ACCOUNT_ID
+        from moto.sqs.models import sqs_backends
+
+        backend, released = sqs_backends[DEFAULT_ACCOUNT_ID]["us-east-1"], 0
+        for work in self.work_queues.values():
+            queue = backend.get_queue(work.queue.local_name)
+            for message in queue._messages:
+                if not message.visible:
+                    message.visible_at = 0.0
+                    queue.pending_messages.discard(message)
+                    released += 1
+        return released
+
+    def send(self, queue: topology.Queue, body: str) -> None:
+        """A message on one of the work queues, as a function of the system would send it."""
+        self.clients["sqs"].send_message(QueueUrl=self.work_queues[queue.name].url, MessageBody=body)
+
+    def dead_letters(self, queue: topology.Queue) -> list[dict[str, Any]]:
+        """The messages on a work queue's dead-letter queue (ReceiveMessage's shape), left there."""
+        response = self.clients["sqs"].receive_message(
+            QueueUrl=self.work_queues[queue.name].dead_letter_url,
+            MaxNumberOfMessages=10,
+            VisibilityTimeout=0,
+            MessageSystemAttributeNames=["All"],
+        )
+        return list(response.get("Messages", []))
 
     def trigger(self, job: str, at: str) -> dict[str, Any]:
         """Run a scheduled job as its schedule would at `at`, then let the streams settle."""
@@ -189,6 +231,7 @@ def empty_backends() -> None:
             table.stream_shard.items.clear()
     for queue in sqs_backends[DEFAULT_ACCOUNT_ID][region].queues.values():
         queue._messages.clear()
+        queue.pending_messages.clear()
     for bucket in s3_backends[DEFAULT_ACCOUNT_ID]["aws"].buckets.values():
         bucket.keys.clear()
     sns_backends[DEFAULT_ACCOUNT_ID][region].sms_messages.clear()
@@ -197,8 +240,8 @@ def empty_backends() -> None:
 
 
 def build_harness(aws: dict[str, Any]) -> Harness:
-    """The gateway, a pump per stream source, the failure queues and the bus log, on `aws`, with the
-    ROSTER on the staff register."""
+    """The gateway, a pump per stream source and per queue source, the failure queues, the work
+    queues and the bus log, on `aws`, with the ROSTER on the staff register."""
     seed_staff()
     issuer = TokenIssuer(secret=b"integration-tests-secret-32bytes", issuer="https://crm.test")
     invoker = Invoker()
@@ -216,7 +259,22 @@ def build_harness(aws: dict[str, Any]) -> Harness:
         for fn in topology.FUNCTIONS
         for source in fn.streams
     }
+    work_queues = provision.create_work_queues(aws["sqs"])
+    queue_pumps = {
+        f"{fn.name}:{source.queue.name}": QueuePump(
+            fn, source, sqs=aws["sqs"], queue=work_queues[source.queue.name], invoker=invoker, backoff_s=0
+        )
+        for fn in topology.FUNCTIONS
+        for source in fn.queues
+    }
     bus_log = BusLog(aws["sqs"], provision.create_bus(aws["events"], aws["sqs"]))
     return Harness(
-        gateway=Gateway(invoker, issuer), issuer=issuer, pumps=pumps, clients=aws, queues=queues, bus_log=bus_log
+        gateway=Gateway(invoker, issuer),
+        issuer=issuer,
+        pumps=pumps,
+        clients=aws,
+        queues=queues,
+        bus_log=bus_log,
+        queue_pumps=queue_pumps,
+        work_queues=work_queues,
     )

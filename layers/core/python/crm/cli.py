@@ -4,7 +4,7 @@ crm local [--port 3000] [--state DIR] [--allow-origin URL]... [--host ADDR --all
                                             run everything locally on moto; Ctrl-C stops it
 crm token --role ROLE --user ID [--branch ID] [--name NAME] [--port 3000]   also puts ID on the staff register
 crm trigger JOB [--at ISO-TIME] [--port 3000]   non-zero when the run failed every attempt
-crm dead-letters [JOB] [--port 3000]            the job runs on their dead-letter queues
+crm dead-letters [JOB|QUEUE] [--port 3000]      the job runs and queue messages on their dead-letter queues
 crm events [--type DETAIL-TYPE] [--port 3000]   the local bus log
 crm clock [ISO-TIME] [--port 3000]              the local API's request time, to try deadlines on any date
 crm messages [--port 3000]                      the SMS the local system sent (phone numbers masked)
@@ -184,9 +184,11 @@ def parser() -> argparse.ArgumentParser:
     trigger.add_argument("--port", type=int, default=DEFAULT_PORT)
     trigger.set_defaults(run=_trigger)
     dead = commands.add_parser(
-        "dead-letters", help="the job runs that failed every attempt, on their dead-letter queues"
+        "dead-letters",
+        help="the job runs that failed every attempt and the queue messages received too often, on their "
+        "dead-letter queues",
     )
-    dead.add_argument("job", nargs="?", help="one job (default: all)")
+    dead.add_argument("job", nargs="?", help="one job or work queue, e.g. import-rows (default: all)")
     dead.add_argument("--port", type=int, default=DEFAULT_PORT)
     dead.set_defaults(run=_dead_letters)
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+import json
+from collections.abc import Iterable
+from typing import Any, NamedTuple
 
 from crm import topology
-from crm.topology import Key, Table
+from crm.topology import Key, Queue, Table
 
 
 def _attribute_definitions(table: Table) -> list[dict[str, str]]:
@@ -84,6 +86,58 @@ def create_dead_letter_queues(sqs: Any) -> dict[str, str]:
         schedule.job: sqs.create_queue(QueueName=dead_letter_queue_name(schedule))["QueueUrl"]
         for schedule, _ in topology.schedules()
     }
+
+
+# What waits on a work queue's dead-letter queue is kept the longest SQS keeps anything, as the
+# stack's failure queues are (infra/constructs/failures.py): for an operator to look at and redrive.
+DEAD_LETTER_RETENTION_S = 14 * 86400
+
+
+class WorkQueue(NamedTuple):
+    """A topology queue as made in moto: its URL and ARN, and its dead-letter queue's URL."""
+
+    queue: Queue
+    url: str
+    arn: str
+    dead_letter_url: str
+
+
+def _queue(sqs: Any, name: str, attributes: dict[str, str]) -> str:
+    """The URL of queue `name`, made with `attributes`, or the one there, given them."""
+    try:
+        url = str(sqs.get_queue_url(QueueName=name)["QueueUrl"])
+    except sqs.exceptions.QueueDoesNotExist:
+        return str(sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"])
+    sqs.set_queue_attributes(QueueUrl=url, Attributes=attributes)
+    return url
+
+
+def _arn(sqs: Any, url: str) -> str:
+    return str(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"])
+
+
+def create_work_queues(sqs: Any, queues: Iterable[Queue] = topology.QUEUES) -> dict[str, WorkQueue]:
+    """Every work queue of the topology with its dead-letter queue, as the stack makes them: the
+    queue's visibility timeout and retention, and a redrive policy sending a message to the
+    dead-letter queue once it has been received `max_receive_count` times without being deleted
+    (moto applies it as SQS does: the receive after the last allowed one moves the message);
+    returns queue name → WorkQueue. Made once; a queue already there is reused (with the
+    topology's attributes)."""
+    made = {}
+    for queue in queues:
+        dead_letter_url = _queue(sqs, queue.dead_letter_name, {"MessageRetentionPeriod": str(DEAD_LETTER_RETENTION_S)})
+        redrive = {"deadLetterTargetArn": _arn(sqs, dead_letter_url), "maxReceiveCount": queue.max_receive_count}
+        url = _queue(
+            sqs,
+            queue.local_name,
+            {
+                "VisibilityTimeout": str(queue.visibility_timeout_s),
+                "MessageRetentionPeriod": str(queue.retention_s),
+                "RedrivePolicy": json.dumps(redrive),
+            },
+        )
+        made[queue.name] = WorkQueue(queue=queue, url=url, arn=_arn(sqs, url), dead_letter_url=dead_letter_url)
+    return made
 
 
 BUS_LOG_QUEUE = "crm-bus-log"

@@ -1,4 +1,4 @@
-"""Starting and stopping the whole local system: moto, resources, stream pumps, HTTP front."""
+"""Starting and stopping the whole local system: moto, resources, stream and queue pumps, HTTP front."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from crm.local.buslog import BusLog
 from crm.local.front import Gateway, LocalFront
 from crm.local.invoke import REGION, Invoker
 from crm.local.pump import StreamPump
+from crm.local.queues import QueuePump
 from crm.local.sms import sent_sms
 from crm.local.tokens import TokenIssuer
 from crm.observability import SERVICE, RedactingFormatter, logger
@@ -28,7 +29,7 @@ ISSUER = "https://crm.local/user-pool"
 AWS_SERVICES = ("dynamodb", "dynamodbstreams", "sqs", "events", "s3", "cognito-idp", "secretsmanager")
 LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
 SNAPSHOT_EVERY_S = 10.0
-TRIGGER_SETTLE_S = 15.0  # at most this long for the streams to catch up before a triggered job
+TRIGGER_SETTLE_S = 15.0  # at most this long for the streams and queues to catch up before a triggered job
 
 
 def handler_environment(s3_endpoint: str) -> dict[str, str]:
@@ -74,6 +75,8 @@ class LocalSystem:
         self.host, self.port, self.state_dir = host, port, state_dir
         self.invoker = Invoker({ALLOWED_ORIGINS_VARIABLE: self.origins.serialise()})
         self.pumps: list[StreamPump] = []
+        self.queue_pumps: list[QueuePump] = []
+        self._work_queues: dict[str, provision.WorkQueue] = {}
         self._moto: Any = None
         self._moto_in_process: Any = None
         self._front: LocalFront | None = None
@@ -124,11 +127,13 @@ class LocalSystem:
         provision.create_secrets(self._clients["secretsmanager"], state.keys(self.state_dir))
         queues = provision.create_queues(self._clients["sqs"])
         self._dead_letter_queues = provision.create_dead_letter_queues(self._clients["sqs"])
+        self._work_queues = provision.create_work_queues(self._clients["sqs"])
         self.bus_log = BusLog(self._clients["sqs"], provision.create_bus(self._clients["events"], self._clients["sqs"]))
         restored = 0
         if self.state_dir is not None:
             restored = state.load(self._clients["dynamodb"], self.state_dir)
         self._start_pumps(queues, from_latest=restored > 0)
+        self._start_queue_pumps()
 
         issuer = self._issuer = TokenIssuer.for_state(self.state_dir, ISSUER)
         self._gateway = Gateway(self.invoker, issuer, origins=self.origins)
@@ -181,6 +186,21 @@ class LocalSystem:
                 pump.start()
                 self.pumps.append(pump)
 
+    def _start_queue_pumps(self) -> None:
+        """One pump per queue source (crm.local.queues): the work queues' messages are not kept in
+        the state directory, so a restart starts with empty queues."""
+        for function in topology.FUNCTIONS:
+            for source in function.queues:
+                pump = QueuePump(
+                    function,
+                    source,
+                    sqs=self._clients["sqs"],
+                    queue=self._work_queues[source.queue.name],
+                    invoker=self.invoker,
+                )
+                pump.start()
+                self.queue_pumps.append(pump)
+
     def _snapshots(self) -> None:
         while not self._stop_snapshots.wait(SNAPSHOT_EVERY_S):
             self.save_state()
@@ -210,11 +230,12 @@ class LocalSystem:
         return {
             "base_url": self.base_url,
             "streams": {pump.name: pump.stats.as_dict() for pump in self.pumps},
+            "queues": {pump.name: pump.stats.as_dict() | pump.depth() for pump in self.queue_pumps},
         }
 
     def _trigger(self, body: dict[str, Any]) -> dict[str, Any]:
-        """Run a job as its schedule would, on the state the streams have caught up with: what was
-        written just before (a quarter's last records, before its report) has been counted."""
+        """Run a job as its schedule would, on the state the streams and queues have caught up with:
+        what was written just before (a quarter's last records, before its report) has been counted."""
         self._drain(timeout_s=TRIGGER_SETTLE_S)
         return jobs.trigger(self.invoker, str(body.get("job", "")), body.get("at"), dead_letters=self._dead_letter)
 
@@ -227,28 +248,59 @@ class LocalSystem:
         )
 
     def dead_letters(self, job: str | None = None) -> list[dict[str, Any]]:
-        """What waits on the jobs' dead-letter queues (all jobs, or one), left there."""
-        sqs, found = self._clients["sqs"], []
+        """What waits on the jobs' dead-letter queues and the work queues' (all, or one job's or
+        queue's), left there: a job's failed run as it was kept; a work queue's message as
+        {queue, message_id, sent_at, body} (its body parsed when it is JSON)."""
+        found: list[dict[str, Any]] = []
         for name, url in self._dead_letter_queues.items():
             if job in (None, name):
-                messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0)
-                found += [json.loads(message["Body"]) for message in messages.get("Messages", [])]
+                found += [json.loads(message["Body"]) for message in self._peek(url)]
+        for name, work in self._work_queues.items():
+            if job in (None, name):
+                found += [self._dead_message(name, message) for message in self._peek(work.dead_letter_url)]
         return found
 
+    def _peek(self, url: str) -> list[dict[str, Any]]:
+        """Up to ten messages of a dead-letter queue, left visible there."""
+        return list(
+            self._clients["sqs"]
+            .receive_message(
+                QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0, MessageSystemAttributeNames=["All"]
+            )
+            .get("Messages", [])
+        )
+
+    @staticmethod
+    def _dead_message(queue: str, message: dict[str, Any]) -> dict[str, Any]:
+        try:
+            body: Any = json.loads(message["Body"])
+        except ValueError:
+            body = message["Body"]
+        sent = int(message.get("Attributes", {}).get("SentTimestamp", 0)) / 1000
+        return {
+            "queue": queue,
+            "message_id": message["MessageId"],
+            "sent_at": datetime.fromtimestamp(sent, tz=BEIJING).isoformat(),
+            "body": body,
+        }
+
     def _drain(self, *, timeout_s: float) -> None:
-        """Let the pumps deliver what was written before now, and what that writes in turn, so
+        """Let the pumps deliver what was written (or sent) before now, and what that writes in turn, so
         that the state kept on disk holds no record its stream handlers have not seen (a restart
         reads the streams from their end)."""
         deadline = time.monotonic() + timeout_s
+        pumps: list[StreamPump | QueuePump] = [*self.pumps, *self.queue_pumps]
         while time.monotonic() < deadline:
             mark, invocations = time.monotonic(), self._invocations()
-            while any(pump.quiet_from < mark for pump in self.pumps) and time.monotonic() < deadline:
+            while any(pump.quiet_from < mark for pump in pumps) and time.monotonic() < deadline:
                 time.sleep(0.05)
             if self._invocations() == invocations:
                 return
 
     def _invocations(self) -> int:
-        return sum(pump.stats.invocations for pump in self.pumps)
+        return sum(pump.stats.invocations for pump in self.pumps) + sum(
+            pump.stats.invocations for pump in self.queue_pumps
+        )
 
     def stop(self) -> None:
         self._stop_snapshots.set()
@@ -257,10 +309,11 @@ class LocalSystem:
             self._front.server_close()
         if self.state_dir is not None:
             self._drain(timeout_s=10)
-        for pump in self.pumps:  # all at once: each finishes the batch in hand
+        pumps: list[StreamPump | QueuePump] = [*self.pumps, *self.queue_pumps]
+        for pump in pumps:  # all at once: each finishes the batch in hand
             pump.request_stop()
         deadline = time.monotonic() + 15
-        for pump in self.pumps:
+        for pump in pumps:
             pump.join(timeout=max(0.1, deadline - time.monotonic()))
         self.save_state()
         if self._moto is not None:
