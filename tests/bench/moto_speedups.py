@@ -7,7 +7,8 @@ here only for the duration of `installed()`:
 1. Responses are serialised by walking the botocore output shape attribute by attribute: ≈ 8 ms
    per returned item, so one 1 MB Scan page costs ~10 s. GetItem, BatchGetItem, Query and Scan
    results are plain DynamoDB JSON already; they are sent as `json.dumps` of the same dict.
-   `check_fast_responses` compares both encodings on a sample before any measurement.
+   `check_fast_responses` compares both encodings on a sample before any measurement. So are a
+   stream's records (GetRecords), whose one timestamp goes as the epoch seconds the protocol sends.
 2. Every Query and Scan page sorts the whole table again (`Table.all_items`), and a Scan page
    reaches its start key by comparing item after item. The sorted order is kept until a key is
    added or removed, and a Scan page starts by bisection.
@@ -28,6 +29,7 @@ import json
 from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
+from datetime import datetime
 from typing import Any
 from unittest import mock
 
@@ -35,6 +37,7 @@ from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
 from moto.dynamodb.models.table import Table
 from moto.dynamodb.responses import DynamoResult
+from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
 
 _ORDER = "_bench_sorted_order"  # per-table cache: (native keys, items), both in key order
 _ITEM_RESULTS = frozenset({"GetItem", "BatchGetItem", "Query", "Scan"})
@@ -198,6 +201,18 @@ def _execute_result(self: DynamoResult, context: Any) -> Any:
     return _original_execute_result(self, context)
 
 
+def _epoch_seconds(value: Any) -> float:
+    if isinstance(value, datetime):
+        return value.timestamp()
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def _get_records(self: DynamoDBStreamsHandler) -> str:
+    limit = self._get_param("Limit")
+    result = self.backend.get_records(self._get_param("ShardIterator"), 1000 if limit is None else limit)
+    return json.dumps(result, default=_epoch_seconds, separators=(",", ":"))
+
+
 def check_fast_responses(call: Callable[[], Any]) -> None:
     """Run `call` (a request that returns items) with each encoding; they must parse alike."""
     fast = call()
@@ -250,6 +265,7 @@ def installed() -> Iterator[None]:
             (Table, "delete_item", _delete_item),
             (DynamoDBBackend, "transact_write_items", _transact_write_items),
             (DynamoResult, "execute_result", _execute_result),
+            (DynamoDBStreamsHandler, "get_records", _get_records),
         ):
             stack.enter_context(mock.patch.object(target, name, replacement))
         yield

@@ -30,7 +30,7 @@ def sent(harness: Harness, number: str) -> list[str]:
 
 
 def register(harness: Harness, client_id: str = "C001", phone: str = "13800138000") -> None:
-    body = new_client(client_id, phone=phone)
+    body = new_client(client_id, phone=phone, opened_on="2026-06-01")  # a new account: greeted
     assert harness.call("POST", "/clients", body, as_=COUNTER, at="2026-06-01T10:00:00+08:00").status == 201
 
 
@@ -38,6 +38,18 @@ def messages(harness: Harness, client_id: str = "C001", as_: Any = MANAGER) -> l
     response = harness.call("GET", f"/clients/{client_id}/messages", as_=as_)
     assert response.status == 200, response.body
     return response.json()["items"]
+
+
+def test_an_account_opened_long_before_it_is_registered_gets_no_opening_sms(harness: Harness) -> None:
+    """A migrated book (DOMAIN §5, §13): an account opened more than 31 days before it is
+    registered is no new account, and is not greeted as one, however it is registered."""
+    for client_id, opened_on in (("C001", "2026-05-01"), ("C002", "2026-04-30")):  # 31 and 32 days before
+        body = new_client(client_id, opened_on=opened_on)
+        assert harness.call("POST", "/clients", body, as_=COUNTER, at="2026-06-01T10:00:00+08:00").status == 201
+    harness.drain()
+    assert [m["template"] for m in messages(harness, "C001")] == ["account_opened"]
+    assert messages(harness, "C002") == []
+    assert sent(harness, "+86" + new_client("C002")["phone"]) == []
 
 
 def test_a_new_client_gets_one_opening_sms_even_when_its_record_is_delivered_again(harness: Harness) -> None:

@@ -1,5 +1,5 @@
-"""Import files of the trading system: reading an upload, the failed-rows file, the normalized copy,
-the job's states and counts (DOMAIN §13, §5; API.md "imports"; rules/imports.toml)."""
+"""Import files of the trading system: reading an upload, the chunks the rows travel in, the
+failed-rows file, the job's states and counts (DOMAIN §13, §5; API.md "imports"; rules/imports.toml)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import csv
 import io
 from collections.abc import Callable, Iterable
 from dataclasses import replace
-from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -16,7 +15,9 @@ from hypothesis import strategies as st
 
 from crm import rules
 from crm.domain.imports import (
+    MAX_CHUNK_BYTES,
     MOVES,
+    Chunk,
     FailedRowsWriter,
     FileProblem,
     ImportCounts,
@@ -24,14 +25,14 @@ from crm.domain.imports import (
     ImportKind,
     ImportRules,
     ImportStatus,
-    NormalizedWriter,
+    JobMessage,
+    JobStep,
     RowFailure,
+    RowOutcome,
     SourceRow,
     check_move,
-    is_migrated,
-    normalize,
-    parse_normalized,
-    read_normalized,
+    chunk_counts,
+    chunks_of,
     read_rows,
 )
 from crm.errors import Conflict, InvalidInput
@@ -75,14 +76,13 @@ def test_the_shipped_table_holds_the_columns_of_api_md() -> None:
     assert ",".join(RULES.columns_of(CLIENTS)) == CLIENTS_HEADER
     assert RULES.encodings == ("utf-8", "gbk")
     assert RULES.default_encoding == "utf-8"
-    assert RULES.migrated_after_days == rules.callbacks().new_account_window_days == 31
     assert RULES.batch_rows <= 100
 
 
 def test_a_brokerage_may_drop_an_optional_column() -> None:
     table = rules.load_table("imports")
     table["columns"]["clients"] = [name for name in table["columns"]["clients"] if name != "email"]
-    assert "email" not in ImportRules.from_table(table, 31).columns_of(CLIENTS)
+    assert "email" not in ImportRules.from_table(table).columns_of(CLIENTS)
 
 
 def _set(path: str, value: object) -> Any:
@@ -111,14 +111,13 @@ def _set(path: str, value: object) -> Any:
         _set("batch_rows", 101),
         _set("batch_rows", 50.5),
         _set("upload_url_expires_s", 8 * 86400),
-        _set("migrated_after_days", 30),  # callbacks.toml says 31: the two would disagree
         _set("max_bytes", 1),
         lambda table: table.pop("version"),
         lambda table: table["columns"].pop("metrics"),
     ],
 )
 def test_a_broken_table_is_refused(assert_refused: Callable[..., None], breakage: Any) -> None:
-    assert_refused("imports", lambda table: ImportRules.from_table(table, 31), breakage)
+    assert_refused("imports", lambda table: ImportRules.from_table(table), breakage)
 
 
 # --- reading: encodings and chunks ------------------------------------------------------------
@@ -393,61 +392,99 @@ def test_the_failed_rows_file_has_one_line_per_invalid_field_every_cell_as_text(
     assert lines[2][3] == "'=not a number"
 
 
-# --- the normalized copy ----------------------------------------------------------------------
+# --- chunks: the rows as the workers get them ----------------------------------------------------
 
 
-def test_normalize_copies_rows_of_the_right_shape_and_reports_the_rest() -> None:
+def test_rows_travel_in_chunks_of_at_most_batch_rows_in_file_order() -> None:
+    rows = [f"C{n:03d},2025,1,2,3" for n in range(1, 251)]
+    chunks = list(chunks_of("IMP-1", read(metrics_file(*rows).encode()), RULES))
+    assert [chunk.number for chunk in chunks] == [1, 2, 3]
+    assert [len(chunk.rows) for chunk in chunks] == [100, 100, 50]
+    assert [row.line for chunk in chunks for row in chunk.rows] == list(range(2, 252))
+    assert chunks[0].rows[0].values == {
+        "client_id": "C001",
+        "year": "2025",
+        "assets": "1",
+        "avg_assets": "2",
+        "trade_volume": "3",
+    }
+
+
+def test_a_chunk_fits_in_one_queue_message_however_long_its_rows() -> None:
+    long_name = "名" * 5000  # 15,000 bytes in UTF-8, a long but readable record
+    rows = [f'C{n:03d},"{long_name}",{n},1,1,,,B1,mgr-1,2020-01-01' for n in range(60)]
+    header = "client_id,name,id_number,phone,email,birthday,branch_id,manager_id,opened_on"
+    data = "\r\n".join((header, *rows)).encode()
+    chunks = list(chunks_of("IMP-1", read(data, CLIENTS), RULES))
+    assert len(chunks) > 1
+    assert all(len(chunk.message().encode()) <= MAX_CHUNK_BYTES + 100 for chunk in chunks)
+    assert sum(len(chunk.rows) for chunk in chunks) == 60
+
+
+def test_a_chunk_survives_its_message_and_keeps_a_row_of_the_wrong_shape_as_its_failure() -> None:
     upload = (
         "trade_volume,assets,avg_assets,year,client_id\r\n"
         '3,1,2,2025,"张三, \\ ""quoted"""\r\n'
         "3,1\r\n"
         '3,1,2,2025,"C\r\n002"\r\n'
     ).encode("gbk")
-    normalized, failed = io.BytesIO(), io.BytesIO()
-    counts = normalize(
-        read_rows(chunked(upload, 2), METRICS, "gbk", RULES),
-        NormalizedWriter(normalized, METRICS, RULES),
-        FailedRowsWriter(failed, METRICS, RULES),
-    )
-    assert counts == ImportCounts(rows=3, failed=1)
-
-    data = normalized.getvalue()
-    assert not data.startswith(b"\xef\xbb\xbf")
-    assert data.splitlines()[0] == b"row," + METRICS_HEADER.encode()
-    assert b"\\\\" in data  # a backslash doubled: Step Functions' reader takes one away
-    rows = list(read_normalized(io.StringIO(data.decode("utf-8"), newline="")))
-    assert [row.line for row in rows] == [2, 4]
-    assert rows[0].values == {
-        "client_id": '张三, \\ "quoted"',
-        "year": "2025",
-        "assets": "1",
-        "avg_assets": "2",
-        "trade_volume": "3",
-    }
-    assert rows[1].values["client_id"] == "C\r\n002"
-    assert all(row.field_count_problem is None for row in rows)
-
-    reported = list(csv.reader(io.StringIO(failed.getvalue().decode("utf-8-sig"), newline="")))
-    assert reported[1][:3] == ["3", "", "field_count"]
-    assert reported[1][4:] == ["", "", "1", "", "3"]  # the row as sent, under the kind's columns
+    (chunk,) = chunks_of("IMP-1", read_rows(chunked(upload, 2), METRICS, "gbk", RULES), RULES)
+    again = Chunk.from_message(chunk.message())
+    assert again == chunk
+    assert [row.line for row in again.rows] == [2, 3, 4]
+    assert again.rows[0].values["client_id"] == '张三, \\ "quoted"'
+    assert again.rows[2].values["client_id"] == "C\r\n002"
+    assert again.rows[0].failure is None
+    failure = again.rows[1].failure
+    assert failure is not None
+    assert (failure.line, failure.field, failure.code) == (3, "", "field_count")
 
 
-def test_a_step_functions_item_becomes_a_source_row() -> None:
-    row = parse_normalized({"row": "12", "client_id": "C001", "year": "2025"})
-    assert row == SourceRow(
-        line=12, values={"client_id": "C001", "year": "2025"}, raw=("C001", "2025"), header_fields=2
-    )
-    with pytest.raises(ValueError, match="line number"):
-        parse_normalized({"client_id": "C001"})
+@pytest.mark.parametrize("body", ["", "{}", '{"import_id": "I", "chunk": "x", "rows": []}', "[1]"])
+def test_a_message_that_is_no_chunk_is_refused(body: str) -> None:
+    with pytest.raises(ValueError, match="not a chunk"):
+        Chunk.from_message(body)
 
 
-def test_a_row_of_the_wrong_shape_is_never_normalized() -> None:
-    (short,) = read(metrics_file("C001,2025").encode())
-    with pytest.raises(ValueError, match="report it"):
-        NormalizedWriter(io.BytesIO(), METRICS, RULES).write(short)
+def test_a_job_step_survives_its_message() -> None:
+    for step in JobStep:
+        assert JobMessage.from_message(JobMessage(step, "IMP-1").message()) == JobMessage(step, "IMP-1")
+    with pytest.raises(ValueError, match="not a step"):
+        JobMessage.from_message('{"step": "dance", "import_id": "IMP-1"}')
 
 
-# --- states, migration, counts ----------------------------------------------------------------
+def test_a_chunks_failed_rows_part_has_no_heading() -> None:
+    out = io.BytesIO()
+    FailedRowsWriter(out, METRICS, RULES, heading=False).write(RowFailure(9, "year", "invalid", "no", {"year": "x"}))
+    assert out.getvalue() == b"9,year,invalid,no,,x,,,\r\n"
+
+
+CHANGED, UNCHANGED, FAILED = RowOutcome.CHANGED, RowOutcome.UNCHANGED, RowOutcome.FAILED
+
+
+def test_a_chunk_counts_each_row_once() -> None:
+    outcomes = {2: CHANGED, 3: UNCHANGED, 4: FAILED, 5: UNCHANGED}
+    assert chunk_counts(outcomes, frozenset({2})) == ImportCounts(succeeded=3, failed=1, unchanged=2)
+
+
+def test_a_redelivered_chunk_counts_what_its_first_delivery_changed_as_changed() -> None:
+    """The first delivery planned rows 2 and 3 and died after writing them: found already so now,
+    they count as changed, as the first delivery would have counted them."""
+    again = {2: UNCHANGED, 3: UNCHANGED, 4: UNCHANGED, 5: FAILED}
+    assert chunk_counts(again, frozenset({2, 3})) == ImportCounts(succeeded=3, failed=1, unchanged=1)
+
+
+@given(
+    st.dictionaries(st.integers(2, 200), st.sampled_from(list(RowOutcome)), max_size=100),
+    st.frozensets(st.integers(2, 200)),
+)
+def test_chunk_counts_add_up(outcomes: dict[int, RowOutcome], planned: frozenset[int]) -> None:
+    counts = chunk_counts(outcomes, planned)
+    assert counts.settled == len(outcomes)
+    assert counts.failed == sum(outcome is FAILED for outcome in outcomes.values())
+
+
+# --- states and counts ----------------------------------------------------------------
 
 LEGAL = {
     (ImportStatus.OPEN, ImportStatus.IN_PROGRESS),
@@ -482,12 +519,6 @@ def test_nothing_leaves_a_finished_import() -> None:
         ImportStatus.ABORTED,
     }
     assert set(MOVES) == set(ImportStatus)
-
-
-@pytest.mark.parametrize(("days_before", "migrated"), [(0, False), (1, False), (31, False), (32, True), (400, True)])
-def test_an_account_opened_more_than_31_days_before_the_import_is_migrated(days_before: int, migrated: bool) -> None:
-    import_day = date(2026, 3, 1)
-    assert is_migrated(import_day - timedelta(days=days_before), import_day, RULES) is migrated
 
 
 def test_counts_add_up() -> None:

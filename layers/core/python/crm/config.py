@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from crm import topology
-from crm.topology import FUNCTION_VARIABLE, Bucket, EventBus, Secret, Table, UserPool
+from crm.topology import FUNCTION_VARIABLE, Bucket, EventBus, Queue, Secret, Table, UserPool
 
 
 class ConfigurationError(RuntimeError):
@@ -39,6 +39,7 @@ class Settings:
     stream_tables: Mapping[str, str] = field(default_factory=dict)  # physical name → topology name
     secrets: Mapping[str, str] = field(default_factory=dict)
     user_pools: Mapping[str, str] = field(default_factory=dict)
+    queues: Mapping[str, str] = field(default_factory=dict)  # a URL in AWS, the queue's name locally
     allowed_origins: str = ""  # an API function's `CORS_ALLOWED_ORIGINS` (crm.domain.cors)
 
     @classmethod
@@ -57,6 +58,7 @@ class Settings:
             stream_tables=MappingProxyType({environ[s.env_var]: s.table.name for s in spec.streams}),
             secrets=MappingProxyType({secret.name: environ[secret.env_var] for secret in spec.secrets}),
             user_pools=MappingProxyType({pool.name: environ[pool.env_var] for pool in spec.manages_users}),
+            queues=MappingProxyType({queue.name: environ[queue.env_var] for queue in spec.sends_to}),
             allowed_origins=environ.get(topology.ALLOWED_ORIGINS_VARIABLE, "") if spec.routes else "",
         )
 
@@ -74,6 +76,9 @@ class Settings:
 
     def user_pool(self, pool: UserPool) -> str:
         return self._named(self.user_pools, pool.name, "user pool", pool.env_var)
+
+    def queue(self, queue: Queue) -> str:
+        return self._named(self.queues, queue.name, "queue", queue.env_var)
 
     def stream_table(self, event_source_arn: str | None) -> str:
         """The topology name of a stream record's table, from its ARN (…:table/<name>/stream/…)."""
@@ -102,6 +107,7 @@ def tooling() -> Settings:
         stream_tables={table.local_name: table.name for table in topology.TABLES if table.stream},
         secrets={secret.name: secret.local_name for secret in topology.SECRETS},
         user_pools={topology.STAFF_POOL.name: topology.STAFF_POOL.local_name},
+        queues={queue.name: queue.local_name for queue in topology.QUEUES},
     )
 
 

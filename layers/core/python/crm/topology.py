@@ -121,7 +121,8 @@ class Bucket(NamedTuple):
 
     Functions get objects only under `prefix`; objects move to infrequent access after
     `infrequent_after_days` (0: never), and versions that are no longer current are kept
-    `noncurrent_days` (0: forever)."""
+    `noncurrent_days` (0: forever); with `expire_after_days`, objects go that long after they
+    were written."""
 
     name: str
     object_lock: bool = False
@@ -129,6 +130,7 @@ class Bucket(NamedTuple):
     prefix: str = ""
     infrequent_after_days: int = 0
     noncurrent_days: int = 0
+    expire_after_days: int = 0  # objects deleted so long after they were written (0: never)
 
     @property
     def env_var(self) -> str:
@@ -153,6 +155,40 @@ class Secret(NamedTuple):
     @property
     def local_name(self) -> str:
         return f"crm-{self.name}"
+
+
+class Queue(NamedTuple):
+    """An SQS queue of work (encrypted with the stack's key, TLS only), with a dead-letter queue
+    that takes a message received `max_receive_count` times without success (and is alarmed on).
+    `visibility_timeout_s` covers its consumer's timeout six times over (AWS's advice for Lambda)."""
+
+    name: str
+    purpose: str
+    visibility_timeout_s: int
+    max_receive_count: int = 5
+    retention_s: int = 4 * 86400
+
+    @property
+    def env_var(self) -> str:
+        return f"QUEUE_{self.name.upper().replace('-', '_')}"
+
+    @property
+    def local_name(self) -> str:
+        return f"crm-{self.name}"
+
+    @property
+    def dead_letter_name(self) -> str:
+        return f"crm-{self.name}-dead-letters"
+
+
+class QueueSource(NamedTuple):
+    """An SQS → Lambda mapping that reports each failed message (`batchItemFailures`): a failed
+    message comes back after its visibility timeout, the others are deleted. `max_concurrency`
+    bounds the function's instances the queue keeps busy (the mapping's scaling limit, 2–1000)."""
+
+    queue: Queue
+    batch_size: int = 1
+    max_concurrency: int = 2
 
 
 class UserPool(NamedTuple):
@@ -224,6 +260,8 @@ class Function(NamedTuple):
     publishes: tuple[EventBus, ...] = ()
     sends_sms: bool = False  # SNS Publish to phone numbers (and to no topic)
     secrets: tuple[Secret, ...] = ()  # GetSecretValue on each
+    queues: tuple[QueueSource, ...] = ()  # the queues whose messages it is given
+    sends_to: tuple[Queue, ...] = ()  # SendMessage (and SendMessageBatch) on each
     manages_users: tuple[UserPool, ...] = ()  # create, change, enable and disable the pool's users
     peak_rss_mb: float | None = None  # MB after its sample requests, measured on PEAK_RSS_MEASURED
     timeout_s: int = 15
@@ -269,6 +307,7 @@ class Function(NamedTuple):
             **{bus.env_var: f"the {bus.name} event bus" for bus in self.publishes},
             **{secret.env_var: f"the {secret.name} secret" for secret in self.secrets},
             **{pool.env_var: f"the {pool.name} user pool" for pool in self.manages_users},
+            **{queue.env_var: f"the {queue.name} queue's URL" for queue in self.sends_to},
             **({ALLOWED_ORIGINS_VARIABLE: "the origins browsers may call from"} if self.routes else {}),
         }
 
@@ -283,6 +322,7 @@ class Function(NamedTuple):
             **{bus.env_var: bus.local_name for bus in self.publishes},
             **{secret.env_var: secret.local_name for secret in self.secrets},
             **{pool.env_var: pool.local_name for pool in self.manages_users},
+            **{queue.env_var: queue.local_name for queue in self.sends_to},
             **({ALLOWED_ORIGINS_VARIABLE: LOCAL_ALLOWED_ORIGINS} if self.routes else {}),
         }
 
@@ -401,6 +441,18 @@ STAFF = Table(
     stream=True,
 )
 
+# Bulk imports of the trading system's files (DOMAIN §13): JOB per import (its state and counts,
+# under `version`), CHUNK#<n> for each batch of rows once settled (its counts, whether it left
+# failed rows): a chunk delivered twice is counted once. Listed newest first through the sparse
+# `listed` index (only JOB items carry its keys).
+IMPORTS = Table(
+    name="imports",
+    partition_key=PK,
+    sort_key=SK,
+    indexes=(Index("listed", Key("listing"), Key("listed_at")),),
+    stream=True,
+)
+
 TABLES: tuple[Table, ...] = (
     CLIENTS,
     SETTINGS,
@@ -411,6 +463,7 @@ TABLES: tuple[Table, ...] = (
     ACTIVITY,
     AGGREGATES,
     STAFF,
+    IMPORTS,
 )
 
 BUS = EventBus(name="events")
@@ -421,7 +474,17 @@ AUDIT_ARCHIVE = Bucket(name="audit-archive", object_lock=True, retention_days=7 
 # The quarterly reports for headquarters (第55条): every version kept; a few months on they are
 # read rarely, so they move to infrequent access; earlier versions of a file are kept ten years.
 REPORTS = Bucket(name="reports", prefix="quarterly/", infrequent_after_days=90, noncurrent_days=10 * 365)
-BUCKETS: tuple[Bucket, ...] = (AUDIT_ARCHIVE, REPORTS)
+# The uploaded import files, their failed rows and the chunks' parts of them: personal
+# information (names, ID and phone numbers) kept no longer than the brokerage needs to check an
+# import (the records themselves are in the tables and the audit archive): gone after 90 days.
+IMPORT_FILES = Bucket(name="imports", prefix="imports/", expire_after_days=90, noncurrent_days=1)
+BUCKETS: tuple[Bucket, ...] = (AUDIT_ARCHIVE, REPORTS, IMPORT_FILES)
+
+# The imports' work: an import to read (`import_files`: the whole file checked, then cut into
+# chunks), and the chunks of rows to apply (`import_rows`). Their consumers' timeouts: 900 s and 60 s.
+IMPORT_JOBS = Queue(name="import-jobs", purpose="imports whose file is to be read", visibility_timeout_s=6 * 900)
+IMPORT_ROWS = Queue(name="import-rows", purpose="chunks of an import's rows to apply", visibility_timeout_s=6 * 60)
+QUEUES: tuple[Queue, ...] = (IMPORT_JOBS, IMPORT_ROWS)
 
 # Signs the pagination cursors every list hands out, so an edited one is refused (400), never
 # handed to DynamoDB (API.md «Rules»: opaque and tamper-evident).
@@ -544,6 +607,7 @@ FUNCTIONS: tuple[Function, ...] = (
             StreamSource(table=CALLBACKS),
             StreamSource(table=ACTIVITY),
             StreamSource(table=STAFF),
+            StreamSource(table=IMPORTS, filters=(_prefix_filter("JOB"),)),  # the jobs, not their chunks
         ),
         peak_rss_mb=64.4,
         timeout_s=60,
@@ -848,6 +912,45 @@ FUNCTIONS: tuple[Function, ...] = (
         secrets=(CURSOR_KEY,),
         routes=_routes("GET /reports/quarterly/{period}", "GET /reports/quarterly/{period}/figures"),
         peak_rss_mb=74.3,
+    ),
+    Function(
+        name="imports",
+        description="Bulk imports of the trading system's files: the job, its upload URL, start, progress, abort",
+        reads=(IMPORTS, IDEMPOTENCY),
+        writes=(IMPORTS, IDEMPOTENCY),
+        archives=(IMPORT_FILES,),  # the presigned PUT of the upload acts with this grant
+        reads_objects=(IMPORT_FILES,),  # whether the file is there; the failed rows' presigned GET
+        secrets=(CURSOR_KEY,),
+        sends_to=(IMPORT_JOBS,),
+        routes=_routes(
+            "POST /imports",
+            "GET /imports",
+            "GET /imports/{import_id}",
+            "POST /imports/{import_id}/start",
+            "POST /imports/{import_id}/abort",
+        ),
+    ),
+    Function(
+        name="import_files",
+        description="Queue: reads an import's whole file, then sends its rows in chunks; finishes the import",
+        reads=(IMPORTS,),
+        writes=(IMPORTS,),
+        archives=(IMPORT_FILES,),  # the failed-rows file
+        reads_objects=(IMPORT_FILES,),
+        queues=(QueueSource(IMPORT_JOBS, batch_size=1, max_concurrency=2),),
+        sends_to=(IMPORT_ROWS,),
+        timeout_s=900,
+    ),
+    Function(
+        name="import_rows",
+        description="Queue: applies a chunk of an import's rows, each whole or reported, by the API's rules",
+        reads=(CLIENTS, IMPORTS, STAFF),
+        writes=(CLIENTS, IMPORTS),
+        archives=(IMPORT_FILES,),  # the chunk's failed rows
+        secrets=(LOOKUP_KEY,),
+        queues=(QueueSource(IMPORT_ROWS, batch_size=1, max_concurrency=5),),
+        sends_to=(IMPORT_JOBS,),  # the last chunk asks for the import to be finished
+        timeout_s=60,
     ),
 )
 

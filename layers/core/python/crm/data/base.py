@@ -61,6 +61,7 @@ def connection() -> Connection:
 
 Key = tuple[str, str]  # pk, sk
 BATCH_GET_ROUNDS = 5  # BatchGetItem requests for one read, when DynamoDB leaves keys unprocessed
+BATCH_GET_KEYS = 100  # the most keys one BatchGetItem takes
 
 
 def batch_get_raw(table_name: str, keys: Iterable[Key]) -> dict[Key, dict[str, Any]]:

@@ -24,6 +24,7 @@ from typing import Any
 from crm.domain.access import Identity, Role
 from crm.domain.attitude import Attitude
 from crm.domain.calendar import END_OF_DAY, WorkingCalendar
+from crm.domain.client import is_migrated
 from crm.domain.rule_values import whole_number
 from crm.domain.time import BEIJING, beijing
 from crm.errors import Conflict, Forbidden, InvalidInput, RuleTableError
@@ -370,7 +371,7 @@ class ScheduleView:
 
 def new_account_entry(view: ScheduleView, registered_on: date, rules: CallbackRules) -> ScheduleEntry | None:
     """A client opened within the window of its registration gets its account-opening callback."""
-    if view.opened_on < registered_on - timedelta(days=rules.new_account_window_days) or not view.active:
+    if is_migrated(view.opened_on, registered_on, rules.new_account_window_days) or not view.active:
         return None
     return ScheduleEntry(
         kind=Kind.NEW_ACCOUNT,
@@ -537,7 +538,7 @@ def create_from(
 
     if entry.kind is Kind.NEW_ACCOUNT:
         opened = entry.anchor_on or run_day
-        if opened < run_day - timedelta(days=rules.new_account_window_days):
+        if is_migrated(opened, run_day, rules.new_account_window_days):
             return Creation(None, None)  # opened too long ago: a migrated record gets none
         return Creation(task(task_id(Kind.NEW_ACCOUNT, entry.client_id), end_of_day(months_after(opened, 1))), None)
     if entry.kind is Kind.POST_COMPLAINT:

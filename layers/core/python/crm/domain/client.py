@@ -8,7 +8,7 @@ masked on display (`crm.domain.pii`) for roles that do not need them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
@@ -35,6 +35,13 @@ class ClassBasis:
     @property
     def turnover(self) -> Decimal:
         return self.metrics.turnover
+
+
+def is_migrated(opened_on: date, registered_on: date, window_days: int) -> bool:
+    """An account registered more than `window_days` after it was opened is a migrated record, not
+    a new account: no account-opening SMS, no `new_account` callback (DOMAIN §5, §13: a book loaded
+    when the brokerage adopts the system, by import or one by one, gets none)."""
+    return opened_on < registered_on - timedelta(days=window_days)
 
 
 class ClientStatus(StrEnum):

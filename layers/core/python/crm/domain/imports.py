@@ -8,16 +8,17 @@ An import is a job on one uploaded CSV file of one kind, `clients` (the existing
 Reading is streaming and holds one record at a time: `read_rows` turns the upload's bytes into
 `SourceRow`s, each with the line of the file where it starts (the header is line 1; a quoted field
 may span lines). A problem of the file itself (not CSV, an unknown header, bytes the encoding
-cannot read, too large) stops the file with an `ImportFileError` naming the line; a problem of one
-row (a wrong number of fields, a bad value) is that row's alone. `normalize` is the first pass of
-the job: every row to a UTF-8 copy the engine reads (`NormalizedWriter`, `read_normalized`,
-`parse_normalized`), rows of the wrong shape to the failed-rows file, which lists one line per
-invalid field with the row as sent (`FailedRowsWriter`; each cell written as text, never a
-formula). Every other row is checked by the same rules as the API and applied whole or reported,
-never half; a row that is already so counts as `succeeded` and `unchanged` (`ImportCounts`).
+cannot read, too large) stops the file with an `ImportFileError` naming the line: the job reads the
+whole file before it sends any row, so such a file applies nothing. Its rows then go out in
+`Chunk`s (at most `batch_rows` rows, small enough for one queue message), each applied by a worker
+and settled once (`chunk_counts`): a problem of one row (a wrong number of fields, a bad value) is
+that row's alone, listed in the failed-rows file, one line per invalid field with the row as sent
+(`FailedRowsWriter`; each cell written as text, never a formula). Every other row is checked by the
+same rules as the API and applied whole or reported, never half; a row that is already so counts
+as `succeeded` and `unchanged` (`ImportCounts`).
 
-A clients row for an account opened more than DEFAULT 31 days before the import is a migrated
-record: no account-opening SMS, no `new_account` callback (`is_migrated`; DOMAIN §5).
+A clients row for an account opened long before it is registered is a migrated record: no
+account-opening SMS, no `new_account` callback (`crm.domain.client.is_migrated`; DOMAIN §5).
 """
 
 from __future__ import annotations
@@ -25,9 +26,10 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-from collections.abc import Iterable, Iterator, Mapping
+import json
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -117,7 +119,6 @@ class ImportRules:
     max_file_bytes: int
     max_rows: int
     max_row_chars: int
-    migrated_after_days: int
     batch_rows: int
     upload_url_expires_s: int
     failed_rows_url_expires_s: int
@@ -130,14 +131,12 @@ class ImportRules:
         return self.encodings[0]
 
     @classmethod
-    def from_table(cls, table: Mapping[str, Any], new_account_window_days: int) -> ImportRules:
-        """The table, checked; `new_account_window_days` (callbacks.toml) is the same rule as
-        `migrated_after_days` seen from the callbacks job, so the two must agree."""
+    def from_table(cls, table: Mapping[str, Any]) -> ImportRules:
+        """The table, checked."""
         counts = (
             "max_file_bytes",
             "max_rows",
             "max_row_chars",
-            "migrated_after_days",
             "batch_rows",
             "upload_url_expires_s",
             "failed_rows_url_expires_s",
@@ -155,11 +154,6 @@ class ImportRules:
         except (KeyError, ValueError, TypeError, AttributeError) as exc:
             raise RuleTableError(f"imports table: {exc!r}") from exc
         problems = [*rules._column_problems(), *rules._limit_problems()]
-        if rules.migrated_after_days != new_account_window_days:
-            problems.append(
-                f"migrated_after_days ({rules.migrated_after_days}) must equal callbacks'"
-                f" new_account_window_days ({new_account_window_days})"
-            )
         if problems:
             raise RuleTableError("imports table: " + "; ".join(problems))
         return rules
@@ -188,9 +182,7 @@ class ImportRules:
         if self.max_rows < 1:
             yield "max_rows is at least 1"
         if not 1_000 <= self.max_row_chars <= 32_768:
-            yield "max_row_chars lies within 1,000 and 32,768 (a normalized row under Step Functions' 256 KiB)"
-        if not 1 <= self.migrated_after_days <= 366:
-            yield "migrated_after_days lies within 1 and 366"
+            yield "max_row_chars lies within 1,000 and 32,768 (a row must fit in one queue message)"
         if not 1 <= self.batch_rows <= 100:
             yield "batch_rows lies within 1 and 100 (DynamoDB's limit on one batch or transaction)"
         for name in ("upload_url_expires_s", "failed_rows_url_expires_s"):
@@ -202,12 +194,6 @@ def _names(value: object) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(name, str) for name in value):
         raise TypeError(f"{value!r} is not a list of names")
     return tuple(value)
-
-
-def is_migrated(opened_on: date, import_day: date, rules: ImportRules) -> bool:
-    """An account opened more than `migrated_after_days` days before the import's day (its Beijing
-    date) is a migrated record: no account-opening SMS, no `new_account` callback (DOMAIN §5)."""
-    return opened_on < import_day - timedelta(days=rules.migrated_after_days)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -445,25 +431,11 @@ def read_rows(chunks: Iterable[bytes], kind: ImportKind, encoding: str, rules: I
 
 
 # ---------------------------------------------------------------------------------------------
-# Writing: the failed-rows file and the normalized copy
+# Writing the failed-rows file
 
 
 class ByteSink(Protocol):
     def write(self, data: bytes, /) -> object: ...
-
-
-class _NormalizedDialect(csv.Dialect):
-    """Step Functions' CSV reader: quotes doubled, and a backslash escapes the next character, so
-    a backslash in a value is written doubled. Python's reader with this dialect reads it alike."""
-
-    delimiter = ","
-    quotechar = '"'
-    escapechar = "\\"
-    doublequote = True
-    skipinitialspace = False
-    lineterminator = "\n"
-    quoting = csv.QUOTE_MINIMAL
-    strict = True
 
 
 class _CsvSink:
@@ -494,49 +466,19 @@ class RowFailure:
 
 class FailedRowsWriter:
     """The failed-rows file: CSV in UTF-8 with a byte-order mark (Excel opens it as such), CRLF,
-    `row,field,code,message` and then the kind's columns; every cell written as text (OWASP)."""
+    `row,field,code,message` and then the kind's columns; every cell written as text (OWASP).
+    A part of it (one chunk's failures, joined to the others at the end) has no heading."""
 
-    def __init__(self, out: ByteSink, kind: ImportKind, rules: ImportRules) -> None:
+    def __init__(self, out: ByteSink, kind: ImportKind, rules: ImportRules, *, heading: bool = True) -> None:
         self._columns = rules.columns_of(kind)
-        out.write(codecs.BOM_UTF8)
         self._sink = _CsvSink(out, csv.excel)
-        self._sink.write((*FAILURE_COLUMNS, *self._columns))
+        if heading:
+            out.write(codecs.BOM_UTF8)
+            self._sink.write((*FAILURE_COLUMNS, *self._columns))
 
     def write(self, failure: RowFailure) -> None:
         cells = (str(failure.line), failure.field, failure.code, failure.message)
         self._sink.write(safe_row((*cells, *(failure.values.get(name, "") for name in self._columns))))
-
-
-class NormalizedWriter:
-    """The copy of the upload the engine reads: UTF-8 without a byte-order mark (what Step
-    Functions' CSV reader takes), `row` (the line in the upload) and the kind's columns in the
-    table's order. Only rows of the header's shape belong here (see `normalize`)."""
-
-    def __init__(self, out: ByteSink, kind: ImportKind, rules: ImportRules) -> None:
-        self._columns = rules.columns_of(kind)
-        self._sink = _CsvSink(out, _NormalizedDialect)
-        self._sink.write((ROW_COLUMN, *self._columns))
-
-    def write(self, row: SourceRow) -> None:
-        if row.field_count_problem:
-            raise ValueError(f"line {row.line}: {row.field_count_problem}; report it, do not normalize it")
-        self._sink.write((str(row.line), *(row.values[name] for name in self._columns)))
-
-
-def parse_normalized(item: Mapping[str, str]) -> SourceRow:
-    """One item of the normalized file (a dict keyed by its header, as Step Functions passes it)."""
-    try:
-        line = int(item[ROW_COLUMN])
-    except (KeyError, ValueError):
-        raise ValueError("not an item of a normalized import file: no line number in its row column") from None
-    values = {name: value for name, value in item.items() if name != ROW_COLUMN}
-    return SourceRow(line=line, values=values, raw=tuple(values.values()), header_fields=len(values))
-
-
-def read_normalized(lines: Iterable[str]) -> Iterator[SourceRow]:
-    """The rows of a normalized file read in Python (open it with newline=""), as Step Functions reads them."""
-    for item in csv.DictReader(lines, dialect=_NormalizedDialect):
-        yield parse_normalized(item)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -570,17 +512,175 @@ class ImportCounts:
         return self.succeeded + self.failed
 
 
-def normalize(rows: Iterable[SourceRow], normalized: NormalizedWriter, failed: FailedRowsWriter) -> ImportCounts:
-    """The job's first pass: each row of the header's shape to the normalized copy, any other to
-    the failed-rows file. Its counts hold every row of the file (and the failures found here), so
-    the workers that apply the copy add only what they settle (`rows=0`)."""
-    total = failures = 0
-    for row in rows:
-        total += 1
-        problem = row.field_count_problem
-        if problem is None:
-            normalized.write(row)
+class RowOutcome(StrEnum):
+    CHANGED = "changed"  # applied: the records now hold the row
+    UNCHANGED = "unchanged"  # already so: nothing written
+    FAILED = "failed"  # reported in the failed-rows file, nothing written
+
+
+def chunk_counts(outcomes: Mapping[int, RowOutcome], planned: Collection[int]) -> ImportCounts:
+    """A chunk's counts from each row's outcome (by line). `planned`: the rows an earlier delivery
+    of the chunk set out to change; such a row found already so was changed by that delivery (it
+    died before settling the chunk), so it counts as changed, not unchanged: a redelivered chunk
+    counts as the first delivery would have."""
+    changed = unchanged = failed = 0
+    for line, outcome in outcomes.items():
+        if outcome is RowOutcome.FAILED:
+            failed += 1
+        elif outcome is RowOutcome.CHANGED or line in planned:
+            changed += 1
         else:
-            failures += 1
-            failed.write(RowFailure(row.line, WHOLE_ROW, FIELD_COUNT, problem, row.values))
-    return ImportCounts(rows=total, failed=failures)
+            unchanged += 1
+    return ImportCounts(succeeded=changed + unchanged, failed=failed, unchanged=unchanged)
+
+
+# ---------------------------------------------------------------------------------------------
+# Chunks: the rows as the workers get them
+
+
+# What one chunk's message may hold of rows: SQS takes 256 KiB a message; the rest is the envelope.
+MAX_CHUNK_BYTES = 200_000
+
+
+@dataclass(frozen=True)
+class ChunkRow:
+    """A row as a worker gets it: its line, its values by column, and why it cannot be read
+    against the header (`SourceRow.field_count_problem`), if it cannot."""
+
+    line: int
+    values: Mapping[str, str]
+    problem: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {"line": self.line, "values": dict(self.values), "problem": self.problem}
+
+    @property
+    def failure(self) -> RowFailure | None:
+        """The row's own failure (a wrong number of fields), before any of its values is checked."""
+        if self.problem is None:
+            return None
+        return RowFailure(self.line, WHOLE_ROW, FIELD_COUNT, self.problem, self.values)
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Rows of one import in file order; `number` counts from 1, the same on every reading of the
+    same file, so a chunk sent twice is the same chunk."""
+
+    import_id: str
+    number: int
+    rows: tuple[ChunkRow, ...]
+
+    def message(self) -> str:
+        body = {"import_id": self.import_id, "chunk": self.number, "rows": [row.as_json() for row in self.rows]}
+        return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+
+    @classmethod
+    def from_message(cls, body: str) -> Chunk:
+        try:
+            parsed = json.loads(body)
+            rows = tuple(
+                ChunkRow(int(row["line"]), {str(k): str(v) for k, v in row["values"].items()}, row.get("problem"))
+                for row in parsed["rows"]
+            )
+            return cls(import_id=str(parsed["import_id"]), number=int(parsed["chunk"]), rows=rows)
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise ValueError(f"not a chunk of an import: {exc!r}") from None
+
+
+def _row_bytes(row: ChunkRow) -> int:
+    return len(json.dumps(row.as_json(), ensure_ascii=False, separators=(",", ":")).encode("utf-8")) + 1
+
+
+def chunks_of(import_id: str, rows: Iterable[SourceRow], rules: ImportRules) -> Iterator[Chunk]:
+    """The rows in chunks of at most `batch_rows` rows and `MAX_CHUNK_BYTES`, in file order."""
+    pending: list[ChunkRow] = []
+    size = number = 0
+    for source in rows:
+        row = ChunkRow(source.line, source.values, source.field_count_problem)
+        row_bytes = _row_bytes(row)
+        if pending and (len(pending) == rules.batch_rows or size + row_bytes > MAX_CHUNK_BYTES):
+            number += 1
+            yield Chunk(import_id, number, tuple(pending))
+            pending, size = [], 0
+        pending.append(row)
+        size += row_bytes
+    if pending:
+        yield Chunk(import_id, number + 1, tuple(pending))
+
+
+class JobStep(StrEnum):
+    READ = "read"  # check the whole file, then send its chunks
+    FINISH = "finish"  # every chunk settled (or the import aborted): the failed-rows file, the end
+
+
+@dataclass(frozen=True)
+class JobMessage:
+    step: JobStep
+    import_id: str
+
+    def message(self) -> str:
+        return json.dumps({"step": self.step.value, "import_id": self.import_id})
+
+    @classmethod
+    def from_message(cls, body: str) -> JobMessage:
+        try:
+            parsed = json.loads(body)
+            return cls(JobStep(parsed["step"]), str(parsed["import_id"]))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ValueError(f"not a step of an import: {exc!r}") from None
+
+
+# ---------------------------------------------------------------------------------------------
+# The job
+
+
+@dataclass(frozen=True)
+class ImportProblem:
+    """Why an import failed as a whole: a `FileProblem` code, a message, the line (if one)."""
+
+    code: str
+    message: str
+    line: int | None = None
+
+    @classmethod
+    def of(cls, error: ImportFileError) -> ImportProblem:
+        return cls(code=error.code, message=error.message, line=error.line)
+
+
+@dataclass(frozen=True)
+class ImportJob:
+    import_id: str
+    kind: ImportKind
+    encoding: str
+    file_name: str
+    status: ImportStatus
+    created_at: datetime
+    created_by: str
+    rules_version: str
+    counts: ImportCounts = ImportCounts()
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    problem: ImportProblem | None = None
+    source_version: str | None = None  # the version of the upload the import reads (S3 VersionId)
+    chunks_total: int | None = None  # known once the whole file is read
+    chunks_sent: int = 0
+    chunks_settled: int = 0
+    failed_rows: bool = False  # its failed-rows file is written
+    version: int = 1
+
+    @property
+    def all_settled(self) -> bool:
+        return self.chunks_total is not None and self.chunks_settled >= self.chunks_total
+
+
+def upload_key(import_id: str) -> str:
+    return f"imports/{import_id}/upload.csv"
+
+
+def failed_rows_key(import_id: str) -> str:
+    return f"imports/{import_id}/failed-rows.csv"
+
+
+def failed_part_key(import_id: str, chunk: int) -> str:
+    return f"imports/{import_id}/failed-parts/{chunk:08d}.csv"

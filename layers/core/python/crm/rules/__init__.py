@@ -144,7 +144,7 @@ def imports() -> ImportRules:
     """Bulk imports of the trading system's files: columns, encodings and limits (DOMAIN §13)."""
     from crm.domain.imports import ImportRules
 
-    return ImportRules.from_table(load_table("imports"), callbacks().new_account_window_days)
+    return ImportRules.from_table(load_table("imports"))
 
 
 @cache

@@ -18,12 +18,17 @@ from crm.errors import InvalidInput
 from crm.services.client_lookup import find
 
 
+def check_year(year: int, now: datetime) -> None:
+    """Figures are for a year that has begun (a year-end file names the year just ended)."""
+    if year > beijing(now).year:
+        raise InvalidInput(f"{year} has not begun yet", field="year")
+
+
 def put_metrics(
     grant: Grant, client_id: str, metrics: YearMetrics, *, now: datetime, avg_holding_days: Decimal | None = None
 ) -> MetricsRecord:
     """Store a year's figures; reclassification follows asynchronously through the stream."""
-    if metrics.year > beijing(now).year:
-        raise InvalidInput(f"{metrics.year} has not begun yet", field="year")
+    check_year(metrics.year, now)
     find(grant, client_id)
     record = MetricsRecord(
         client_id=client_id,

@@ -9,16 +9,20 @@ from crm import rules
 from crm.data import sms as sms_gateway
 from crm.data.clients import messages as message_data
 from crm.domain.access import Grant
-from crm.domain.client import Client
+from crm.domain.client import Client, is_migrated
 from crm.domain.messages import MessageRecord, MessageStatus, compose
 from crm.domain.pii import mask_phone
+from crm.domain.time import beijing
 from crm.services.client_lookup import find as find_client
 
 WELCOME = "account_opened"
 
 
 def send_welcome(client: Client) -> MessageStatus | None:
-    """Send the account-opening SMS unless an earlier delivery did; the outcome (None: done before)."""
+    """Send the account-opening SMS unless an earlier delivery did, or the account is a migrated
+    record (opened long before it was registered: DOMAIN §5, §13); the outcome (None: none sent now)."""
+    if is_migrated(client.opened_on, beijing(client.created_at).date(), rules.callbacks().new_account_window_days):
+        return None
     sms_rules = rules.sms()
     sms = compose(client, WELCOME, sms_rules, message_id=f"{WELCOME}-{client.client_id}")
     pending = MessageRecord(

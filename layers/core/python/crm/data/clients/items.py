@@ -52,10 +52,11 @@ from crm.errors import Conflict
 from crm.topology import CLIENTS
 
 PROFILE = "PROFILE"
+CLIENT_PREFIX = "CLIENT#"
 
 
 def client_pk(client_id: str) -> str:
-    return f"CLIENT#{client_id}"
+    return f"{CLIENT_PREFIX}{client_id}"
 
 
 class ClientsItem(Stamped, Model):

@@ -6,13 +6,18 @@ through the stream; the company-wide yearly sums kept from them are crm.data.cli
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 
-from crm.data.base import DecimalAttribute
-from crm.data.clients.items import ClientsItem, client_pk, history, history_page
+from crm import config
+from crm.data.base import BATCH_GET_KEYS, DecimalAttribute, batch_get_raw
+from crm.data.clients.items import CLIENT_PREFIX, PROFILE, ClientsItem, client_pk, history, history_page
 from crm.domain.classification import YearMetrics
 from crm.domain.client_history.class_changes import MetricsRecord
 from crm.domain.time import iso, parse_iso
+from crm.topology import CLIENTS
 
 METRICS_PREFIX = "METRICS#"
 
@@ -34,8 +39,12 @@ class MetricsItem(ClientsItem):
 
 def put_metrics(record: MetricsRecord) -> None:
     """Store one year's figures; the reclassification follows through the stream."""
+    _item(record).save()
+
+
+def _item(record: MetricsRecord) -> MetricsItem:
     m = record.metrics
-    MetricsItem(
+    return MetricsItem(
         pk=client_pk(record.client_id),
         sk=metrics_sk(m.year),
         client_id=record.client_id,
@@ -46,7 +55,33 @@ def put_metrics(record: MetricsRecord) -> None:
         avg_holding_days=record.avg_holding_days,
         updated_at=iso(record.updated_at),
         updated_by=record.updated_by,
-    ).save()
+    )
+
+
+def put_many(records: Sequence[MetricsRecord]) -> None:
+    """Store many clients' figures in as few requests as DynamoDB allows (25 items each; what it
+    leaves unprocessed is sent again). Each record is one item, written whole or not at all."""
+    with MetricsItem.batch_write() as batch:
+        for record in records:
+            batch.save(_item(record))
+
+
+def on_record(wanted: Sequence[tuple[str, int]]) -> tuple[set[str], dict[tuple[str, int], MetricsRecord]]:
+    """For (client, year) pairs: which of the clients are on record, and the figures on record for
+    each pair that has some; read consistently, 100 keys a request."""
+    keys = [(client_pk(client_id), PROFILE) for client_id in dict.fromkeys(c for c, _ in wanted)]
+    keys += [(client_pk(client_id), metrics_sk(year)) for client_id, year in dict.fromkeys(wanted)]
+    table = config.active().table(CLIENTS)
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    for start in range(0, len(keys), BATCH_GET_KEYS):
+        found |= batch_get_raw(table, keys[start : start + BATCH_GET_KEYS])
+    clients = {pk.removeprefix(CLIENT_PREFIX) for pk, sk in found if sk == PROFILE}
+    figures = {}
+    for (_, sk), raw in found.items():
+        if sk.startswith(METRICS_PREFIX):
+            record = _record(MetricsItem.from_raw_data(raw))
+            figures[(record.client_id, record.metrics.year)] = record
+    return clients, figures
 
 
 def _record(item: MetricsItem) -> MetricsRecord:
