@@ -1,7 +1,7 @@
 """Bulk-import routes (DOMAIN §13; API.md "imports"): headquarters creates an import and gets a
 presigned PUT for its CSV file, starts it once the file is there, and follows its state and
-counts until the failed-rows file can be downloaded; it may abort it. The work itself runs on the
-import queues (functions/import_files, functions/import_rows)."""
+counts until the failed-rows file can be downloaded; it may abort it. The work itself runs on
+the queues of functions/import_files and functions/import_rows."""
 
 from __future__ import annotations
 

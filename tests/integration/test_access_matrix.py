@@ -35,6 +35,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 import pytest
+import requests
 from moto import mock_aws
 
 from crm import rules, topology
@@ -56,9 +57,18 @@ CALLERS: dict[Role, Caller] = {
 }
 PEER: Caller = ("manager", "mgr-2", "B1")  # same branch as mgr-1, not C001's manager
 SUP_B1: Caller = CALLERS[Role.SUPERVISOR]
+HQ: Caller = CALLERS[Role.HQ]
 SUP_B2: Caller = ("supervisor", "sup-9", "B2")
 BRANCH_ROLE_NAMES = frozenset(role.value for role in BRANCH_ROLES)
-HQ_WRITES = frozenset({"PUT /calendar/{year}", "PUT /staff/{staff_id}"})
+HQ_WRITES = frozenset(
+    {
+        "PUT /calendar/{year}",
+        "PUT /staff/{staff_id}",
+        "POST /imports",
+        "POST /imports/{import_id}/start",
+        "POST /imports/{import_id}/abort",
+    }
+)
 
 POLICY = rules.access()
 OPENAPI_ROUTES = frozenset(
@@ -211,6 +221,13 @@ class World:
     def fresh_case(self) -> str:
         body = {"client_id": self.fresh_client(), "kind": "closure", "reason": "fees"}
         return str(self.ok("POST", "/retention-cases", body)["case_id"])
+
+    def fresh_import(self, *, uploaded: bool) -> str:
+        """An open import of headquarters (its file uploaded, or not yet)."""
+        job = self.ok("POST", "/imports", {"kind": "metrics", "file_name": "metrics.csv"}, as_=HQ)
+        if uploaded:
+            requests.put(job["upload_url"], data=b"client_id,year,assets,avg_assets,trade_volume\r\n", timeout=30)
+        return str(job["import_id"])
 
     def fresh_complaint(self, *moves: str) -> str:
         body = {"client_id": "C001", "channel": "phone", "category": "other", "content": "新的投诉"}
@@ -655,6 +672,15 @@ TABLE: dict[str, Entry] = {
     "GET /audit/clients/{client_id}": on_client("/audit/clients/{client_id}"),
     "GET /reports/quarterly/{period}": listing(REPORT),
     "GET /reports/quarterly/{period}/figures": listing(f"{REPORT}/figures"),
+    "POST /imports": company("/imports", {"kind": "clients", "file_name": "book.csv"}),
+    "GET /imports": company("/imports"),
+    "GET /imports/{import_id}": Entry("company", lambda w, c: Request(f"/imports/{w.fresh_import(uploaded=False)}")),
+    "POST /imports/{import_id}/start": Entry(
+        "company", lambda w, c: Request(f"/imports/{w.fresh_import(uploaded=True)}/start")
+    ),
+    "POST /imports/{import_id}/abort": Entry(
+        "company", lambda w, c: Request(f"/imports/{w.fresh_import(uploaded=False)}/abort")
+    ),
 }
 
 
@@ -773,8 +799,8 @@ def test_the_access_table_keeps_to_the_roles_of_domain_section_0() -> None:
         assert all(grants.get(role) is not Scope.ALL for role in (Role.MANAGER, Role.COUNTER, Role.SUPERVISOR)), route
         assert not (writes and Role.COMPLIANCE in grants), f"compliance writes nothing: {route}"
         if writes and Role.HQ in grants:
-            # hq reads; it loads calendars and manages the staff register (DOMAIN §10, §11)
-            assert route in HQ_WRITES, f"hq reads; it writes calendars and the register only: {route}"
+            # hq reads; it loads calendars, manages the staff register and runs imports (DOMAIN §10, §11, §13)
+            assert route in HQ_WRITES, f"hq reads; it writes calendars, the register and imports only: {route}"
         if Role.MANAGER in grants and route.startswith("/clients/{client_id}", route.index(" ") + 1):
             assert grants[Role.MANAGER] is Scope.OWN, f"a manager acts on its own clients only: {route}"
 
@@ -799,6 +825,7 @@ def concrete(route: str) -> tuple[str, str]:
         "activity_id": "a-1",
         "period": "2026Q2",
         "staff_id": "mgr-1",
+        "import_id": "IMP-20260601-0000000000",
     }
     return method, path.format(**values)
 

@@ -11,8 +11,10 @@ from typing import Any
 
 from crm import topology
 from crm.data import counters
+from crm.domain.imports import upload_key
 from crm.local import provision
 from crm.local.invoke import LambdaContext
+from crm.topology import IMPORT_FILES
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 
@@ -68,6 +70,16 @@ CALLBACK_SCENARIO = [
     ("api/callbacks/read_sample.json", 200),
 ]
 
+# A year-end file of the trading system: the import created, its file uploaded (by the test, as the
+# trading system would PUT it), started; the queue samples read it and apply its chunk; then read.
+IMPORT_SCENARIO = [
+    ("api/imports/create_import.json", 201),
+    ("api/imports/start_import.json", 202),
+    ("api/imports/read_import.json", 200),
+    ("api/imports/list_imports.json", 200),
+]
+UPLOAD = "client_id,year,assets,avg_assets,trade_volume\r\nC001,2024,4800000,900000,2500000\r\nC404,2024,100,100,0\r\n"
+
 # After the quarter's report was written from the counters the stream samples kept.
 REPORT_SCENARIO = [
     ("api/reports/quarterly_files.json", 200),
@@ -92,7 +104,7 @@ def test_every_function_has_a_sample_and_every_sample_a_function() -> None:
 
 
 def test_every_api_sample_is_replayed() -> None:
-    replayed = {p for p, _ in API_SCENARIO + CALLBACK_SCENARIO + REPORT_SCENARIO}
+    replayed = {p for p, _ in API_SCENARIO + CALLBACK_SCENARIO + REPORT_SCENARIO + IMPORT_SCENARIO}
     assert replayed == {str(p.relative_to(EVENTS)) for p in EVENTS.glob("api/*/*.json")}
 
 
@@ -178,5 +190,26 @@ def test_api_stream_and_schedule_samples_replay_on_moto(aws: dict[str, Any]) -> 
     (manager,) = figures["items"]  # a supervisor of B1: its branch's managers
     assert (manager["branch_id"], manager["manager_id"], manager["figures"]["work_logs"]) == ("B1", "mgr-2", 1)
 
+    # the trading system's file: one row for C001 applied, one for an unknown client reported
+    provision.create_work_queues(aws["sqs"])
+    (created, _), (started, _), (read, _), (listed, _) = IMPORT_SCENARIO
+    response = invoke("imports", load(created))
+    assert response["statusCode"] == 201, response["body"]
+    import_id = json.loads(response["body"])["import_id"]
+    aws["s3"].put_object(Bucket=IMPORT_FILES.local_name, Key=upload_key(import_id), Body=UPLOAD.encode("gbk"))
+    assert invoke("imports", load(started))["statusCode"] == 202
+    for step in ("queues/import_files/read_file.json", "queues/import_rows/apply_chunk.json"):
+        assert invoke(Path(step).parent.name, load(step)) == {"batchItemFailures": []}, step
+    assert invoke("import_files", load("queues/import_files/finish_import.json")) == {"batchItemFailures": []}
+    job = json.loads(invoke("imports", load(read))["body"])
+    assert (job["status"], job["rows"], job["succeeded"], job["failed"]) == ("complete", 2, 1, 1)
+    assert job["failed_rows_url"] is not None
+    assert [j["import_id"] for j in json.loads(invoke("imports", load(listed))["body"])["items"]] == [import_id]
+    on_record = json.loads(
+        invoke("client_metrics", load("api/client_metrics/class_history.json") | METRICS_OF_C001)["body"]
+    )
+    assert [m["assets"] for m in on_record["items"] if m["year"] == 2024] == [4800000]
+
 
 MESSAGES = {"resource": "/clients/{client_id}/messages", "path": "/clients/C001/messages"}
+METRICS_OF_C001 = {"resource": "/clients/{client_id}/metrics", "path": "/clients/C001/metrics"}
