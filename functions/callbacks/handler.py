@@ -13,12 +13,13 @@ import crm.coldstart  # noqa: F401  (first: see its doc)
 from datetime import datetime
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 
 from crm.api.app import create_app, documented, grant, request_time, to_json
 from crm.api.callbacks import AttemptIn, CallbackDetail, CallbackOut, CallbackPage, OwnerIn, SampleOut
+from crm.api.etag import IfMatch, expected_version, tagged
 from crm.api.idempotency import IdempotencyKey, once
 from crm.api.query import Cursor, Limit, OfClient, status_query, statuses
 from crm.domain.callbacks import TASK_ID_PATTERN, Kind, TaskStatus
@@ -78,20 +79,24 @@ def get_sample(year: Annotated[int, Path(ge=2000, le=2100)]) -> SampleOut:
     "/callbacks/<callback_id>",
     summary="A callback task with what each attempt recorded",
     tags=["callbacks"],
-    responses=documented(200, CallbackDetail, "The task", 404),
+    responses=documented(200, CallbackDetail, "The task", 404, etag=True),
 )
-def get_callback(callback_id: CallbackId) -> CallbackDetail:
-    return CallbackDetail.detail(*service.find(grant(app), callback_id))
+def get_callback(callback_id: CallbackId) -> Response[CallbackDetail]:
+    task, attempts = service.find(grant(app), callback_id)
+    return tagged(CallbackDetail.detail(task, attempts), task.version)
 
 
 @app.put(
     "/callbacks/<callback_id>/owner",
     summary="Assign a task (supervisor), take it (counter staff), or return it to the pool (owner null)",
     tags=["callbacks"],
-    responses=documented(200, CallbackDetail, "The task", 404, 409),
+    responses=documented(200, CallbackDetail, "The task", 404, 409, 412, etag=True),
 )
-def assign(callback_id: CallbackId, body: OwnerIn) -> CallbackDetail:
-    return CallbackDetail.detail(*service.assign(grant(app), callback_id, body.owner, now=request_time(app)))
+def assign(callback_id: CallbackId, body: OwnerIn, if_match: IfMatch = None) -> Response[CallbackDetail]:
+    task, attempts = service.assign(
+        grant(app), callback_id, body.owner, now=request_time(app), expected_version=expected_version(if_match)
+    )
+    return tagged(CallbackDetail.detail(task, attempts), task.version)
 
 
 @app.post(
@@ -100,18 +105,18 @@ def assign(callback_id: CallbackId, body: OwnerIn) -> CallbackDetail:
     description="A post-complaint callback done moves its complaint to callback_done. 403 for the client's own "
     "manager on new_account, sample, post_complaint and post_closure; 409 once the task is no longer open.",
     tags=["callbacks"],
-    responses=documented(200, CallbackDetail, "The task as the attempt leaves it", 404, 409),
+    responses=documented(200, CallbackDetail, "The task as the attempt leaves it", 404, 409, 412, etag=True),
 )
 def record_attempt(
-    callback_id: CallbackId, body: AttemptIn, idempotency_key: IdempotencyKey = None
+    callback_id: CallbackId, body: AttemptIn, idempotency_key: IdempotencyKey = None, if_match: IfMatch = None
 ) -> Response[CallbackDetail]:
+    expected = expected_version(if_match)
+
     def attempt() -> Response[CallbackDetail]:
-        task, attempts = service.record_attempt(grant(app), callback_id, body.given(), now=request_time(app))
-        return Response(
-            status_code=200,
-            content_type=content_types.APPLICATION_JSON,
-            body=CallbackDetail.detail(task, attempts),
+        task, attempts = service.record_attempt(
+            grant(app), callback_id, body.given(), now=request_time(app), expected_version=expected
         )
+        return tagged(CallbackDetail.detail(task, attempts), task.version)
 
     return once(app, idempotency_key, body, attempt, to_json)
 

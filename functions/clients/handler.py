@@ -12,7 +12,7 @@ import crm.coldstart  # noqa: F401  (first: see its doc)
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 
@@ -31,6 +31,7 @@ from crm.api.clients import (
     Reassignment,
     SecuritiesAccountsIn,
 )
+from crm.api.etag import IfMatch, expected_version, new_member, tagged
 from crm.api.idempotency import IdempotencyKey, once
 from crm.api.query import Cursor, Limit, OfClient
 from crm.domain.client import Client
@@ -46,7 +47,7 @@ app = create_app()
     "/clients",
     summary="Register a client",
     tags=["clients"],
-    responses=documented(201, ClientOut, "The client as stored", 409),
+    responses=documented(201, ClientOut, "The client as stored", 409, etag=True, location=True),
 )
 def register_client(body: NewClient, idempotency_key: IdempotencyKey = None) -> Response[ClientOut]:
     def registered() -> Response[ClientOut]:
@@ -59,10 +60,11 @@ def register_client(body: NewClient, idempotency_key: IdempotencyKey = None) -> 
                 created_by=caller.identity.user_id,
             ),
         )
-        return Response(
-            status_code=201,
-            content_type=content_types.APPLICATION_JSON,
-            body=ClientOut.of(client, caller.identity.role, request_time(app)),
+        return tagged(
+            ClientOut.of(client, caller.identity.role, request_time(app)),
+            client.version,
+            status=201,
+            location=new_member(app, client.client_id),
         )
 
     return once(app, idempotency_key, body, registered, to_json)
@@ -107,24 +109,32 @@ def at_risk(
     "/clients/<client_id>",
     summary="Read a client with its class, risk level and VIP status",
     tags=["clients"],
-    responses=documented(200, ClientOut, "The client", 404),
+    responses=documented(200, ClientOut, "The client", 404, etag=True),
 )
-def get_client(client_id: ClientId) -> ClientOut:
+def get_client(client_id: ClientId) -> Response[ClientOut]:
     caller = grant(app)
     client = service.find(caller, client_id)
-    return ClientOut.of(client, caller.identity.role, request_time(app), same_person=same_person(caller, client))
+    out = ClientOut.of(client, caller.identity.role, request_time(app), same_person=same_person(caller, client))
+    return tagged(out, client.version)
 
 
 @app.put(
     "/clients/<client_id>/manager",
     summary="Re-assign the client's manager (supervisor)",
     tags=["clients"],
-    responses=documented(200, ClientOut, "The client with its new manager", 404, 409),
+    responses=documented(200, ClientOut, "The client with its new manager", 404, 409, 412, etag=True),
 )
-def reassign_manager(client_id: ClientId, body: Reassignment) -> ClientOut:
+def reassign_manager(client_id: ClientId, body: Reassignment, if_match: IfMatch = None) -> Response[ClientOut]:
     caller = grant(app)
-    client = service.reassign_manager(caller, client_id, body.manager_id, body.reason, now=request_time(app))
-    return ClientOut.of(client, caller.identity.role, request_time(app))
+    client = service.reassign_manager(
+        caller,
+        client_id,
+        body.manager_id,
+        body.reason,
+        now=request_time(app),
+        expected_version=expected_version(if_match),
+    )
+    return tagged(ClientOut.of(client, caller.identity.role, request_time(app)), client.version)
 
 
 @app.get(
@@ -145,9 +155,9 @@ def manager_history(client_id: ClientId, limit: Limit = 50, cursor: Cursor = Non
     description="Made on every fund account of the person (the same ID number), in other branches too, in one "
     "step; each account keeps its history entry naming who made it and on which account (DOMAIN §12).",
     tags=["clients"],
-    responses=documented(200, ClientOut, "The client with its new details", 400, 404, 409),
+    responses=documented(200, ClientOut, "The client with its new details", 400, 404, 409, 412, etag=True),
 )
-def change_contact_details(client_id: ClientId, body: ContactDetails) -> ClientOut:
+def change_contact_details(client_id: ClientId, body: ContactDetails, if_match: IfMatch = None) -> Response[ClientOut]:
     caller = grant(app)
     client = service.change_key_information(
         caller,
@@ -159,8 +169,9 @@ def change_contact_details(client_id: ClientId, body: ContactDetails) -> ClientO
         evidence_ref=body.evidence_ref,
         reason=body.reason,
         now=request_time(app),
+        expected_version=expected_version(if_match),
     )
-    return ClientOut.of(client, caller.identity.role, request_time(app))
+    return tagged(ClientOut.of(client, caller.identity.role, request_time(app)), client.version)
 
 
 @app.get(
@@ -192,12 +203,16 @@ def messages(client_id: ClientId, limit: Limit = 50, cursor: Cursor = None) -> M
     summary="The securities accounts (证券账号) a fund account names; each belongs to one fund account",
     description="The whole list: accounts left out are released. An account another fund account holds is 409.",
     tags=["clients"],
-    responses=documented(200, ClientOut, "The client with its securities accounts", 404, 409),
+    responses=documented(200, ClientOut, "The client with its securities accounts", 404, 409, 412, etag=True),
 )
-def set_securities_accounts(client_id: ClientId, body: SecuritiesAccountsIn) -> ClientOut:
+def set_securities_accounts(
+    client_id: ClientId, body: SecuritiesAccountsIn, if_match: IfMatch = None
+) -> Response[ClientOut]:
     caller = grant(app)
-    client = service.set_securities_accounts(caller, client_id, body.named(), now=request_time(app))
-    return ClientOut.of(client, caller.identity.role, request_time(app))
+    client = service.set_securities_accounts(
+        caller, client_id, body.named(), now=request_time(app), expected_version=expected_version(if_match)
+    )
+    return tagged(ClientOut.of(client, caller.identity.role, request_time(app)), client.version)
 
 
 @observed(correlation_paths.API_GATEWAY_REST)

@@ -6,12 +6,13 @@ import crm.coldstart  # noqa: F401  (first: see its doc)
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 
 from crm.api.app import create_app, documented, grant, request_time, to_json
 from crm.api.complaints import ComplaintOut, ComplaintPage, ComplaintSummary, NewComplaint, TransitionIn
+from crm.api.etag import IfMatch, expected_version, new_member, tagged
 from crm.api.idempotency import IdempotencyKey, once
 from crm.api.query import Cursor, Limit, OfClient, status_query, statuses
 from crm.domain.complaints import Status
@@ -28,7 +29,7 @@ ComplaintNo = Annotated[str, Path(pattern=r"^TS-\d{4}-\d{4,}$", description="TS-
     summary="Take in a complaint; its number and deadlines are assigned in the same write",
     description="A replay with the same `Idempotency-Key` returns the same complaint and consumes no number.",
     tags=["complaints"],
-    responses=documented(201, ComplaintOut, "The complaint", 400, 404, 409),
+    responses=documented(201, ComplaintOut, "The complaint", 400, 404, 409, etag=True, location=True),
 )
 def file_complaint(body: NewComplaint, idempotency_key: IdempotencyKey = None) -> Response[ComplaintOut]:
     def filed() -> Response[ComplaintOut]:
@@ -45,9 +46,8 @@ def file_complaint(body: NewComplaint, idempotency_key: IdempotencyKey = None) -
         )
         number = service.file(caller, intake, now=request_time(app)).complaint_no
         complaint, history = service.find(caller, number)
-        return Response(
-            status_code=201, content_type=content_types.APPLICATION_JSON, body=ComplaintOut.of(complaint, history)
-        )
+        out = ComplaintOut.of(complaint, history)
+        return tagged(out, complaint.version, status=201, location=new_member(app, number))
 
     return once(app, idempotency_key, body, filed, to_json)
 
@@ -81,10 +81,11 @@ def list_complaints(
     "/complaints/<complaint_no>",
     summary="A complaint with its state history",
     tags=["complaints"],
-    responses=documented(200, ComplaintOut, "The complaint", 404),
+    responses=documented(200, ComplaintOut, "The complaint", 404, etag=True),
 )
-def get_complaint(complaint_no: ComplaintNo) -> ComplaintOut:
-    return ComplaintOut.of(*service.find(grant(app), complaint_no))
+def get_complaint(complaint_no: ComplaintNo) -> Response[ComplaintOut]:
+    complaint, history = service.find(grant(app), complaint_no)
+    return tagged(ComplaintOut.of(complaint, history), complaint.version)
 
 
 @app.post(
@@ -95,16 +96,18 @@ def get_complaint(complaint_no: ComplaintNo) -> ComplaintOut:
         "A replay with the same `Idempotency-Key` returns the first answer and moves nothing."
     ),
     tags=["complaints"],
-    responses=documented(200, ComplaintOut, "The complaint in its new state", 400, 404, 409),
+    responses=documented(200, ComplaintOut, "The complaint in its new state", 400, 404, 409, 412, etag=True),
 )
 def transition(
-    complaint_no: ComplaintNo, body: TransitionIn, idempotency_key: IdempotencyKey = None
+    complaint_no: ComplaintNo, body: TransitionIn, idempotency_key: IdempotencyKey = None, if_match: IfMatch = None
 ) -> Response[ComplaintOut]:
+    expected = expected_version(if_match)
+
     def moved() -> Response[ComplaintOut]:
-        complaint, history = service.move(grant(app), complaint_no, body.to, body.note, now=request_time(app))
-        return Response(
-            status_code=200, content_type=content_types.APPLICATION_JSON, body=ComplaintOut.of(complaint, history)
+        complaint, history = service.move(
+            grant(app), complaint_no, body.to, body.note, now=request_time(app), expected_version=expected
         )
+        return tagged(ComplaintOut.of(complaint, history), complaint.version)
 
     return once(app, idempotency_key, body, moved, to_json)
 

@@ -6,12 +6,13 @@ import crm.coldstart  # noqa: F401  (first: see its doc)
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 
 from crm.api.app import create_app, documented, grant, request_id, request_time, to_json
 from crm.api.contacts import ContactOut, ContactPage, ContactReply, NewContact
+from crm.api.etag import IfMatch, expected_version, new_member, tagged
 from crm.api.idempotency import IdempotencyKey, once
 from crm.api.query import Cursor, Limit, OfClient, status_query, statuses
 from crm.domain.contacts import ContactStatus
@@ -27,7 +28,7 @@ ContactId = Annotated[str, Path(min_length=1, max_length=64)]
     "/contacts",
     summary="Log a client contact; the first responder owns it until answered (首问负责制)",
     tags=["contacts"],
-    responses=documented(201, ContactOut, "The contact with its deadlines", 400, 404),
+    responses=documented(201, ContactOut, "The contact with its deadlines", 400, 404, etag=True, location=True),
 )
 def log_contact(body: NewContact, idempotency_key: IdempotencyKey = None) -> Response[ContactOut]:
     def logged() -> Response[ContactOut]:
@@ -41,7 +42,7 @@ def log_contact(body: NewContact, idempotency_key: IdempotencyKey = None) -> Res
             now=request_time(app),
             contact_id=request_id(app),
         )
-        return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=ContactOut.of(contact))
+        return tagged(ContactOut.of(contact), contact.version, status=201, location=new_member(app, contact.contact_id))
 
     return once(app, idempotency_key, body, logged, to_json)
 
@@ -76,24 +77,29 @@ def list_contacts(
     "/contacts/<contact_id>",
     summary="Read a contact",
     tags=["contacts"],
-    responses=documented(200, ContactOut, "The contact", 404),
+    responses=documented(200, ContactOut, "The contact", 404, etag=True),
 )
-def get_contact(contact_id: ContactId) -> ContactOut:
-    return ContactOut.of(service.find(grant(app), contact_id))
+def get_contact(contact_id: ContactId) -> Response[ContactOut]:
+    contact = service.find(grant(app), contact_id)
+    return tagged(ContactOut.of(contact), contact.version)
 
 
 @app.post(
     "/contacts/<contact_id>/reply",
     summary="Answer an inquiry (its owner, or the branch supervisor)",
     tags=["contacts"],
-    responses=documented(200, ContactOut, "The answered contact", 400, 404, 409),
+    responses=documented(200, ContactOut, "The answered contact", 400, 404, 409, 412, etag=True),
 )
-def reply(contact_id: ContactId, body: ContactReply, idempotency_key: IdempotencyKey = None) -> Response[ContactOut]:
+def reply(
+    contact_id: ContactId, body: ContactReply, idempotency_key: IdempotencyKey = None, if_match: IfMatch = None
+) -> Response[ContactOut]:
+    expected = expected_version(if_match)
+
     def replied() -> Response[ContactOut]:
-        contact = service.reply(grant(app), contact_id, body.answer, now=request_time(app))
+        contact = service.reply(grant(app), contact_id, body.answer, now=request_time(app), expected_version=expected)
         if contact.replied_same_day:  # 第36条: same day in principle; counted for the branch's assessment
             metrics.add_metric(name="SameDayReplies", unit="Count", value=1)
-        return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=ContactOut.of(contact))
+        return tagged(ContactOut.of(contact), contact.version)
 
     return once(app, idempotency_key, body, replied, to_json)
 

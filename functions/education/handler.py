@@ -8,7 +8,7 @@ import crm.coldstart  # noqa: F401  (first: see its doc)
 from datetime import date
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 
@@ -22,6 +22,7 @@ from crm.api.education import (
     EducationActivityOut,
     NewActivity,
 )
+from crm.api.etag import IfMatch, expected_version, tagged
 from crm.api.idempotency import IdempotencyKey, once
 from crm.observability import observed
 from crm.services import education as service
@@ -35,7 +36,7 @@ ActivityId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z
     "/education/activities",
     summary="Record an investor-education activity of a branch",
     tags=["education"],
-    responses=documented(201, EducationActivityOut, "The activity"),
+    responses=documented(201, EducationActivityOut, "The activity", etag=True),
 )
 def create(body: NewActivity, idempotency_key: IdempotencyKey = None) -> Response[EducationActivityOut]:
     def created() -> Response[EducationActivityOut]:
@@ -50,9 +51,7 @@ def create(body: NewActivity, idempotency_key: IdempotencyKey = None) -> Respons
             speaker=body.speaker,
             now=request_time(app),
         )
-        return Response(
-            status_code=201, content_type=content_types.APPLICATION_JSON, body=EducationActivityOut.of(activity)
-        )
+        return tagged(EducationActivityOut.of(activity), activity.version, status=201)
 
     return once(app, idempotency_key, body, created, to_json)
 
@@ -83,12 +82,16 @@ def listing(
 @app.put(
     "/education/activities/<activity_id>/attendance",
     summary="Set who attended (all or nothing: every client must be the branch's)",
+    description="`If-Match` takes the `ETag` of the activity's creation or of its last attendance.",
     tags=["education"],
-    responses=documented(200, AttendanceOut, "The activity with its attendance", 404, 409),
+    responses=documented(200, AttendanceOut, "The activity with its attendance", 404, 409, 412, etag=True),
 )
-def attendance(activity_id: ActivityId, body: AttendanceIn) -> AttendanceOut:
-    activity, attendees = service.set_attendance(grant(app), activity_id, body.client_ids, now=request_time(app))
-    return AttendanceOut(**EducationActivityOut.of(activity).model_dump(), client_ids=attendees)
+def attendance(activity_id: ActivityId, body: AttendanceIn, if_match: IfMatch = None) -> Response[AttendanceOut]:
+    activity, attendees = service.set_attendance(
+        grant(app), activity_id, body.client_ids, now=request_time(app), expected_version=expected_version(if_match)
+    )
+    out = AttendanceOut(**EducationActivityOut.of(activity).model_dump(), client_ids=attendees)
+    return tagged(out, activity.version)
 
 
 @app.get(

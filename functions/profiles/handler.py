@@ -7,10 +7,12 @@ import crm.coldstart  # noqa: F401  (first: see its doc)
 
 from typing import Annotated, Any
 
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 
 from crm.api.app import ClientId, create_app, documented, grant, request_time
+from crm.api.etag import IfMatch, expected_version, tagged
 from crm.api.profiles import ProfileChangeOut, ProfileHistory, ProfileIn, ProfileOut, VipTarget, VipTargets
 from crm.api.query import Cursor, Limit
 from crm.observability import observed
@@ -22,24 +24,33 @@ app = create_app()
 @app.get(
     "/clients/<client_id>/profile",
     summary="The manager's profile of the client, with the habit its holding period suggests",
+    description="Its `ETag` is the client's: the profile is part of the client's record.",
     tags=["profiles"],
-    responses=documented(200, ProfileOut, "The profile", 404),
+    responses=documented(200, ProfileOut, "The profile", 404, etag=True),
 )
-def read_profile(client_id: ClientId) -> ProfileOut:
-    return ProfileOut.of_client(*service.read(grant(app), client_id))
+def read_profile(client_id: ClientId) -> Response[ProfileOut]:
+    client, suggested = service.read(grant(app), client_id)
+    return tagged(ProfileOut.of_client(client, suggested), client.version)
 
 
 @app.put(
     "/clients/<client_id>/profile",
     summary="Update the profile (the client's manager); every change is kept",
-    description="Fields left out keep their value; a suggestion never replaces the manager's entry.",
+    description="Fields left out keep their value; a suggestion never replaces the manager's entry. `If-Match` "
+    "takes the client's `ETag` (from this route's GET, or the client's own).",
     tags=["profiles"],
-    responses=documented(200, ProfileOut, "The profile as now recorded", 400, 404, 409),
+    responses=documented(200, ProfileOut, "The profile as now recorded", 400, 404, 409, 412, etag=True),
 )
-def update_profile(client_id: ClientId, body: ProfileIn) -> ProfileOut:
+def update_profile(client_id: ClientId, body: ProfileIn, if_match: IfMatch = None) -> Response[ProfileOut]:
     caller = grant(app)
-    client = service.update(caller, client_id, body.model_dump(exclude_unset=True), now=request_time(app))
-    return ProfileOut.of_client(client, service.read(caller, client_id)[1])
+    client = service.update(
+        caller,
+        client_id,
+        body.model_dump(exclude_unset=True),
+        now=request_time(app),
+        expected_version=expected_version(if_match),
+    )
+    return tagged(ProfileOut.of_client(client, service.read(caller, client_id)[1]), client.version)
 
 
 @app.get(

@@ -7,11 +7,12 @@ import crm.coldstart  # noqa: F401  (first: see its doc)
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 
 from crm.api.app import create_app, documented, grant, request_id, request_time, to_json
+from crm.api.etag import IfMatch, expected_version, new_member, tagged
 from crm.api.idempotency import IdempotencyKey, once
 from crm.api.prospects import NewProspect, ProspectOut, ProspectOutcomeIn, ProspectPage
 from crm.api.query import Cursor, Limit, status_query, statuses
@@ -28,7 +29,7 @@ ProspectId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z
     "/prospects",
     summary="Record a prospective client; its follow-up is due at the end of the next working day",
     tags=["prospects"],
-    responses=documented(201, ProspectOut, "The prospect"),
+    responses=documented(201, ProspectOut, "The prospect", etag=True, location=True),
 )
 def record(body: NewProspect, idempotency_key: IdempotencyKey = None) -> Response[ProspectOut]:
     def recorded() -> Response[ProspectOut]:
@@ -44,7 +45,7 @@ def record(body: NewProspect, idempotency_key: IdempotencyKey = None) -> Respons
             now=request_time(app),
         )
         out = ProspectOut.of(prospect, caller.identity.role)
-        return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=out)
+        return tagged(out, prospect.version, status=201, location=new_member(app, prospect.prospect_id))
 
     return once(app, idempotency_key, body, recorded, to_json)
 
@@ -80,29 +81,37 @@ def listing(
     "/prospects/<prospect_id>",
     summary="A prospect",
     tags=["prospects"],
-    responses=documented(200, ProspectOut, "The prospect", 404),
+    responses=documented(200, ProspectOut, "The prospect", 404, etag=True),
 )
-def read(prospect_id: ProspectId) -> ProspectOut:
+def read(prospect_id: ProspectId) -> Response[ProspectOut]:
     caller = grant(app)
-    return ProspectOut.of(service.find(caller, prospect_id), caller.identity.role)
+    prospect = service.find(caller, prospect_id)
+    return tagged(ProspectOut.of(prospect, caller.identity.role), prospect.version)
 
 
 @app.post(
     "/prospects/<prospect_id>/outcome",
     summary="Converted (naming the new client) or dropped (saying why); the follow-up clock stops",
     tags=["prospects"],
-    responses=documented(200, ProspectOut, "The prospect", 404, 409),
+    responses=documented(200, ProspectOut, "The prospect", 404, 409, 412, etag=True),
 )
 def settle(
-    prospect_id: ProspectId, body: ProspectOutcomeIn, idempotency_key: IdempotencyKey = None
+    prospect_id: ProspectId, body: ProspectOutcomeIn, idempotency_key: IdempotencyKey = None, if_match: IfMatch = None
 ) -> Response[ProspectOut]:
+    expected = expected_version(if_match)
+
     def settled() -> Response[ProspectOut]:
         caller = grant(app)
         prospect = service.settle(
-            caller, prospect_id, body.outcome, client_id=body.client_id, reason=body.reason, now=request_time(app)
+            caller,
+            prospect_id,
+            body.outcome,
+            client_id=body.client_id,
+            reason=body.reason,
+            now=request_time(app),
+            expected_version=expected,
         )
-        out = ProspectOut.of(prospect, caller.identity.role)
-        return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=out)
+        return tagged(ProspectOut.of(prospect, caller.identity.role), prospect.version)
 
     return once(app, idempotency_key, body, settled, to_json)
 

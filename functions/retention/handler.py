@@ -7,11 +7,12 @@ import crm.coldstart  # noqa: F401  (first: see its doc)
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 
 from crm.api.app import create_app, documented, grant, request_id, request_time, to_json
+from crm.api.etag import IfMatch, expected_version, new_member, tagged
 from crm.api.idempotency import IdempotencyKey, once
 from crm.api.query import Cursor, Limit, OfClient, status_query, statuses
 from crm.api.retention import ActionIn, CaseOut, CaseOutcomeIn, CasePage, NewCase
@@ -24,15 +25,11 @@ app = create_app()
 CaseId = Annotated[str, Path(pattern=r"^RC-\d{8}-[0-9a-f]{1,32}$", max_length=64, description="RC-YYYYMMDD-…")]
 
 
-def _json(case: CaseOut, status: int = 200) -> Response[CaseOut]:
-    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=case)
-
-
 @app.post(
     "/retention-cases",
     summary="Open a retention case for a transfer or closure request (one open case per client)",
     tags=["retention"],
-    responses=documented(201, CaseOut, "The case", 404, 409),
+    responses=documented(201, CaseOut, "The case", 404, 409, etag=True, location=True),
 )
 def open_case(body: NewCase, idempotency_key: IdempotencyKey = None) -> Response[CaseOut]:
     def opened() -> Response[CaseOut]:
@@ -46,7 +43,7 @@ def open_case(body: NewCase, idempotency_key: IdempotencyKey = None) -> Response
             now=now,
             case_id=service.case_id_for(now, request_id(app)),
         )
-        return _json(CaseOut.of(case), 201)
+        return tagged(CaseOut.of(case), case.version, status=201, location=new_member(app, case.case_id))
 
     return once(app, idempotency_key, body, opened, to_json)
 
@@ -79,22 +76,29 @@ def list_cases(
     "/retention-cases/<case_id>",
     summary="A retention case",
     tags=["retention"],
-    responses=documented(200, CaseOut, "The case", 404),
+    responses=documented(200, CaseOut, "The case", 404, etag=True),
 )
-def get_case(case_id: CaseId) -> CaseOut:
-    return CaseOut.of(service.find(grant(app), case_id))
+def get_case(case_id: CaseId) -> Response[CaseOut]:
+    case = service.find(grant(app), case_id)
+    return tagged(CaseOut.of(case), case.version)
 
 
 @app.post(
     "/retention-cases/<case_id>/actions",
     summary="Record a retention action (who, when, what)",
     tags=["retention"],
-    responses=documented(200, CaseOut, "The case", 404, 409),
+    responses=documented(200, CaseOut, "The case", 404, 409, 412, etag=True),
 )
-def record_action(case_id: CaseId, body: ActionIn, idempotency_key: IdempotencyKey = None) -> Response[CaseOut]:
+def record_action(
+    case_id: CaseId, body: ActionIn, idempotency_key: IdempotencyKey = None, if_match: IfMatch = None
+) -> Response[CaseOut]:
+    expected = expected_version(if_match)
+
     def recorded() -> Response[CaseOut]:
-        case = service.record_action(grant(app), case_id, body.action, body.note, now=request_time(app))
-        return _json(CaseOut.of(case))
+        case = service.record_action(
+            grant(app), case_id, body.action, body.note, now=request_time(app), expected_version=expected
+        )
+        return tagged(CaseOut.of(case), case.version)
 
     return once(app, idempotency_key, body, recorded, to_json)
 
@@ -103,12 +107,18 @@ def record_action(case_id: CaseId, body: ActionIn, idempotency_key: IdempotencyK
     "/retention-cases/<case_id>/outcome",
     summary="The case's final outcome; the client's status follows (transferred, closed: always accepted)",
     tags=["retention"],
-    responses=documented(200, CaseOut, "The decided case", 404, 409),
+    responses=documented(200, CaseOut, "The decided case", 404, 409, 412, etag=True),
 )
-def decide(case_id: CaseId, body: CaseOutcomeIn, idempotency_key: IdempotencyKey = None) -> Response[CaseOut]:
+def decide(
+    case_id: CaseId, body: CaseOutcomeIn, idempotency_key: IdempotencyKey = None, if_match: IfMatch = None
+) -> Response[CaseOut]:
+    expected = expected_version(if_match)
+
     def decided() -> Response[CaseOut]:
-        case = service.record_outcome(grant(app), case_id, body.outcome, body.note, now=request_time(app))
-        return _json(CaseOut.of(case))
+        case = service.record_outcome(
+            grant(app), case_id, body.outcome, body.note, now=request_time(app), expected_version=expected
+        )
+        return tagged(CaseOut.of(case), case.version)
 
     return once(app, idempotency_key, body, decided, to_json)
 

@@ -12,10 +12,12 @@ import crm.coldstart  # noqa: F401  (first: see its doc)
 
 from typing import Annotated, Any
 
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 
 from crm.api.app import create_app, documented, grant, request_time
+from crm.api.etag import IfMatch, expected_version, tagged
 from crm.api.staff import StaffDetail, StaffIn, StaffOut, StaffPage
 from crm.domain.access import Role
 from crm.domain.identifiers import IDENTIFIER_MAX_CHARS, IDENTIFIER_PATTERN
@@ -42,12 +44,19 @@ StaffId = Annotated[
     description="Role, branch and status are set on the identity provider's user too. A manager still "
     "assigned clients cannot move branch, change role or be deactivated (409 with the number).",
     tags=["staff"],
-    responses=documented(200, StaffOut, "The staff member as the register now says", 409, 503),
+    responses=documented(200, StaffOut, "The staff member as the register now says", 409, 412, 503, etag=True),
 )
-def put_member(staff_id: StaffId, body: StaffIn) -> StaffOut:
+def put_member(staff_id: StaffId, body: StaffIn, if_match: IfMatch = None) -> Response[StaffOut]:
     caller = grant(app)
-    member = service.put(caller, staff_id, body.state(), reason=body.reason, now=request_time(app))
-    return StaffOut.of(member)
+    member = service.put(
+        caller,
+        staff_id,
+        body.state(),
+        reason=body.reason,
+        now=request_time(app),
+        expected_version=expected_version(if_match),
+    )
+    return tagged(StaffOut.of(member), member.version)
 
 
 @app.get(
@@ -73,10 +82,11 @@ def listing(
     "/staff/<staff_id>",
     summary="A staff member with every change of its role, branch and status, newest first",
     tags=["staff"],
-    responses=documented(200, StaffDetail, "The staff member", 404),
+    responses=documented(200, StaffDetail, "The staff member", 404, etag=True),
 )
-def read(staff_id: StaffId) -> StaffDetail:
-    return StaffDetail.with_history(*service.find(grant(app), staff_id))
+def read(staff_id: StaffId) -> Response[StaffDetail]:
+    member, history = service.find(grant(app), staff_id)
+    return tagged(StaffDetail.with_history(member, history), member.version)
 
 
 @observed(correlation_paths.API_GATEWAY_REST)

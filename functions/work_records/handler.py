@@ -26,6 +26,7 @@ from crm.api.activity import (
     WorkLogPage,
 )
 from crm.api.app import create_app, documented, grant, request_id, request_time, to_json
+from crm.api.etag import IfMatch, expected_version, tagged
 from crm.api.idempotency import IdempotencyKey, once
 from crm.api.models import Identifier
 from crm.api.query import Cursor, Limit
@@ -46,13 +47,21 @@ def _created(body: Any) -> Response[Any]:
     "/work-logs/<manager_id>/<date>",
     summary="Write a working day's log: its manager, on the day or the working day after; later a supervisor",
     tags=["service records"],
-    responses=documented(200, WorkLogOut, "The log as stored", 409),
+    responses=documented(200, WorkLogOut, "The log as stored", 409, 412, etag=True),
 )
-def write_log(manager_id: ManagerId, date: Annotated[date, Path()], body: WorkLogIn) -> WorkLogOut:
+def write_log(
+    manager_id: ManagerId, date: Annotated[date, Path()], body: WorkLogIn, if_match: IfMatch = None
+) -> Response[WorkLogOut]:
     log = service.write_log(
-        grant(app), manager_id, date, [e.entry() for e in body.entries], reason=body.reason, now=request_time(app)
+        grant(app),
+        manager_id,
+        date,
+        [e.entry() for e in body.entries],
+        reason=body.reason,
+        now=request_time(app),
+        expected_version=expected_version(if_match),
     )
-    return WorkLogOut.of(log)
+    return tagged(WorkLogOut.of(log), log.version)
 
 
 @app.get(
@@ -76,9 +85,9 @@ def list_logs(
     "/weekly-summaries/<manager_id>/<week>",
     summary="Write a week's summary: achieved, problems, plan (周工作总结)",
     tags=["service records"],
-    responses=documented(200, SummaryOut, "The summary as stored", 409),
+    responses=documented(200, SummaryOut, "The summary as stored", 409, 412, etag=True),
 )
-def write_summary(manager_id: ManagerId, week: Week, body: SummaryIn) -> SummaryOut:
+def write_summary(manager_id: ManagerId, week: Week, body: SummaryIn, if_match: IfMatch = None) -> Response[SummaryOut]:
     summary = service.write_summary(
         grant(app),
         manager_id,
@@ -87,8 +96,9 @@ def write_summary(manager_id: ManagerId, week: Week, body: SummaryIn) -> Summary
         problems=body.problems,
         plan=body.plan,
         now=request_time(app),
+        expected_version=expected_version(if_match),
     )
-    return SummaryOut.of(summary)
+    return tagged(SummaryOut.of(summary), summary.version)
 
 
 @app.post(

@@ -331,11 +331,39 @@ def request_id(app: APIGatewayRestResolver) -> str:
     return app.current_event.request_context.request_id
 
 
-def documented(status: int, model: Any, description: str, *error_statuses: int) -> dict[int, Any]:
-    """OpenAPI responses of a route: its success body and the error bodies it can return."""
+ETAG_HEADER = {
+    "ETag": {
+        "description": "The resource's version (a strong entity tag): send it as `If-Match` to change it safely",
+        "schema": {"type": "string"},
+    }
+}
+LOCATION_HEADER = {
+    "Location": {
+        "description": "The new resource's URL, relative to the request's (`clients/C001` for `POST /clients`)",
+        "schema": {"type": "string"},
+    }
+}
+
+
+def documented(
+    status: int,
+    model: Any,
+    description: str,
+    *error_statuses: int,
+    etag: bool = False,
+    location: bool = False,
+) -> dict[int, Any]:
+    """OpenAPI responses of a route: its success body, with the headers it carries (`etag`: the
+    resource's `ETag`; `location`: a created resource's `Location`), and the error bodies it can
+    return (412 for a change that takes `If-Match`)."""
     codes = sorted({400, 401, 403, 413, 422, *error_statuses})
+    headers = {**(ETAG_HEADER if etag else {}), **(LOCATION_HEADER if location else {})}
     described: dict[int, Any] = {
-        status: {"description": description, "content": {"application/json": {"model": model}}}
+        status: {
+            "description": description,
+            "content": {"application/json": {"model": model}},
+            **({"headers": headers} if headers else {}),
+        }
     }
     for code in codes:
         described[code] = {

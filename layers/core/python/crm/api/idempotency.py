@@ -1,10 +1,10 @@
 """`Idempotency-Key` on creating requests: a retry with the same key gets the first answer.
 
 A mobile client that times out and retries must not create a second complaint, case or attempt.
-With the header, the first answer (status and body) is kept by Powertools Idempotency in the
-`idempotency` table, keyed by caller (user, role and branch), route and key; a replay within the expiry (a rules table)
-returns it
-unchanged, and the same key with a different body is refused (422 naming `Idempotency-Key`).
+With the header, the first answer (status, body, and its `ETag` and `Location`) is kept by Powertools
+Idempotency in the `idempotency` table, keyed by caller (user, role and branch), route and key; a
+replay within the expiry (a rules table) returns it unchanged, and the same key with a different
+body is refused (422 naming `Idempotency-Key`).
 Errors are not kept: a request refused once may be sent again, corrected, under the same key.
 """
 
@@ -19,6 +19,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Header
 
 from crm import rules
+from crm.api.etag import kept_headers
 from crm.errors import Conflict, InvalidInput
 
 HEADER = "Idempotency-Key"
@@ -71,7 +72,11 @@ def once(
     @idempotent_function(data_keyword_argument="submission", config=settings, persistence_store=persistence())
     def answer(submission: dict[str, Any]) -> dict[str, Any]:
         response = produce()
-        return {"status": response.status_code, "body": json.loads(serialize(response.body))}
+        return {
+            "status": response.status_code,
+            "body": json.loads(serialize(response.body)),
+            "headers": kept_headers(response.headers),
+        }
 
     event = app.current_event
     identity = app.context["grant"].identity
@@ -89,4 +94,9 @@ def once(
         raise InvalidInput(f"this {HEADER} was used with a different request", field=HEADER) from None
     except IdempotencyAlreadyInProgressError:
         raise Conflict(f"a request with this {HEADER} is in progress", field=HEADER) from None
-    return Response(status_code=int(kept["status"]), content_type=content_types.APPLICATION_JSON, body=kept["body"])
+    return Response(
+        status_code=int(kept["status"]),
+        content_type=content_types.APPLICATION_JSON,
+        body=kept["body"],
+        headers=kept.get("headers") or {},  # answers kept before headers were: none
+    )

@@ -7,12 +7,15 @@ from collections.abc import Iterable
 from datetime import date, datetime
 
 from pynamodb.attributes import ListAttribute, UnicodeAttribute
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.expressions.condition import Condition
 from pynamodb.transactions import TransactWrite
 
-from crm.data.base import connection
+from crm.data.base import connection, lost_to_a_condition
 from crm.data.settings_table import CURRENT, SettingsItem
 from crm.domain.calendar import YearSchedule
 from crm.domain.time import iso, parse_iso
+from crm.errors import Conflict
 
 
 class _CalendarItem(SettingsItem):
@@ -48,11 +51,26 @@ def _schedule(item: _CalendarItem) -> YearSchedule:
     )
 
 
-def put_year(schedule: YearSchedule, *, by: str, at: datetime) -> None:
-    """Make `schedule` the year's calendar and keep the load in its history."""
-    with TransactWrite(connection=connection()) as transaction:
-        transaction.save(_item(schedule, CURRENT, by, at))
-        transaction.save(_item(schedule, f"HISTORY#{iso(at)}", by, at))
+def put_year(
+    schedule: YearSchedule, *, by: str, at: datetime, guarded: bool = False, loaded_at: datetime | None = None
+) -> None:
+    """Make `schedule` the year's calendar and keep the load in its history. `guarded`: only over
+    the load read, made at `loaded_at` (None: none was), else 409 — the item keeps no version."""
+    condition: Condition | None
+    if not guarded:
+        condition = None
+    elif loaded_at is None:
+        condition = _CalendarItem.pk.does_not_exist()
+    else:
+        condition = _CalendarItem.loaded_at == iso(loaded_at)
+    try:
+        with TransactWrite(connection=connection()) as transaction:
+            transaction.save(_item(schedule, CURRENT, by, at), condition=condition)
+            transaction.save(_item(schedule, f"HISTORY#{iso(at)}", by, at))
+    except TransactWriteError as exc:
+        if lost_to_a_condition(exc):
+            raise Conflict(f"the {schedule.year} calendar was loaded meanwhile; read it again", field="year") from None
+        raise
 
 
 def loaded(years: Iterable[int]) -> dict[int, YearSchedule]:

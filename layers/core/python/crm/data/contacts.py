@@ -108,16 +108,19 @@ def _contact(item: _ContactItem) -> Contact:
     )
 
 
-def create(contact: Contact, clocks: list[Clock], *, at: datetime) -> None:
-    """Log the inquiry and start its clocks in one write (`at`: when it was logged)."""
+def create(contact: Contact, clocks: list[Clock], *, at: datetime) -> int:
+    """Log the inquiry and start its clocks in one write (`at`: when it was logged); the version
+    the inquiry is stored at."""
+    record = _item(contact)
     with TransactWrite(connection=connection()) as transaction:
-        transaction.save(_item(contact), condition=ServiceItem.pk.does_not_exist())
+        transaction.save(record, condition=ServiceItem.pk.does_not_exist())
         stamp = Stamp(by=contact.recorded_by, reason="inquiry logged", at=at)
         for clock in clocks:
             transaction.save(
                 clock_data.clock_item(clock, stamp, client_id=contact.client_id),
                 condition=ServiceItem.pk.does_not_exist(),
             )
+    return int(record.version)
 
 
 def get(contact_id: str) -> Contact | None:

@@ -84,8 +84,9 @@ def attendance_from_image(image: dict[str, Any]) -> Attendance:
     return _attendance(AttendeeItem.from_raw_data(image))
 
 
-def create(activity: EducationActivity) -> None:
-    stamped(
+def create(activity: EducationActivity) -> int:
+    """Store a new activity; the version it is stored at."""
+    record = stamped(
         ActivityRecordItem(
             pk=activity_pk(activity.activity_id),
             sk=RECORD,
@@ -101,7 +102,9 @@ def create(activity: EducationActivity) -> None:
             recorded_at=iso(activity.recorded_at),
         ),
         Stamp(by=activity.recorded_by, reason="education activity", at=activity.recorded_at),
-    ).save()
+    )
+    record.save()
+    return int(record.version)
 
 
 def get(activity_id: str) -> EducationActivity | None:

@@ -94,12 +94,14 @@ def prospect_from_image(image: dict[str, Any]) -> Prospect:
     return _prospect(_ProspectItem.from_raw_data(image))
 
 
-def create(prospect: Prospect, clock: Clock) -> None:
-    """The prospect and its follow-up clock, together."""
+def create(prospect: Prospect, clock: Clock) -> int:
+    """The prospect and its follow-up clock, together; the version the prospect is stored at."""
     stamp = Stamp(by=prospect.recorded_by, reason="prospect recorded", at=prospect.recorded_at)
+    record = stamped(_item(prospect), stamp)
     with TransactWrite(connection=connection()) as transaction:
-        transaction.save(stamped(_item(prospect), stamp), condition=ServiceItem.pk.does_not_exist())
+        transaction.save(record, condition=ServiceItem.pk.does_not_exist())
         transaction.save(clock_data.clock_item(clock, stamp), condition=ServiceItem.pk.does_not_exist())
+    return int(record.version)
 
 
 def get(prospect_id: str) -> Prospect | None:

@@ -140,8 +140,9 @@ class ClientChanged(Exception):
     """The client's record changed since it was read; the caller reads it again and retries."""
 
 
-def open_case(case: RetentionCase, client: Client) -> None:
-    """Store the case and mark the client's record with it, atomically."""
+def open_case(case: RetentionCase, client: Client) -> int:
+    """Store the case and mark the client's record with it, atomically; the version the case is
+    stored at."""
     marked = replace(client, open_case_id=case.case_id, open_case_kind=case.kind.value)
     stamp = Stamp(by=case.opened_by, reason=f"{case.kind} requested (case {case.case_id})", at=case.opened_at)
     actions: list[Action] = [
@@ -150,9 +151,10 @@ def open_case(case: RetentionCase, client: Client) -> None:
         *at_risk_actions(marked),
         *stamp_actions(ProfileItem, stamp),
     ]
+    record = stamped(_item(case), stamp)
     try:
         with TransactWrite(connection=connection()) as transaction:
-            transaction.save(stamped(_item(case), stamp), condition=ServiceItem.pk.does_not_exist())
+            transaction.save(record, condition=ServiceItem.pk.does_not_exist())
             transaction.update(
                 profile_item(client), actions=actions, condition=ProfileItem.open_case_id.does_not_exist()
             )
@@ -163,6 +165,7 @@ def open_case(case: RetentionCase, client: Client) -> None:
         if current.open_case_id is not None:
             raise OpenCaseExists(current.open_case_id) from None
         raise ClientChanged(client.client_id) from None
+    return int(record.version)
 
 
 def add_action(before: RetentionCase, after: RetentionCase) -> bool:

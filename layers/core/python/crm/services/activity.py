@@ -31,6 +31,7 @@ from crm.domain.activity import (
     week_period,
     weeks_between,
 )
+from crm.domain.concurrency import ExpectedVersion, require_version
 from crm.domain.time import beijing
 from crm.errors import Forbidden, InvalidInput, NotFound
 from crm.services import staff_references as staff
@@ -52,10 +53,19 @@ def _clients_of(manager_id: str, entries: Sequence[LogEntry]) -> None:
 
 
 def write_log(
-    grant: Grant, manager_id: str, day: date, entries: list[LogEntry], *, reason: str | None, now: datetime
+    grant: Grant,
+    manager_id: str,
+    day: date,
+    entries: list[LogEntry],
+    *,
+    reason: str | None,
+    now: datetime,
+    expected_version: ExpectedVersion | None = None,
 ) -> WorkLog:
     branch = staff.manager_branch(grant, manager_id, writing=True)
     existing = activity_data.work_log(manager_id, day)
+    what = f"{manager_id}'s log of {day.isoformat()}"
+    require_version(expected_version, existing.version if existing else None, what=what, exists=existing is not None)
     calendar = working_calendar(range(day.year, beijing(now).year + 1))
     amended, amend_reason = plan_log(
         manager_id,
@@ -99,11 +109,21 @@ def logs(
 
 
 def write_summary(
-    grant: Grant, manager_id: str, week: str, *, achieved: str, problems: str, plan: str, now: datetime
+    grant: Grant,
+    manager_id: str,
+    week: str,
+    *,
+    achieved: str,
+    problems: str,
+    plan: str,
+    now: datetime,
+    expected_version: ExpectedVersion | None = None,
 ) -> WeeklySummary:
     check_summary_week(week, grant.identity, manager_id, now)
     branch = staff.manager_branch(grant, manager_id, writing=True)
     existing = activity_data.summary(manager_id, week)
+    what = f"{manager_id}'s summary of {week}"
+    require_version(expected_version, existing.version if existing else None, what=what, exists=existing is not None)
     summary = WeeklySummary(
         manager_id=manager_id,
         branch_id=branch,
@@ -116,7 +136,7 @@ def write_summary(
         version=existing.version if existing else None,
     )
     activity_data.put_summary(summary)
-    return summary
+    return replace(summary, version=(summary.version or 0) + 1)
 
 
 def record_visit(

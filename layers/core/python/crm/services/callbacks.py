@@ -22,6 +22,7 @@ from crm.domain.callbacks import (
     plan_attempt,
     plan_owner,
 )
+from crm.domain.concurrency import ExpectedVersion, require_version
 from crm.domain.sample import Sample
 from crm.domain.time import beijing
 from crm.errors import NotFound
@@ -66,8 +67,16 @@ def listing(
     )
 
 
-def assign(grant: Grant, callback_id: str, owner: str | None, *, now: datetime) -> tuple[CallbackTask, list[Attempt]]:
+def assign(
+    grant: Grant,
+    callback_id: str,
+    owner: str | None,
+    *,
+    now: datetime,
+    expected_version: ExpectedVersion | None = None,
+) -> tuple[CallbackTask, list[Attempt]]:
     task, _ = find(grant, callback_id)
+    require_version(expected_version, task.version, what=f"callback {callback_id}")
     assigned = plan_owner(task, owner, grant.identity, rules.callbacks())
     if owner is not None:
         staff.require(owner, roles=staff.BRANCH_STAFF, branch_id=task.branch_id, field="owner")
@@ -77,13 +86,19 @@ def assign(grant: Grant, callback_id: str, owner: str | None, *, now: datetime) 
 
 
 def record_attempt(
-    grant: Grant, callback_id: str, given: AttemptInput, *, now: datetime
+    grant: Grant,
+    callback_id: str,
+    given: AttemptInput,
+    *,
+    now: datetime,
+    expected_version: ExpectedVersion | None = None,
 ) -> tuple[CallbackTask, list[Attempt]]:
     """One attempt: done when the client was reached with an attitude and a score, unreachable
     after the rule table's number of unreached attempts; a post-complaint task moves its complaint,
     a periodic task that ends sets the next period going, in the same write."""
     callback_rules = rules.callbacks()
     task, _ = find(grant, callback_id)
+    require_version(expected_version, task.version, what=f"callback {callback_id}")
     plan = plan_attempt(task, given, grant.identity, now, callback_rules)
     parts: list[callback_data.Part] = []
     after = plan.task

@@ -13,6 +13,7 @@ from crm.domain.access import Grant
 from crm.domain.audit import Stamp
 from crm.domain.client import Client, ClientStatus
 from crm.domain.client_history.record_changes import ContactDetailsChange, ManagerAssignment
+from crm.domain.concurrency import ExpectedVersion, require_version
 from crm.domain.person import KeyInformation, SecuritiesAccount, check_open_accounts, check_same_person
 from crm.domain.retention import AtRiskReason, at_risk_reasons
 from crm.domain.time import beijing
@@ -74,8 +75,17 @@ def at_risk(
     return [(client, at_risk_reasons(client)) for client in clients], next_cursor
 
 
-def reassign_manager(grant: Grant, client_id: str, manager_id: str, reason: str, *, now: datetime) -> Client:
+def reassign_manager(
+    grant: Grant,
+    client_id: str,
+    manager_id: str,
+    reason: str,
+    *,
+    now: datetime,
+    expected_version: ExpectedVersion | None = None,
+) -> Client:
     client = find(grant, client_id)
+    require_version(expected_version, client.version, what=f"client {client_id}")
     if manager_id == client.manager_id:
         raise InvalidInput(f"{manager_id} already manages client {client_id}", field="manager_id")
     staff.require(manager_id, roles=staff.MANAGERS, branch_id=client.branch_id, field="manager_id")
@@ -111,13 +121,15 @@ def change_key_information(
     evidence_ref: str,
     reason: str | None,
     now: datetime,
+    expected_version: ExpectedVersion | None = None,
 ) -> Client:
     """Change the person's key information (name, phone, e-mail, birthday) on one of its accounts:
     it is made on every account of the person — in other branches too, since it is the person's —
     in one transaction, each account with its history entry naming who made it and on which
     account (DOMAIN §12; the guide: 客户关键信息…自动、同步实现更新). The evidence reference is
-    mandatory (第35–36条)."""
+    mandatory (第35–36条). `expected_version` is the account's (`If-Match` on it)."""
     client = find(grant, client_id)
+    require_version(expected_version, client.version, what=f"client {client_id}")
     before = person_data.key_information(client)
     after = KeyInformation(
         name=name if name is not None else before.name,
@@ -132,6 +144,9 @@ def change_key_information(
         digest = person_data.id_hash(client)
         person = person_data.get(digest) or person_data.Person(digest, before, [client.client_id], None)
         accounts = person_data.accounts(person)
+        # Read again on a retry: the account written must still be at the version the caller named.
+        client = next((account for account in accounts if account.client_id == client_id), client)
+        require_version(expected_version, client.version, what=f"client {client_id}")
         if after.birthday is not None and any(after.birthday >= account.opened_on for account in accounts):
             raise InvalidInput("birthday must precede the opening of each of the person's accounts", field="birthday")
         entries = [
@@ -178,10 +193,16 @@ def contact_details_history(
 
 
 def set_securities_accounts(
-    grant: Grant, client_id: str, accounts: list[SecuritiesAccount], *, now: datetime
+    grant: Grant,
+    client_id: str,
+    accounts: list[SecuritiesAccount],
+    *,
+    now: datetime,
+    expected_version: ExpectedVersion | None = None,
 ) -> Client:
     """The securities accounts a fund account names (DOMAIN §12), each held by one fund account."""
     client = find(grant, client_id)
+    require_version(expected_version, client.version, what=f"client {client_id}")
     person_rules = rules.person()
     for n, account in enumerate(accounts):
         problem = person_rules.account_problem(account)

@@ -23,6 +23,7 @@ from crm.domain.complaints import (
     refuse_if_complained_about,
     refuse_implausible_receipt,
 )
+from crm.domain.concurrency import ExpectedVersion, require_version
 from crm.domain.sla import Clock, ClockKind, start_clock
 from crm.domain.time import receipt_time
 from crm.errors import NotFound
@@ -123,9 +124,16 @@ def find(grant: Grant, complaint_no: str) -> tuple[Complaint, list[Transition]]:
 
 
 def move(
-    grant: Grant, complaint_no: str, target: Status, note: str, *, now: datetime
+    grant: Grant,
+    complaint_no: str,
+    target: Status,
+    note: str,
+    *,
+    now: datetime,
+    expected_version: ExpectedVersion | None = None,
 ) -> tuple[Complaint, list[Transition]]:
     complaint, _ = find(grant, complaint_no)
+    require_version(expected_version, complaint.version, what=f"complaint {complaint_no}")
     plan = plan_transition(complaint, target, grant.identity, note, now, rules.complaints())
     meeting = [c for c in clock_data.clocks_of("complaint", complaint_no) if c.is_open and c.kind in plan.stops]
     complaint_data.apply_transition(complaint, plan, meeting)

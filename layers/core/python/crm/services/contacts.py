@@ -10,6 +10,7 @@ from crm import rules
 from crm.data import clocks as clock_data
 from crm.data import contacts as contact_data
 from crm.domain.access import Grant
+from crm.domain.concurrency import ExpectedVersion, require_version
 from crm.domain.contacts import (
     Contact,
     ContactChannel,
@@ -67,8 +68,7 @@ def log_inquiry(
         follow_up_due_at=due.get(ClockKind.CONTACT_FOLLOW_UP),
         deadline_provisional=any(clock.provisional for clock in clocks),
     )
-    contact_data.create(contact, clocks, at=now)
-    return contact
+    return replace(contact, version=contact_data.create(contact, clocks, at=now))
 
 
 def find(grant: Grant, contact_id: str) -> Contact:
@@ -82,9 +82,12 @@ def find(grant: Grant, contact_id: str) -> Contact:
     return contact
 
 
-def reply(grant: Grant, contact_id: str, answer: str, *, now: datetime) -> Contact:
+def reply(
+    grant: Grant, contact_id: str, answer: str, *, now: datetime, expected_version: ExpectedVersion | None = None
+) -> Contact:
     """The owner answers; the inquiry's clocks stop (late: the SLA stream handler records it)."""
     contact = find(grant, contact_id)
+    require_version(expected_version, contact.version, what=f"inquiry {contact_id}")
     check_reply(contact, grant.identity)
     answered = replace(
         contact,

@@ -3,12 +3,14 @@ a list naming any client that is not the branch's is refused whole), and each cl
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 
 from crm import rules
 from crm.data import education as education_data
 from crm.data.clients import records as client_data
 from crm.domain.access import Grant
+from crm.domain.concurrency import ExpectedVersion, require_version
 from crm.domain.education import Attendance, EducationActivity, EducationKind, check_activity, check_attendance
 from crm.errors import InvalidInput, NotFound
 from crm.services.client_lookup import find as find_client
@@ -39,8 +41,7 @@ def create(
         recorded_by=grant.identity.user_id,
         recorded_at=now,
     )
-    education_data.create(activity)
-    return activity
+    return replace(activity, version=education_data.create(activity))
 
 
 def find(grant: Grant, activity_id: str) -> EducationActivity:
@@ -52,10 +53,16 @@ def find(grant: Grant, activity_id: str) -> EducationActivity:
 
 
 def set_attendance(
-    grant: Grant, activity_id: str, client_ids: list[str], *, now: datetime
+    grant: Grant,
+    activity_id: str,
+    client_ids: list[str],
+    *,
+    now: datetime,
+    expected_version: ExpectedVersion | None = None,
 ) -> tuple[EducationActivity, list[str]]:
     """The clients who attended: every one of them a client of the activity's branch, or nothing."""
     activity = find(grant, activity_id)
+    require_version(expected_version, activity.version, what=f"activity {activity_id}")
     wanted = check_attendance(activity, client_ids, now, rules.activity().max_attendees)
     for n, client_id in enumerate(wanted):
         client = client_data.get(client_id)

@@ -10,6 +10,7 @@ from crm.data.clients import metrics as metrics_data
 from crm.data.clients import profiles as profile_data
 from crm.domain.access import Grant
 from crm.domain.client import Client
+from crm.domain.concurrency import ExpectedVersion, require_version
 from crm.domain.profile import ProfileChange, TradingHabit, suggest_habit
 from crm.errors import InvalidInput
 from crm.services.client_lookup import find as find_client
@@ -23,9 +24,18 @@ def read(grant: Grant, client_id: str) -> tuple[Client, TradingHabit | None]:
     return client, suggested
 
 
-def update(grant: Grant, client_id: str, changes: dict[str, object], *, now: datetime) -> Client:
-    """The manager's entry: each field given replaces the current one; the change is kept."""
+def update(
+    grant: Grant,
+    client_id: str,
+    changes: dict[str, object],
+    *,
+    now: datetime,
+    expected_version: ExpectedVersion | None = None,
+) -> Client:
+    """The manager's entry: each field given replaces the current one; the change is kept. The
+    profile is on the client's record: `expected_version` is the client's."""
     client = find_client(grant, client_id)
+    require_version(expected_version, client.version, what=f"client {client_id}")
     after = replace(client.profile, **changes)  # type: ignore[arg-type]
     if after == client.profile:
         raise InvalidInput("nothing in the profile changes", field="body")

@@ -5,6 +5,7 @@ dropped with the reason."""
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import replace
 from datetime import datetime
 
 from crm import rules
@@ -12,6 +13,7 @@ from crm.data import clocks as clock_data
 from crm.data import prospects as prospect_data
 from crm.data.clients import records as client_data
 from crm.domain.access import Grant
+from crm.domain.concurrency import ExpectedVersion, require_version
 from crm.domain.prospects import Prospect, ProspectOutcome, ProspectStatus, Source, decide
 from crm.domain.sla import ClockKind, start_clock
 from crm.errors import NotFound
@@ -57,8 +59,7 @@ def record(
         recorded_by=grant.identity.user_id,
         recorded_at=now,
     )
-    prospect_data.create(prospect, clock)
-    return prospect
+    return replace(prospect, version=prospect_data.create(prospect, clock))
 
 
 def find(grant: Grant, prospect_id: str) -> Prospect:
@@ -77,9 +78,11 @@ def settle(
     client_id: str | None,
     reason: str | None,
     now: datetime,
+    expected_version: ExpectedVersion | None = None,
 ) -> Prospect:
     """Converted (to a client of the prospect's branch) or dropped; the follow-up clock stops."""
     prospect = find(grant, prospect_id)
+    require_version(expected_version, prospect.version, what=f"prospect {prospect_id}")
     decided = decide(prospect, outcome, client_id=client_id, reason=reason, by=grant.identity.user_id, at=now)
     if client_id is not None:
         client = client_data.get(client_id)

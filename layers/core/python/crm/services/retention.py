@@ -10,12 +10,14 @@ refusal.
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import replace
 from datetime import datetime
 
 from crm.data import retention as retention_data
 from crm.data.clients import records as client_data
 from crm.domain.access import Grant
 from crm.domain.client import Client
+from crm.domain.concurrency import ExpectedVersion, require_version
 from crm.domain.retention import (
     CaseKind,
     CaseStatus,
@@ -54,12 +56,12 @@ def open_request(
             client, case_id=case_id, kind=kind, reason=reason, note=note, by=grant.identity.user_id, at=now
         )
         try:
-            retention_data.open_case(case, client)
+            version = retention_data.open_case(case, client)
         except retention_data.OpenCaseExists as exc:
             raise Conflict(f"client {client_id} has an open case already ({exc})", field="client_id") from None
         except retention_data.ClientChanged:
             continue
-        return case
+        return replace(case, version=version)
     raise Conflict(f"client {client_id} kept changing; try again", field="client_id")
 
 
@@ -71,19 +73,37 @@ def find(grant: Grant, case_id: str) -> RetentionCase:
     return case
 
 
-def record_action(grant: Grant, case_id: str, action: str, note: str | None, *, now: datetime) -> RetentionCase:
+def record_action(
+    grant: Grant,
+    case_id: str,
+    action: str,
+    note: str | None,
+    *,
+    now: datetime,
+    expected_version: ExpectedVersion | None = None,
+) -> RetentionCase:
     for _ in range(MAX_ATTEMPTS):
-        case = find(grant, case_id)
+        case = find(grant, case_id)  # read again on a retry: still at the version the caller named?
+        require_version(expected_version, case.version, what=f"case {case_id}")
         after = add_action(case, RetentionAction(action=action, note=note, by=grant.identity.user_id, at=now))
         if retention_data.add_action(case, after):
             return retention_data.get(case_id) or after
     raise Conflict(f"case {case_id} kept changing; try again", field="case_id")
 
 
-def record_outcome(grant: Grant, case_id: str, outcome: Outcome, note: str | None, *, now: datetime) -> RetentionCase:
+def record_outcome(
+    grant: Grant,
+    case_id: str,
+    outcome: Outcome,
+    note: str | None,
+    *,
+    now: datetime,
+    expected_version: ExpectedVersion | None = None,
+) -> RetentionCase:
     """The final outcome; the client's status follows in the same write (DOMAIN §6)."""
     for _ in range(MAX_ATTEMPTS):
-        case = find(grant, case_id)
+        case = find(grant, case_id)  # read again on a retry: still at the version the caller named?
+        require_version(expected_version, case.version, what=f"case {case_id}")
         decided = decide(case, outcome, note=note, by=grant.identity.user_id, at=now)
         client = client_data.get(case.client_id, consistent=True)
         if client is None:

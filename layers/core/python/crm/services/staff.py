@@ -15,6 +15,7 @@ from crm.data import identity as identity_provider
 from crm.data import staff as staff_data
 from crm.data.clients import records as client_data
 from crm.domain.access import Grant, Role
+from crm.domain.concurrency import ExpectedVersion, require_version
 from crm.domain.staff import (
     StaffChange,
     StaffMember,
@@ -27,11 +28,27 @@ from crm.errors import Forbidden, NotFound, Unavailable
 from crm.observability import logger
 
 
-def put(grant: Grant, staff_id: str, wanted: StaffState, *, reason: str | None, now: datetime) -> StaffMember:
+def put(
+    grant: Grant,
+    staff_id: str,
+    wanted: StaffState,
+    *,
+    reason: str | None,
+    now: datetime,
+    expected_version: ExpectedVersion | None = None,
+) -> StaffMember:
     """Create or change a staff member (hq: anyone; a supervisor: its branch's managers and counter
-    staff); 409 when a manager with clients would move branch, change role or be deactivated."""
+    staff); 409 when a manager with clients would move branch, change role or be deactivated.
+    `expected_version` is checked once the caller is known to be allowed the change, before the
+    identity provider or the register is touched."""
     current = staff_data.get(staff_id, consistent=True)
     member, change = plan_change(staff_id, current, wanted, actor=grant.identity, reason=reason, now=now)
+    require_version(
+        expected_version,
+        current.version if current else None,
+        what=f"staff member {staff_id}",
+        exists=current is not None,
+    )
     if change is None:
         return member
     if leaves_clients(current, wanted):
