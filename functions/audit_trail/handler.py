@@ -21,6 +21,7 @@ app = create_app()
     "/audit/clients/<client_id>",
     summary="The audit trail of a client: who changed what, when, before and after, why, on what evidence",
     tags=["audit"],
+    operation_id="getClientAuditTrail",
     responses=documented(200, AuditTrail, "The entries, newest first"),
 )
 def client_trail(

@@ -31,6 +31,7 @@ Year = Annotated[int, Path(ge=MIN_YEAR, le=MAX_YEAR, description="Calendar year"
         "`ETag` of `GET /calendar/{year}`."
     ),
     tags=["calendar"],
+    operation_id="loadCalendarYear",
     responses=documented(200, YearCalendarOut, "The calendar now in force", 400, 409, 412, etag=True),
 )
 def load_year(year: Year, body: YearCalendar, if_match: IfMatch = None) -> Response[YearCalendarOut]:
@@ -48,6 +49,7 @@ def load_year(year: Year, body: YearCalendar, if_match: IfMatch = None) -> Respo
     summary="The working-day calendar in force for a year, and where it comes from",
     description="Its `ETag` is a digest of what it says (days, source, who loaded it and when).",
     tags=["calendar"],
+    operation_id="getCalendarYear",
     responses=documented(200, YearCalendarOut, "The calendar", etag=True),
 )
 def read_year(year: Year) -> Response[YearCalendarOut]:

@@ -39,6 +39,7 @@ CallbackId = Annotated[str, Path(pattern=TASK_ID_PATTERN, max_length=160, descri
     description="`owner=pool`: the branch's unassigned tasks; `owner=<user>`: that person's. "
     "hq and compliance name the branch (or a client).",
     tags=["callbacks"],
+    operation_id="listCallbacks",
     responses=documented(200, CallbackPage, "One page of tasks"),
 )
 def list_callbacks(
@@ -69,6 +70,7 @@ def list_callbacks(
     "/callbacks/samples/<year>",
     summary="The yearly sample's draw, to reproduce it (hq, compliance)",
     tags=["callbacks"],
+    operation_id="getCallbackSample",
     responses=documented(200, SampleOut, "The draw", 404),
 )
 def get_sample(year: Annotated[int, Path(ge=2000, le=2100)]) -> SampleOut:
@@ -79,6 +81,7 @@ def get_sample(year: Annotated[int, Path(ge=2000, le=2100)]) -> SampleOut:
     "/callbacks/<callback_id>",
     summary="A callback task with what each attempt recorded",
     tags=["callbacks"],
+    operation_id="getCallback",
     responses=documented(200, CallbackDetail, "The task", 404, etag=True),
 )
 def get_callback(callback_id: CallbackId) -> Response[CallbackDetail]:
@@ -90,6 +93,7 @@ def get_callback(callback_id: CallbackId) -> Response[CallbackDetail]:
     "/callbacks/<callback_id>/owner",
     summary="Assign a task (supervisor), take it (counter staff), or return it to the pool (owner null)",
     tags=["callbacks"],
+    operation_id="assignCallback",
     responses=documented(200, CallbackDetail, "The task", 404, 409, 412, etag=True),
 )
 def assign(callback_id: CallbackId, body: OwnerIn, if_match: IfMatch = None) -> Response[CallbackDetail]:
@@ -105,6 +109,7 @@ def assign(callback_id: CallbackId, body: OwnerIn, if_match: IfMatch = None) -> 
     description="A post-complaint callback done moves its complaint to callback_done. 403 for the client's own "
     "manager on new_account, sample, post_complaint and post_closure; 409 once the task is no longer open.",
     tags=["callbacks"],
+    operation_id="recordCallbackAttempt",
     responses=documented(200, CallbackDetail, "The task as the attempt leaves it", 404, 409, 412, etag=True),
 )
 def record_attempt(

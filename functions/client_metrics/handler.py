@@ -38,6 +38,7 @@ Year = Annotated[int, Path(ge=2000, le=2100, description="Calendar year of the f
     summary="Put a year's assets, average assets and trading volume",
     description="Reclassification (class, VIP) follows asynchronously through the table's stream.",
     tags=["clients"],
+    operation_id="putClientMetrics",
     responses=documented(200, MetricsOut, "The figures as stored", 404),
 )
 def put_metrics(client_id: ClientId, year: Year, body: YearFigures) -> MetricsOut:
@@ -52,6 +53,7 @@ def put_metrics(client_id: ClientId, year: Year, body: YearFigures) -> MetricsOu
     "/clients/<client_id>/metrics",
     summary="Every year of figures on record, newest first",
     tags=["clients"],
+    operation_id="listClientMetrics",
     responses=documented(200, MetricsList, "One page of the figures", 404),
 )
 def list_metrics(client_id: ClientId, limit: Limit = 50, cursor: Cursor = None) -> MetricsList:
@@ -63,6 +65,7 @@ def list_metrics(client_id: ClientId, limit: Limit = 50, cursor: Cursor = None) 
     "/clients/<client_id>/class-history",
     summary="Every class change with its cause, newest first",
     tags=["clients"],
+    operation_id="listClientClassHistory",
     responses=documented(200, ClassHistory, "One page of the class history", 404),
 )
 def class_history(client_id: ClientId, limit: Limit = 50, cursor: Cursor = None) -> ClassHistory:
@@ -74,6 +77,7 @@ def class_history(client_id: ClientId, limit: Limit = 50, cursor: Cursor = None)
     "/clients/<client_id>/vip-history",
     summary="Every VIP status change with its cause, newest first",
     tags=["clients"],
+    operation_id="listClientVipHistory",
     responses=documented(200, VipHistory, "One page of the VIP history", 404),
 )
 def vip_history(client_id: ClientId, limit: Limit = 50, cursor: Cursor = None) -> VipHistory:

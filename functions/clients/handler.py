@@ -47,6 +47,7 @@ app = create_app()
     "/clients",
     summary="Register a client",
     tags=["clients"],
+    operation_id="registerClient",
     responses=documented(201, ClientOut, "The client as stored", 409, etag=True, location=True),
 )
 def register_client(body: NewClient, idempotency_key: IdempotencyKey = None) -> Response[ClientOut]:
@@ -74,6 +75,7 @@ def register_client(body: NewClient, idempotency_key: IdempotencyKey = None) -> 
     "/clients",
     summary="List clients of a branch (a manager sees its own)",
     tags=["clients"],
+    operation_id="listClients",
     responses=documented(200, ClientPage, "One page of clients"),
 )
 def list_clients(
@@ -93,6 +95,7 @@ def list_clients(
     description="Kept current by the streams: a year's assets at most half the year before's, or an open "
     "transfer or closure request. Clients who left are not on it.",
     tags=["clients"],
+    operation_id="listClientsAtRisk",
     responses=documented(200, AtRiskPage, "One page of clients at risk"),
 )
 def at_risk(
@@ -109,6 +112,7 @@ def at_risk(
     "/clients/<client_id>",
     summary="Read a client with its class, risk level and VIP status",
     tags=["clients"],
+    operation_id="getClient",
     responses=documented(200, ClientOut, "The client", 404, etag=True),
 )
 def get_client(client_id: ClientId) -> Response[ClientOut]:
@@ -122,6 +126,7 @@ def get_client(client_id: ClientId) -> Response[ClientOut]:
     "/clients/<client_id>/manager",
     summary="Re-assign the client's manager (supervisor)",
     tags=["clients"],
+    operation_id="reassignClientManager",
     responses=documented(200, ClientOut, "The client with its new manager", 404, 409, 412, etag=True),
 )
 def reassign_manager(client_id: ClientId, body: Reassignment, if_match: IfMatch = None) -> Response[ClientOut]:
@@ -141,6 +146,7 @@ def reassign_manager(client_id: ClientId, body: Reassignment, if_match: IfMatch 
     "/clients/<client_id>/manager-history",
     summary="Every manager re-assignment with who, when and why, newest first",
     tags=["clients"],
+    operation_id="listClientManagerHistory",
     responses=documented(200, ManagerHistoryPage, "One page of the re-assignments", 404),
 )
 def manager_history(client_id: ClientId, limit: Limit = 50, cursor: Cursor = None) -> ManagerHistoryPage:
@@ -155,6 +161,7 @@ def manager_history(client_id: ClientId, limit: Limit = 50, cursor: Cursor = Non
     description="Made on every fund account of the person (the same ID number), in other branches too, in one "
     "step; each account keeps its history entry naming who made it and on which account (DOMAIN §12).",
     tags=["clients"],
+    operation_id="changeClientContactDetails",
     responses=documented(200, ClientOut, "The client with its new details", 400, 404, 409, 412, etag=True),
 )
 def change_contact_details(client_id: ClientId, body: ContactDetails, if_match: IfMatch = None) -> Response[ClientOut]:
@@ -178,6 +185,7 @@ def change_contact_details(client_id: ClientId, body: ContactDetails, if_match: 
     "/clients/<client_id>/contact-details-history",
     summary="Every change of the person's key information on this account, with its evidence, newest first",
     tags=["clients"],
+    operation_id="listClientContactDetailsChanges",
     responses=documented(200, ContactDetailsHistoryPage, "One page of the changes", 404),
 )
 def contact_details_history(client_id: ClientId, limit: Limit = 50, cursor: Cursor = None) -> ContactDetailsHistoryPage:
@@ -192,6 +200,7 @@ def contact_details_history(client_id: ClientId, limit: Limit = 50, cursor: Curs
     "/clients/<client_id>/messages",
     summary="The SMS sent to the client, newest first (template, time, masked phone; 第34–35条)",
     tags=["clients"],
+    operation_id="listClientMessages",
     responses=documented(200, MessagePage, "One page of the messages", 404),
 )
 def messages(client_id: ClientId, limit: Limit = 50, cursor: Cursor = None) -> MessagePage:
@@ -203,6 +212,7 @@ def messages(client_id: ClientId, limit: Limit = 50, cursor: Cursor = None) -> M
     summary="The securities accounts (证券账号) a fund account names; each belongs to one fund account",
     description="The whole list: accounts left out are released. An account another fund account holds is 409.",
     tags=["clients"],
+    operation_id="setClientSecuritiesAccounts",
     responses=documented(200, ClientOut, "The client with its securities accounts", 404, 409, 412, etag=True),
 )
 def set_securities_accounts(

@@ -29,6 +29,7 @@ ComplaintNo = Annotated[str, Path(pattern=r"^TS-\d{4}-\d{4,}$", description="TS-
     summary="Take in a complaint; its number and deadlines are assigned in the same write",
     description="A replay with the same `Idempotency-Key` returns the same complaint and consumes no number.",
     tags=["complaints"],
+    operation_id="fileComplaint",
     responses=documented(201, ComplaintOut, "The complaint", 400, 404, 409, etag=True, location=True),
 )
 def file_complaint(body: NewComplaint, idempotency_key: IdempotencyKey = None) -> Response[ComplaintOut]:
@@ -57,6 +58,7 @@ def file_complaint(body: NewComplaint, idempotency_key: IdempotencyKey = None) -
     summary="A branch's complaints, newest first",
     description="Each without its history: `GET /complaints/{complaint_no}` gives that.",
     tags=["complaints"],
+    operation_id="listComplaints",
     responses=documented(200, ComplaintPage, "One page of complaints"),
 )
 def list_complaints(
@@ -81,6 +83,7 @@ def list_complaints(
     "/complaints/<complaint_no>",
     summary="A complaint with its state history",
     tags=["complaints"],
+    operation_id="getComplaint",
     responses=documented(200, ComplaintOut, "The complaint", 404, etag=True),
 )
 def get_complaint(complaint_no: ComplaintNo) -> Response[ComplaintOut]:
@@ -96,6 +99,7 @@ def get_complaint(complaint_no: ComplaintNo) -> Response[ComplaintOut]:
         "A replay with the same `Idempotency-Key` returns the first answer and moves nothing."
     ),
     tags=["complaints"],
+    operation_id="transitionComplaint",
     responses=documented(200, ComplaintOut, "The complaint in its new state", 400, 404, 409, 412, etag=True),
 )
 def transition(

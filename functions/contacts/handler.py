@@ -28,6 +28,7 @@ ContactId = Annotated[str, Path(min_length=1, max_length=64)]
     "/contacts",
     summary="Log a client contact; the first responder owns it until answered (首问负责制)",
     tags=["contacts"],
+    operation_id="logContact",
     responses=documented(201, ContactOut, "The contact with its deadlines", 400, 404, etag=True, location=True),
 )
 def log_contact(body: NewContact, idempotency_key: IdempotencyKey = None) -> Response[ContactOut]:
@@ -51,6 +52,7 @@ def log_contact(body: NewContact, idempotency_key: IdempotencyKey = None) -> Res
     "/contacts",
     summary="A branch's contacts, newest first (a manager sees the ones it owns)",
     tags=["contacts"],
+    operation_id="listContacts",
     responses=documented(200, ContactPage, "One page of contacts"),
 )
 def list_contacts(
@@ -77,6 +79,7 @@ def list_contacts(
     "/contacts/<contact_id>",
     summary="Read a contact",
     tags=["contacts"],
+    operation_id="getContact",
     responses=documented(200, ContactOut, "The contact", 404, etag=True),
 )
 def get_contact(contact_id: ContactId) -> Response[ContactOut]:
@@ -88,6 +91,7 @@ def get_contact(contact_id: ContactId) -> Response[ContactOut]:
     "/contacts/<contact_id>/reply",
     summary="Answer an inquiry (its owner, or the branch supervisor)",
     tags=["contacts"],
+    operation_id="replyToContact",
     responses=documented(200, ContactOut, "The answered contact", 400, 404, 409, 412, etag=True),
 )
 def reply(

@@ -36,6 +36,7 @@ ActivityId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z
     "/education/activities",
     summary="Record an investor-education activity of a branch",
     tags=["education"],
+    operation_id="createEducationActivity",
     responses=documented(201, EducationActivityOut, "The activity", etag=True),
 )
 def create(body: NewActivity, idempotency_key: IdempotencyKey = None) -> Response[EducationActivityOut]:
@@ -60,6 +61,7 @@ def create(body: NewActivity, idempotency_key: IdempotencyKey = None) -> Respons
     "/education/activities",
     summary="A branch's activities of a period, latest first, with their attendances",
     tags=["education"],
+    operation_id="listEducationActivities",
     responses=documented(200, ActivityPage, "One page of activities"),
 )
 def listing(
@@ -84,6 +86,7 @@ def listing(
     summary="Set who attended (all or nothing: every client must be the branch's)",
     description="`If-Match` takes the `ETag` of the activity's creation or of its last attendance.",
     tags=["education"],
+    operation_id="setEducationAttendance",
     responses=documented(200, AttendanceOut, "The activity with its attendance", 404, 409, 412, etag=True),
 )
 def attendance(activity_id: ActivityId, body: AttendanceIn, if_match: IfMatch = None) -> Response[AttendanceOut]:
@@ -98,6 +101,7 @@ def attendance(activity_id: ActivityId, body: AttendanceIn, if_match: IfMatch = 
     "/clients/<client_id>/education",
     summary="The education activities a client attended, latest first",
     tags=["education"],
+    operation_id="listClientEducation",
     responses=documented(200, AttendedPage, "One page of activities", 404),
 )
 def history(

@@ -22,6 +22,7 @@ app = create_app()
     "/sla/breaches",
     summary="Deadlines missed in a branch, latest deadline first",
     tags=["sla"],
+    operation_id="listSlaBreaches",
     responses=documented(200, BreachPage, "One page of breach records"),
 )
 def list_breaches(

@@ -31,6 +31,7 @@ app = create_app()
     description="Exactly one key. Answers the clients in the caller's scope, newest account first, masked as "
     "elsewhere; a name matches exactly or as a prefix. A lookup by ID number or phone leaves an audit entry.",
     tags=["clients"],
+    operation_id="lookupClients",
     responses=documented(200, ClientPage, "The clients found in the caller's scope"),
 )
 def lookup(

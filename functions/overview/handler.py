@@ -27,6 +27,7 @@ app = create_app()
     description="Five DynamoDB requests whatever the client's history (the record with its latest year, the "
     "businesses, its service records and callbacks by client, the person's accounts).",
     tags=["clients"],
+    operation_id="getClientOverview",
     responses=documented(200, ClientOverview, "The client's overview", 404),
 )
 def overview(client_id: ClientId) -> ClientOverview:

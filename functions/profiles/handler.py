@@ -26,6 +26,7 @@ app = create_app()
     summary="The manager's profile of the client, with the habit its holding period suggests",
     description="Its `ETag` is the client's: the profile is part of the client's record.",
     tags=["profiles"],
+    operation_id="getClientProfile",
     responses=documented(200, ProfileOut, "The profile", 404, etag=True),
 )
 def read_profile(client_id: ClientId) -> Response[ProfileOut]:
@@ -39,6 +40,7 @@ def read_profile(client_id: ClientId) -> Response[ProfileOut]:
     description="Fields left out keep their value; a suggestion never replaces the manager's entry. `If-Match` "
     "takes the client's `ETag` (from this route's GET, or the client's own).",
     tags=["profiles"],
+    operation_id="updateClientProfile",
     responses=documented(200, ProfileOut, "The profile as now recorded", 400, 404, 409, 412, etag=True),
 )
 def update_profile(client_id: ClientId, body: ProfileIn, if_match: IfMatch = None) -> Response[ProfileOut]:
@@ -57,6 +59,7 @@ def update_profile(client_id: ClientId, body: ProfileIn, if_match: IfMatch = Non
     "/clients/<client_id>/profile-history",
     summary="Every profile change, newest first",
     tags=["profiles"],
+    operation_id="listClientProfileChanges",
     responses=documented(200, ProfileHistory, "One page of the changes", 404),
 )
 def profile_history(client_id: ClientId, limit: Limit = 50, cursor: Cursor = None) -> ProfileHistory:
@@ -68,6 +71,7 @@ def profile_history(client_id: ClientId, limit: Limit = 50, cursor: Cursor = Non
     "/vip/targets",
     summary="The branch's target VIPs: class C/D clients rated 明日之星",
     tags=["profiles"],
+    operation_id="listVipTargets",
     responses=documented(200, VipTargets, "One page of the cultivation list"),
 )
 def vip_targets(

@@ -29,6 +29,7 @@ ProspectId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z
     "/prospects",
     summary="Record a prospective client; its follow-up is due at the end of the next working day",
     tags=["prospects"],
+    operation_id="recordProspect",
     responses=documented(201, ProspectOut, "The prospect", etag=True, location=True),
 )
 def record(body: NewProspect, idempotency_key: IdempotencyKey = None) -> Response[ProspectOut]:
@@ -54,6 +55,7 @@ def record(body: NewProspect, idempotency_key: IdempotencyKey = None) -> Respons
     "/prospects",
     summary="A branch's prospects, newest first",
     tags=["prospects"],
+    operation_id="listProspects",
     responses=documented(200, ProspectPage, "One page of prospects"),
 )
 def listing(
@@ -81,6 +83,7 @@ def listing(
     "/prospects/<prospect_id>",
     summary="A prospect",
     tags=["prospects"],
+    operation_id="getProspect",
     responses=documented(200, ProspectOut, "The prospect", 404, etag=True),
 )
 def read(prospect_id: ProspectId) -> Response[ProspectOut]:
@@ -93,6 +96,7 @@ def read(prospect_id: ProspectId) -> Response[ProspectOut]:
     "/prospects/<prospect_id>/outcome",
     summary="Converted (naming the new client) or dropped (saying why); the follow-up clock stops",
     tags=["prospects"],
+    operation_id="settleProspect",
     responses=documented(200, ProspectOut, "The prospect", 404, 409, 412, etag=True),
 )
 def settle(

@@ -23,6 +23,7 @@ app = create_app()
     "/clients/<client_id>/questionnaires",
     summary="Submit a risk tolerance questionnaire; the newest decides the client's risk level",
     tags=["questionnaires"],
+    operation_id="submitClientQuestionnaire",
     responses=documented(201, AssessmentOut, "The scored assessment", 404, 409),
 )
 def submit(client_id: ClientId, body: Submission, idempotency_key: IdempotencyKey = None) -> Response[AssessmentOut]:
@@ -44,6 +45,7 @@ def submit(client_id: ClientId, body: Submission, idempotency_key: IdempotencyKe
     "/clients/<client_id>/questionnaires",
     summary="Every questionnaire the client submitted, newest first",
     tags=["questionnaires"],
+    operation_id="listClientQuestionnaires",
     responses=documented(200, QuestionnaireHistory, "One page of the assessments", 404),
 )
 def history(client_id: ClientId, limit: Limit = 50, cursor: Cursor = None) -> QuestionnaireHistory:

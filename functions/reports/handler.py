@@ -31,6 +31,7 @@ BranchId = Annotated[str | None, Query(min_length=1, max_length=64, description=
         "branch_id; a branch supervisor its branch's. 404 before the report exists."
     ),
     tags=["reports"],
+    operation_id="getQuarterlyReport",
     responses=documented(200, QuarterlyReport, "The report", 404),
 )
 def quarterly(period: Period, branch_id: BranchId = None) -> QuarterlyReport:
@@ -47,6 +48,7 @@ def quarterly(period: Period, branch_id: BranchId = None) -> QuarterlyReport:
     "/reports/quarterly/<period>/figures",
     summary="A quarter's figures as JSON, for dashboards (the same as metrics.csv)",
     tags=["reports"],
+    operation_id="getQuarterlyFigures",
     responses=documented(200, QuarterlyFigures, "One page of the figures", 404),
 )
 def figures(

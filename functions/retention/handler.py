@@ -29,6 +29,7 @@ CaseId = Annotated[str, Path(pattern=r"^RC-\d{8}-[0-9a-f]{1,32}$", max_length=64
     "/retention-cases",
     summary="Open a retention case for a transfer or closure request (one open case per client)",
     tags=["retention"],
+    operation_id="openRetentionCase",
     responses=documented(201, CaseOut, "The case", 404, 409, etag=True, location=True),
 )
 def open_case(body: NewCase, idempotency_key: IdempotencyKey = None) -> Response[CaseOut]:
@@ -52,6 +53,7 @@ def open_case(body: NewCase, idempotency_key: IdempotencyKey = None) -> Response
     "/retention-cases",
     summary="A branch's retention cases, newest first",
     tags=["retention"],
+    operation_id="listRetentionCases",
     responses=documented(200, CasePage, "One page of cases"),
 )
 def list_cases(
@@ -76,6 +78,7 @@ def list_cases(
     "/retention-cases/<case_id>",
     summary="A retention case",
     tags=["retention"],
+    operation_id="getRetentionCase",
     responses=documented(200, CaseOut, "The case", 404, etag=True),
 )
 def get_case(case_id: CaseId) -> Response[CaseOut]:
@@ -87,6 +90,7 @@ def get_case(case_id: CaseId) -> Response[CaseOut]:
     "/retention-cases/<case_id>/actions",
     summary="Record a retention action (who, when, what)",
     tags=["retention"],
+    operation_id="recordRetentionAction",
     responses=documented(200, CaseOut, "The case", 404, 409, 412, etag=True),
 )
 def record_action(
@@ -107,6 +111,7 @@ def record_action(
     "/retention-cases/<case_id>/outcome",
     summary="The case's final outcome; the client's status follows (transferred, closed: always accepted)",
     tags=["retention"],
+    operation_id="decideRetentionCase",
     responses=documented(200, CaseOut, "The decided case", 404, 409, 412, etag=True),
 )
 def decide(

@@ -20,6 +20,7 @@ app = create_app()
     "/settings/turnover-threshold",
     summary="The turnover threshold T in force and its history, with the figures each change came from",
     tags=["settings"],
+    operation_id="getTurnoverThreshold",
     responses=documented(200, TurnoverThresholdOut, "T and its history"),
 )
 def turnover_threshold() -> TurnoverThresholdOut:

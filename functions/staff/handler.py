@@ -44,6 +44,7 @@ StaffId = Annotated[
     description="Role, branch and status are set on the identity provider's user too. A manager still "
     "assigned clients cannot move branch, change role or be deactivated (409 with the number).",
     tags=["staff"],
+    operation_id="putStaffMember",
     responses=documented(200, StaffOut, "The staff member as the register now says", 409, 412, 503, etag=True),
 )
 def put_member(staff_id: StaffId, body: StaffIn, if_match: IfMatch = None) -> Response[StaffOut]:
@@ -63,6 +64,7 @@ def put_member(staff_id: StaffId, body: StaffIn, if_match: IfMatch = None) -> Re
     "/staff",
     summary="The staff of a branch (managers and counter staff see their own branch's), or everyone's (hq)",
     tags=["staff"],
+    operation_id="listStaff",
     responses=documented(200, StaffPage, "One page of staff, by id"),
 )
 def listing(
@@ -82,6 +84,7 @@ def listing(
     "/staff/<staff_id>",
     summary="A staff member with every change of its role, branch and status, newest first",
     tags=["staff"],
+    operation_id="getStaffMember",
     responses=documented(200, StaffDetail, "The staff member", 404, etag=True),
 )
 def read(staff_id: StaffId) -> Response[StaffDetail]:

@@ -42,6 +42,7 @@ def _created(body: Any) -> Response[Any]:
     "/products",
     summary="The product catalogue with each product's risk tier and R class",
     tags=["suitability"],
+    operation_id="listProducts",
     responses=documented(200, ProductCatalogue, "One page of the catalogue"),
 )
 def products(limit: Limit = 50, cursor: Cursor = None) -> ProductCatalogue:
@@ -54,6 +55,7 @@ def products(limit: Limit = 50, cursor: Cursor = None) -> ProductCatalogue:
     summary="Whether a product suits the client, and why",
     description="A client with no valid (unexpired) questionnaire matches nothing.",
     tags=["suitability"],
+    operation_id="getClientSuitability",
     responses=documented(200, VerdictOut, "The verdict", 404),
 )
 def suitability(
@@ -73,6 +75,7 @@ def suitability(
         "(郑重提醒) is referenced and the rule set lets the client insist."
     ),
     tags=["suitability"],
+    operation_id="recordClientSale",
     responses=documented(201, SaleOut, "The sale as recorded", 400, 404, 409),
 )
 def record_sale(client_id: ClientId, body: NewSale, idempotency_key: IdempotencyKey = None) -> Response[SaleOut]:
@@ -95,6 +98,7 @@ def record_sale(client_id: ClientId, body: NewSale, idempotency_key: Idempotency
     "/clients/<client_id>/sales",
     summary="The client's sales, newest first",
     tags=["suitability"],
+    operation_id="listClientSales",
     responses=documented(200, SaleHistory, "One page of the sales", 404),
 )
 def sales(client_id: ClientId, limit: Limit = 50, cursor: Cursor = None) -> SaleHistory:
@@ -106,6 +110,7 @@ def sales(client_id: ClientId, limit: Limit = 50, cursor: Cursor = None) -> Sale
     "/clients/<client_id>/risk-disclosures",
     summary="Record a signed risk disclosure for a high-risk business (第49条)",
     tags=["suitability"],
+    operation_id="recordClientRiskDisclosure",
     responses=documented(201, DisclosureOut, "The disclosure as recorded", 400, 404),
 )
 def record_disclosure(
@@ -124,6 +129,7 @@ def record_disclosure(
     "/clients/<client_id>/risk-disclosures",
     summary="The client's signed risk disclosures, by business, newest first within each",
     tags=["suitability"],
+    operation_id="listClientRiskDisclosures",
     responses=documented(200, DisclosureHistory, "One page of the disclosures", 404),
 )
 def disclosures(client_id: ClientId, limit: Limit = 50, cursor: Cursor = None) -> DisclosureHistory:
@@ -135,6 +141,7 @@ def disclosures(client_id: ClientId, limit: Limit = 50, cursor: Cursor = None) -
     "/clients/<client_id>/businesses",
     summary="Enable a high-risk business (refused without a signed risk disclosure on record)",
     tags=["suitability"],
+    operation_id="enableClientBusiness",
     responses=documented(201, BusinessOut, "The business, enabled", 400, 404, 409),
 )
 def enable_business(
@@ -152,6 +159,7 @@ def enable_business(
     "/clients/<client_id>/businesses",
     summary="The high-risk businesses enabled for the client",
     tags=["suitability"],
+    operation_id="listClientBusinesses",
     responses=documented(200, BusinessList, "One page of the businesses", 404),
 )
 def businesses(client_id: ClientId, limit: Limit = 50, cursor: Cursor = None) -> BusinessList:

@@ -30,6 +30,7 @@ app = create_app()
     "must answer, its branch's complaints with an investigation or reply due (supervisors), prospects to "
     "follow up, and a manager's missing log of the working day before. Read from indexes of open work only.",
     tags=["work"],
+    operation_id="getMyWork",
     responses=documented(200, WorkList, "The caller's work"),
 )
 def my_work(date: Annotated[date | None, Query(description="The day (YYYY-MM-DD)")] = None) -> WorkList:

@@ -47,6 +47,7 @@ def _created(body: Any) -> Response[Any]:
     "/work-logs/<manager_id>/<date>",
     summary="Write a working day's log: its manager, on the day or the working day after; later a supervisor",
     tags=["service records"],
+    operation_id="writeWorkLog",
     responses=documented(200, WorkLogOut, "The log as stored", 409, 412, etag=True),
 )
 def write_log(
@@ -68,6 +69,7 @@ def write_log(
     "/work-logs",
     summary="A manager's work logs of a period",
     tags=["service records"],
+    operation_id="listWorkLogs",
     responses=documented(200, WorkLogPage, "One page of the logs, oldest first"),
 )
 def list_logs(
@@ -85,6 +87,7 @@ def list_logs(
     "/weekly-summaries/<manager_id>/<week>",
     summary="Write a week's summary: achieved, problems, plan (周工作总结)",
     tags=["service records"],
+    operation_id="writeWeeklySummary",
     responses=documented(200, SummaryOut, "The summary as stored", 409, 412, etag=True),
 )
 def write_summary(manager_id: ManagerId, week: Week, body: SummaryIn, if_match: IfMatch = None) -> Response[SummaryOut]:
@@ -105,6 +108,7 @@ def write_summary(manager_id: ManagerId, week: Week, body: SummaryIn, if_match: 
     "/visits",
     summary="Record a visit of one of the manager's own clients (拜访)",
     tags=["service records"],
+    operation_id="recordVisit",
     responses=documented(201, VisitOut, "The visit", 404),
 )
 def record_visit(body: VisitIn, idempotency_key: IdempotencyKey = None) -> Response[VisitOut]:
@@ -129,6 +133,7 @@ def record_visit(body: VisitIn, idempotency_key: IdempotencyKey = None) -> Respo
     "/visits",
     summary="Visits, newest first: a manager's, a client's or a branch's",
     tags=["service records"],
+    operation_id="listVisits",
     responses=documented(200, VisitPage, "One page of visits"),
 )
 def list_visits(
@@ -157,6 +162,7 @@ def list_visits(
     "/spot-checks",
     summary="Record a spot check of a manager's logs and visits of a period (抽查, 第55条)",
     tags=["service records"],
+    operation_id="recordSpotCheck",
     responses=documented(201, SpotCheckOut, "The spot check"),
 )
 def spot_check(body: SpotCheckIn, idempotency_key: IdempotencyKey = None) -> Response[SpotCheckOut]:
@@ -182,6 +188,7 @@ def spot_check(body: SpotCheckIn, idempotency_key: IdempotencyKey = None) -> Res
     summary="What a manager did in a period: logs, minutes by kind, visits, weekly summaries, spot checks",
     description="From counters the streams keep: a handful of reads whatever the number of records.",
     tags=["service records"],
+    operation_id="getManagerActivity",
     responses=documented(200, ManagerActivityOut, "The activity"),
 )
 def activity(

@@ -331,6 +331,30 @@ def request_id(app: APIGatewayRestResolver) -> str:
     return app.current_event.request_context.request_id
 
 
+# What any route may answer, whatever it does: the edge's refusals (`authorize`: a body too large or
+# not JSON, parameters beyond the limits), the gateway's throttling and 5xx, an unexpected error.
+ANY_ROUTE_ERRORS = (400, 401, 403, 413, 415, 422, 429, 500, 502, 503, 504)
+ERROR_DESCRIPTIONS: dict[int, str] = {
+    400: "Bad Request: the request cannot be read (`malformed_request`), or API Gateway refused it",
+    401: "Unauthorized: no valid bearer token",
+    403: "Forbidden: the caller's role or scope does not cover this request",
+    409: "Conflict: the request contradicts the current state, or the resource changed meanwhile",
+    412: "Precondition Failed: `If-Match` names a version the resource has moved on from; nothing changed",
+    413: "Payload Too Large",
+    415: "Unsupported Media Type: a body that is not `application/json`",
+    422: "Unprocessable Content: `error.details` lists every invalid field",
+    429: "Too Many Requests: throttled by API Gateway; retry later",
+    500: "Internal Server Error: an unexpected error, logged",
+    502: "Bad Gateway: API Gateway could not use the function's answer",
+    503: "Service Unavailable: a service the request needs did not answer; nothing changed, retry later",
+    504: "Gateway Timeout: the function did not answer in time; the change may or may not have been made",
+}
+RETRY_AFTER = {
+    "Retry-After": {
+        "description": "When present: the seconds (or HTTP date) to wait before retrying",
+        "schema": {"type": "string"},
+    }
+}
 ETAG_HEADER = {
     "ETag": {
         "description": "The resource's version (a strong entity tag): send it as `If-Match` to change it safely",
@@ -355,8 +379,7 @@ def documented(
 ) -> dict[int, Any]:
     """OpenAPI responses of a route: its success body, with the headers it carries (`etag`: the
     resource's `ETag`; `location`: a created resource's `Location`), and the error bodies it can
-    return (412 for a change that takes `If-Match`)."""
-    codes = sorted({400, 401, 403, 413, 422, *error_statuses})
+    return — its own `error_statuses` (412 for a change that takes `If-Match`) and any route's."""
     headers = {**(ETAG_HEADER if etag else {}), **(LOCATION_HEADER if location else {})}
     described: dict[int, Any] = {
         status: {
@@ -365,9 +388,10 @@ def documented(
             **({"headers": headers} if headers else {}),
         }
     }
-    for code in codes:
+    for code in sorted({*ANY_ROUTE_ERRORS, *error_statuses}):
         described[code] = {
-            "description": HTTPStatus(code).phrase,
+            "description": ERROR_DESCRIPTIONS.get(code) or HTTPStatus(code).phrase,
             "content": {"application/json": {"model": ErrorBody}},
+            **({"headers": RETRY_AFTER} if code in (429, 503) else {}),
         }
     return described

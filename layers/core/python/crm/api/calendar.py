@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from enum import StrEnum
 
 from pydantic import Field
 
@@ -16,9 +16,15 @@ class YearCalendar(Strict):
     workdays: list[date] = Field(description="Make-up working days (调休) on weekends (YYYY-MM-DD)", max_length=366)
 
 
+class CalendarSource(StrEnum):
+    LOADED = "loaded"
+    LIBRARY = "library"
+    UNKNOWN = "unknown"
+
+
 class YearCalendarOut(Model):
     year: int
-    source: Literal["loaded", "library", "unknown"] = Field(
+    source: CalendarSource = Field(
         description="loaded by HQ; from the chinese-calendar library; or unknown (weekends only, provisional)"
     )
     holidays: list[date]
@@ -32,7 +38,7 @@ class YearCalendarOut(Model):
     ) -> YearCalendarOut:
         return cls(
             year=year,
-            source=schedule.source if schedule else "unknown",
+            source=CalendarSource(schedule.source) if schedule else CalendarSource.UNKNOWN,
             holidays=sorted(schedule.holidays) if schedule else [],
             workdays=sorted(schedule.workdays) if schedule else [],
             loaded_by=loaded_by,

@@ -4,12 +4,12 @@ lead to (API.md «Resources»; 第4–6条)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
 
 from pydantic import Field
 
 from crm.api.models import Model, Money, Number, Strict
 from crm.api.query import NextCursor
+from crm.domain.classification import ClassCause
 from crm.domain.client_history.class_changes import ClassChange, MetricsRecord, VipChange
 
 
@@ -65,7 +65,7 @@ class ClassBasisOut(Model):
 class ClassChangeOut(Model):
     client_class: str
     previous_class: str | None
-    cause: Literal["metrics", "recalibration", "rules"]
+    cause: ClassCause
     at: datetime
     basis: ClassBasisOut
 
@@ -75,7 +75,7 @@ class ClassChangeOut(Model):
         return cls(
             client_class=change.client_class,
             previous_class=change.previous_class,
-            cause=change.cause.value,
+            cause=change.cause,
             at=change.at,
             basis=ClassBasisOut(
                 metrics_year=b.metrics_year,
@@ -96,7 +96,7 @@ class VipChangeOut(Model):
     vip: bool
     previous_vip: bool
     client_class: str | None
-    cause: Literal["metrics", "recalibration", "rules"]
+    cause: ClassCause
     at: datetime
 
     @classmethod
@@ -105,7 +105,7 @@ class VipChangeOut(Model):
             vip=change.vip,
             previous_vip=change.previous_vip,
             client_class=change.client_class,
-            cause=change.cause.value,
+            cause=change.cause,
             at=change.at,
         )
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import AfterValidator, Field
 
@@ -18,6 +18,7 @@ from crm.domain.messages import MessageRecord, MessageStatus
 from crm.domain.person import Exchange, SecuritiesAccount
 from crm.domain.pii import id_number_problem, mask_id_number, mask_phone
 from crm.domain.retention import AtRiskReason
+from crm.domain.risk_level import RiskLevel
 
 
 def _valid_id_number(value: str) -> str:
@@ -76,7 +77,7 @@ class ClientOut(Model):
     manager_id: str
     opened_on: date
     client_class: ClientClass | None = Field(description="Its class (第5–6条); null before any metrics")
-    risk_level: Literal["very_low", "low", "medium", "high"] | None
+    risk_level: RiskLevel | None
     risk_score: int | None
     risk_assessed_at: datetime | None
     risk_assessment_expires_at: datetime | None = Field(
@@ -113,7 +114,7 @@ class ClientOut(Model):
             manager_id=client.manager_id,
             opened_on=client.opened_on,
             client_class=client.client_class,
-            risk_level=client.risk_level.value if client.risk_level else None,
+            risk_level=client.risk_level,
             risk_score=client.risk_score,
             risk_assessed_at=client.risk_assessed_at,
             risk_assessment_expires_at=expires,

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import Field, WithJsonSchema
 
 from crm.api.models import Model, Strict
 from crm.api.query import NextCursor
 from crm.domain.client_history.questionnaires import QuestionnaireRecord
+from crm.domain.risk_level import RiskLevel
 
 # One option letter, or a list of letters for a multi-choice question. The domain checks each
 # answer against its question and names the question when one is wrong.
@@ -32,7 +33,7 @@ class Submission(Strict):
 class AssessmentOut(Model):
     questionnaire_id: str
     score: int
-    risk_level: Literal["very_low", "low", "medium", "high"]
+    risk_level: RiskLevel
     rules_version: str
     submitted_at: datetime
     submitted_by: str
@@ -44,7 +45,7 @@ class AssessmentOut(Model):
         return cls(
             questionnaire_id=record.questionnaire_id,
             score=record.score,
-            risk_level=record.risk_level.value,
+            risk_level=record.risk_level,
             rules_version=record.rules_version,
             submitted_at=record.submitted_at,
             submitted_by=record.submitted_by,
