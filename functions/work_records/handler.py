@@ -48,7 +48,7 @@ def _created(body: Any) -> Response[Any]:
     summary="Write a working day's log: its manager, on the day or the working day after; later a supervisor",
     tags=["service records"],
     operation_id="writeWorkLog",
-    responses=documented(200, WorkLogOut, "The log as stored", 409, 412, etag=True),
+    responses=documented(200, WorkLogOut, "The log as stored", 404, 409, 412, etag=True),
 )
 def write_log(
     manager_id: ManagerId, date: Annotated[date, Path()], body: WorkLogIn, if_match: IfMatch = None
@@ -70,7 +70,7 @@ def write_log(
     summary="A manager's work logs of a period",
     tags=["service records"],
     operation_id="listWorkLogs",
-    responses=documented(200, WorkLogPage, "One page of the logs, oldest first"),
+    responses=documented(200, WorkLogPage, "One page of the logs, oldest first", 404),
 )
 def list_logs(
     manager_id: Annotated[Identifier, Query()],
@@ -88,7 +88,7 @@ def list_logs(
     summary="Write a week's summary: achieved, problems, plan (周工作总结)",
     tags=["service records"],
     operation_id="writeWeeklySummary",
-    responses=documented(200, SummaryOut, "The summary as stored", 409, 412, etag=True),
+    responses=documented(200, SummaryOut, "The summary as stored", 404, 409, 412, etag=True),
 )
 def write_summary(manager_id: ManagerId, week: Week, body: SummaryIn, if_match: IfMatch = None) -> Response[SummaryOut]:
     summary = service.write_summary(
@@ -189,7 +189,7 @@ def spot_check(body: SpotCheckIn, idempotency_key: IdempotencyKey = None) -> Res
     description="From counters the streams keep: a handful of reads whatever the number of records.",
     tags=["service records"],
     operation_id="getManagerActivity",
-    responses=documented(200, ManagerActivityOut, "The activity"),
+    responses=documented(200, ManagerActivityOut, "The activity", 404),
 )
 def activity(
     manager_id: ManagerId, from_: Annotated[date, Query(alias="from")], to: Annotated[date, Query()]
