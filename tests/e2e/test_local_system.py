@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import LocalSystem, crm, free_port, start, stop
+from tests.integration.harness import person_of
 
 SUPERVISOR = ("supervisor", "sup-e2e", "B9")
 MANAGER = ("manager", "mgr-e2e", "B9")
@@ -17,11 +18,12 @@ LOWEST: dict[str, Any] = {str(n): "A" for n in range(1, 13)} | {"9": ["A"]}
 
 
 def register(local: LocalSystem, client_id: str) -> None:
+    person = person_of(client_id)  # a person of its own: one person holds five accounts at most
     body = {
         "client_id": client_id,
         "name": "赵六",
-        "id_number": "11010519491231002X",
-        "phone": "13900139000",
+        "id_number": person["id_number"],
+        "phone": person["phone"],
         "branch_id": "B9",
         "manager_id": "mgr-e2e",
         "opened_on": "2021-06-01",
