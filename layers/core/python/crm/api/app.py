@@ -29,6 +29,7 @@ from pydantic import BaseModel
 
 from crm import config, errors, rules
 from crm.api.models import ErrorBody
+from crm.api.problems import field_of, field_problem
 from crm.domain.access import Grant, Identity
 from crm.domain.cors import ALLOW_HEADERS, EXPOSE_HEADERS, OriginPolicy, origin_of
 from crm.domain.request_limits import parse_body, screen_parameters
@@ -88,23 +89,6 @@ def error_response(exc: errors.CrmError) -> Response:
     )
 
 
-def _field_of(loc: tuple[Any, ...]) -> str | None:
-    parts = [str(part) for part in loc[1:]] if loc and loc[0] in ("body", "path", "query", "header") else []
-    return ".".join(parts) or None
-
-
-def _problem(found: Mapping[str, Any]) -> errors.FieldProblem:
-    """One problem pydantic found, as the field it names, a code and a clear message."""
-    kind = found.get("type", "")
-    field = _field_of(tuple(found.get("loc", ()))) or "body"
-    message = str(found.get("msg", "invalid")).removeprefix("Value error, ")
-    if kind == "missing":
-        return errors.FieldProblem(field, errors.DetailCode.REQUIRED, f"{field} is required")
-    if kind == "extra_forbidden":
-        return errors.FieldProblem(field, errors.DetailCode.UNKNOWN_FIELD, f"{field} is not a known field")
-    return errors.FieldProblem(field, errors.DetailCode.INVALID, f"{field}: {message}" if field != "body" else message)
-
-
 def _validation_error(exc: RequestValidationError) -> errors.CrmError:
     """Every problem Powertools/pydantic found (a 422 lists each invalid field in `details`; its
     `field` and `message` are the first's), or the body that could not be read at all (400)."""
@@ -113,9 +97,9 @@ def _validation_error(exc: RequestValidationError) -> errors.CrmError:
     kind = first.get("type", "")
     if kind == "json_invalid":
         return errors.MalformedRequest("the body is not valid JSON", field="body")
-    if kind in ("model_attributes_type", "dict_type") and _field_of(tuple(first.get("loc", ()))) is None:
+    if kind in ("model_attributes_type", "dict_type") and field_of(tuple(first.get("loc", ()))) is None:
         return errors.MalformedRequest("the body must be a JSON object", field="body")
-    details = tuple(dict.fromkeys(_problem(found) for found in problems))
+    details = tuple(dict.fromkeys(field_problem(found) for found in problems))
     return errors.InvalidInput(details[0].message, field=details[0].field, details=details)
 
 
