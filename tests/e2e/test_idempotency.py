@@ -33,9 +33,9 @@ def at_clock(system: LocalSystem, moment: str) -> None:
 
 @pytest.fixture(scope="module")
 def values(system: LocalSystem) -> dict[str, str]:
-    def ok(method: str, path: str, body: Any, at: str = AT) -> Any:
+    def ok(method: str, path: str, body: Any, at: str = AT, as_: Any = SUPERVISOR) -> Any:
         at_clock(system, at)
-        reply = system.request(method, path, body, as_=SUPERVISOR)
+        reply = system.request(method, path, body, as_=as_)
         assert 200 <= reply.status < 300, (method, path, reply.status, reply.body)
         return reply.body
 

@@ -106,7 +106,8 @@ Call = Callable[..., Any]  # (method, path, body, at=AT) → the 2xx answer's JS
 
 def make_world(ok: Call, run_callbacks_job: Callable[[str], Any]) -> dict[str, str]:
     """The records every route's path can name, made through the API as a branch supervisor
-    (`ok`), with the callbacks job run once (`run_callbacks_job(at)`): path parameter → an id.
+    (`ok`; `ok(…, as_=caller)` as another), with the callbacks job run once (`run_callbacks_job(at)`):
+    path parameter → an id.
     The integration suite makes them through the harness, the end-to-end one through `crm local`."""
     opened = "2026-06-01T05:00:00+08:00"
     ok("POST", "/clients", new_client("C001", branch_id="B1", manager_id="mgr-1", opened_on="2026-06-01"), opened)
@@ -138,6 +139,7 @@ def make_world(ok: Call, run_callbacks_job: Callable[[str], Any]) -> dict[str, s
         "week": "2026-W24",
         "period": "2026Q2",
         "staff_id": "ctr-new",
+        "import_id": ok("POST", "/imports", TEMPLATES["POST /imports"], as_=CALLERS[Role.HQ])["import_id"],
     }
     ok("GET", "/callbacks/NA-C001", None)
     return values
@@ -150,8 +152,8 @@ def world() -> Iterator[World]:
         empty_backends()  # moto's state is the worker's: begin from nothing, whoever ran before
         harness = build_harness(aws)
 
-        def ok(method: str, path: str, body: Any, at: str = AT) -> Any:
-            response = harness.call(method, path, body, as_=CALLERS[Role.SUPERVISOR], at=at)
+        def ok(method: str, path: str, body: Any, at: str = AT, as_: Caller = CALLERS[Role.SUPERVISOR]) -> Any:
+            response = harness.call(method, path, body, as_=as_, at=at)
             assert 200 <= response.status < 300, (method, path, response.status, response.body)
             return response.json()
 
@@ -256,6 +258,7 @@ TEMPLATES: dict[str, dict[str, Any]] = {
     "PUT /staff/{staff_id}": {"name": "新柜员", "role": "counter", "branch_id": "B1", "active": True, "reason": "入职"},
     "POST /clients/lookup": {"name": "张"},
     "PUT /clients/{client_id}/securities-accounts": {"accounts": [{"exchange": "SH", "account": "A123456789"}]},
+    "POST /imports": {"kind": "metrics", "encoding": "gbk", "file_name": "年末资产.csv"},
 }
 PERSON_NAMES = {"POST /clients": "name", "POST /prospects": "name", "PUT /staff/{staff_id}": "name"}
 QUERIES: dict[str, dict[str, str]] = {  # what a route needs in its query to be answered at all

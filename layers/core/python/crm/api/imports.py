@@ -20,7 +20,7 @@ from crm.api.problems import field_problem
 from crm.api.query import NextCursor
 from crm.domain.classification import YearMetrics
 from crm.domain.client import Client
-from crm.domain.imports import ChunkRow, ImportJob, ImportKind, ImportStatus, RowFailure
+from crm.domain.imports import ChunkRow, FileEncoding, ImportJob, ImportKind, ImportStatus, RowFailure
 from crm.errors import DetailCode, FieldProblem
 from crm.services.import_rows import MetricsRow, ParsedRow
 
@@ -29,7 +29,7 @@ YEARS = (2000, 2100)  # as the metrics route's path takes them
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
 
 
-def _known_encoding(value: str) -> str:
+def _known_encoding(value: FileEncoding) -> FileEncoding:
     known = rules.imports().encodings
     if value not in known:
         raise ValueError(f"is one of {', '.join(known)}")
@@ -38,7 +38,7 @@ def _known_encoding(value: str) -> str:
 
 class NewImport(Strict):
     kind: ImportKind = Field(description="clients: the existing book of accounts (once); metrics: a year's figures")
-    encoding: Annotated[str, AfterValidator(_known_encoding)] | None = Field(
+    encoding: Annotated[FileEncoding, AfterValidator(_known_encoding)] | None = Field(
         default=None, description="utf-8 (a byte-order mark allowed; the default) or gbk"
     )
     file_name: str = Field(min_length=1, max_length=200, description="The file's name as the trading system wrote it")

@@ -38,6 +38,13 @@ from crm.domain.rule_values import whole_number
 from crm.errors import Conflict, InvalidInput, RuleTableError
 
 
+class FileEncoding(StrEnum):
+    """What an import's file may be written in (which of them a brokerage takes: rules/imports.toml)."""
+
+    UTF_8 = "utf-8"
+    GBK = "gbk"
+
+
 class ImportKind(StrEnum):
     CLIENTS = "clients"
     METRICS = "metrics"
