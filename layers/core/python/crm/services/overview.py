@@ -1,9 +1,11 @@
 """The whole picture of one client (第29条3: 账户状态、已开通业务情况、资产状况; DOMAIN §12): its
 status, class, risk level and VIP, its latest year's figures, the businesses opened, what is open
 about it — complaints, callbacks, inquiries with their deadlines, a transfer or closure case — and
-the person's other accounts in the caller's scope. Five DynamoDB requests, whatever its history:
-the record with its latest year, the businesses, the service records and the callbacks by client,
-the person's accounts."""
+the person's other accounts in the caller's scope. Five DynamoDB requests, whatever its history
+(tests/bench/lookup.py counts them): the record with its latest year, the businesses, the service
+records and the callbacks by client, the person's accounts. The items those read grow with the
+client's settled records too (the indexes by client hold them all); a page holds about 600 of
+each kind, beyond which a query takes a page more."""
 
 from __future__ import annotations
 
