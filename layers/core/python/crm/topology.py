@@ -808,7 +808,7 @@ FUNCTIONS: tuple[Function, ...] = (
         description="Transfer and closure requests (转户/销户): retention cases, their actions and outcome",
         reads=(CLIENTS, SERVICE, IDEMPOTENCY),
         writes=(CLIENTS, SERVICE, IDEMPOTENCY),
-        secrets=(CURSOR_KEY,),
+        secrets=(CURSOR_KEY, LOOKUP_KEY),  # an outcome finds the person's accounts (PIPL 第47条)
         routes=_routes(
             "POST /retention-cases",
             "GET /retention-cases",

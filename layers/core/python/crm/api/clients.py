@@ -69,8 +69,8 @@ class SecuritiesAccountsIn(Strict):
 class ClientOut(Model):
     client_id: str
     name: str
-    id_number: str = Field(description="Masked unless the caller's role needs it")
-    phone: str = Field(description="Masked unless the caller's role needs it")
+    id_number: str = Field(description="Masked unless the caller's role needs it, and for every role once restricted")
+    phone: str = Field(description="Masked unless the caller's role needs it, and for every role once restricted")
     email: str | None
     birthday: date | None
     branch_id: str
@@ -94,10 +94,14 @@ class ClientOut(Model):
         default=None,
         description="The person's other fund accounts in the caller's scope (DOMAIN §12); in lists: null",
     )
+    restricted: bool = Field(
+        description="Every account of the person is closed or transferred (PIPL 第47条): its numbers masked for "
+        "every role, out of lookups and lists; the access export (personal-information) still holds them"
+    )
 
     @classmethod
     def of(cls, client: Client, role: Role, now: datetime, *, same_person: list[str] | None = None) -> ClientOut:
-        full = rules.access().sees_pii(role)
+        full = rules.access().sees_pii(role) and not client.restricted
         expires = (
             assessment_expiry(client.risk_assessed_at, rules.assessment_valid_years())
             if client.risk_assessed_at
@@ -124,6 +128,7 @@ class ClientOut(Model):
             created_at=client.created_at,
             securities_accounts=[SecuritiesAccountOut.of(account) for account in client.securities_accounts],
             same_person=same_person,
+            restricted=client.restricted,
         )
 
 

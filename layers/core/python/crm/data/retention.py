@@ -9,7 +9,7 @@ and gives the client its status, in the same transaction as the case.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -21,6 +21,7 @@ from pynamodb.transactions import TransactWrite
 from crm.data.base import connection, lost_to_a_condition, set_or_remove, stamp_actions, stamped
 from crm.data.clients.at_risk import at_risk_actions
 from crm.data.clients.items import ProfileItem, profile_item
+from crm.data.clients.person import restrict_into, restriction_actions
 from crm.data.service import ByBranch, ServiceItem, branch_page
 from crm.domain.audit import Stamp
 from crm.domain.client import Client, ClientStatus
@@ -187,9 +188,18 @@ def add_action(before: RetentionCase, after: RetentionCase) -> bool:
     return True
 
 
-def decide(before: RetentionCase, after: RetentionCase, client: Client, outcome: Outcome) -> None:
+def decide(
+    before: RetentionCase,
+    after: RetentionCase,
+    client: Client,
+    outcome: Outcome,
+    *,
+    restrict: Sequence[Client] | None = None,
+) -> None:
     """The outcome on the case and, on the client's record, its status with the case's mark gone,
-    atomically. Raises ClientChanged when either moved meanwhile (the caller reads again)."""
+    atomically. `restrict`: the person's other accounts (as read) when this outcome leaves none
+    open, all restricted in the same transaction (PIPL 第47条). Raises ClientChanged when any of
+    them moved meanwhile (the caller reads again)."""
     status = CLIENT_STATUS_AFTER[outcome]
     at = after.decided_at or after.opened_at
     stamp = Stamp(by=after.decided_by or "", reason=f"case {after.case_id}: {outcome}", at=at)
@@ -200,6 +210,7 @@ def decide(before: RetentionCase, after: RetentionCase, client: Client, outcome:
         set_or_remove(ProfileItem.status, None if status is ClientStatus.ACTIVE else status.value),
         *at_risk_actions(left),
         *stamp_actions(ProfileItem, stamp),
+        *(restriction_actions() if restrict is not None else []),
     ]
     try:
         with TransactWrite(connection=connection()) as transaction:
@@ -216,6 +227,8 @@ def decide(before: RetentionCase, after: RetentionCase, client: Client, outcome:
             transaction.update(
                 profile_item(client), actions=actions, condition=ProfileItem.open_case_id == before.case_id
             )
+            if restrict is not None:
+                restrict_into(transaction, restrict, stamp)
     except TransactWriteError as exc:
         if lost_to_a_condition(exc):
             raise ClientChanged(client.client_id) from None

@@ -7,6 +7,7 @@ masked on display (`crm.domain.pii`) for roles that do not need them.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -52,6 +53,13 @@ class ClientStatus(StrEnum):
     CLOSED = "closed"  # 销户
 
 
+def is_restricted(statuses: Iterable[ClientStatus]) -> bool:
+    """Whether a person whose accounts are in these statuses is restricted (PIPL 第47条; DOMAIN §14):
+    once every account is closed or transferred — the records are kept for the retention period, so
+    processing stops instead of deletion. While any account is open, nothing is restricted."""
+    return all(status is not ClientStatus.ACTIVE for status in statuses)
+
+
 @dataclass(frozen=True)
 class Client:
     client_id: str
@@ -80,4 +88,7 @@ class Client:
     assets_fell_in: int | None = None  # the year its year-end assets fell by the at-risk share
     changed_at: datetime | None = None  # the business time of the record's last change
     securities_accounts: tuple[SecuritiesAccount, ...] = ()  # 证券账号 the fund account names (DOMAIN §12)
+    # PIPL 第47条: every account of the person closed or transferred (`is_restricted`): its numbers
+    # masked for every role, out of lookups and lists; nothing deleted
+    restricted: bool = False
     version: int | None = None

@@ -37,18 +37,19 @@ REGISTER_ATTEMPTS = 3  # another account of the same person registered meanwhile
 
 def _register_with_person(client: Client) -> Client:
     """The account, on the person its ID number names (DOMAIN §12): with the person's key
-    information, and within the open accounts one person may hold (409 naming the field)."""
+    information, and within the open accounts one person may hold (409 naming the field). A new
+    open account of a restricted person lifts the restriction (PIPL 第47条, DOMAIN §14)."""
     if client_data.get(client.client_id, consistent=True) is not None:  # the account first: it is what is asked for
         raise Conflict(f"client {client.client_id} already exists", field="client_id")
     person_rules = rules.person()
     for _ in range(REGISTER_ATTEMPTS):
         person = person_data.get(person_data.id_hash(client))
+        held = person_data.accounts(person) if person is not None else []
         if person is not None:
             check_same_person(person.key, person_data.key_information(client))
-            still_open = [c for c in person_data.accounts(person) if c.status is ClientStatus.ACTIVE]
-            check_open_accounts(len(still_open), person_rules)
+            check_open_accounts(sum(c.status is ClientStatus.ACTIVE for c in held), person_rules)
         try:
-            return person_data.register(client, person)
+            return person_data.register(client, person, lift=[c for c in held if c.restricted])
         except person_data.PersonChanged:
             continue
     raise Conflict("the person's accounts changed meanwhile; try again", field="id_number")

@@ -1,7 +1,9 @@
 """Finding a client the way counter staff do (第29条4: 资金账号、证券账号、身份证号码、姓名，任选其一;
 DOMAIN §12): by any one of fund account, securities account, ID number, phone or name, within the
 caller's scope, newest account first. A client outside the scope is simply not found — never a
-hint that it exists. Each lookup by ID number or phone leaves an entry in the audit trail."""
+hint that it exists — and neither is a restricted person (PIPL 第47条: by number or name its
+records carry no lookup key; by account it is left out here). Each lookup by ID number or phone
+leaves an entry in the audit trail."""
 
 from __future__ import annotations
 
@@ -53,7 +55,7 @@ def lookup(
 ) -> tuple[list[Client], str | None]:
     found, next_cursor = _found(grant, key, value, limit, cursor)
     visible = sorted(
-        (c for c in found if grant.covers(branch_id=c.branch_id, manager_id=c.manager_id)),
+        (c for c in found if not c.restricted and grant.covers(branch_id=c.branch_id, manager_id=c.manager_id)),
         key=lambda c: (c.opened_on, c.client_id),
         reverse=True,
     )

@@ -14,11 +14,13 @@ from dataclasses import replace
 from datetime import datetime
 
 from crm.data import retention as retention_data
+from crm.data.clients import person as person_data
 from crm.data.clients import records as client_data
 from crm.domain.access import Grant
-from crm.domain.client import Client
+from crm.domain.client import Client, is_restricted
 from crm.domain.concurrency import ExpectedVersion, require_version
 from crm.domain.retention import (
+    CLIENT_STATUS_AFTER,
     CaseKind,
     CaseStatus,
     Outcome,
@@ -109,11 +111,21 @@ def record_outcome(
         if client is None:
             raise NotFound(f"no client {case.client_id}", field="client_id")
         try:
-            retention_data.decide(case, decided, client, outcome)
+            retention_data.decide(case, decided, client, outcome, restrict=_restricted_with(client, outcome))
         except retention_data.ClientChanged:
             continue
         return retention_data.get(case_id) or decided
     raise Conflict(f"case {case_id} kept changing; try again", field="case_id")
+
+
+def _restricted_with(client: Client, outcome: Outcome) -> list[Client] | None:
+    """The person's other accounts when this outcome leaves none of the person's accounts open
+    (PIPL 第47条: the person is restricted in the same write); None while one stays open."""
+    person = person_data.get(person_data.id_hash(client))
+    others = [c for c in person_data.accounts(person) if c.client_id != client.client_id] if person else []
+    if not is_restricted([CLIENT_STATUS_AFTER[outcome], *(c.status for c in others)]):
+        return None
+    return others
 
 
 def listing(

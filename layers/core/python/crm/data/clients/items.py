@@ -187,6 +187,7 @@ class ProfileItem(ClientsItem):
     name_key = UnicodeAttribute(null=True)
     opened_key = UnicodeAttribute(null=True)
     securities_accounts = ListAttribute[str](null=True)  # `SH:A123456789`, …
+    restricted = BooleanAttribute(null=True)  # set while the person is restricted (PIPL 第47条)
     version = VersionAttribute()
     by_branch = _ByBranch()
     by_manager = _ByManager()
@@ -260,6 +261,7 @@ def client_from_item(item: ProfileItem) -> Client:
         assets_fell_in=int(item.assets_fell_in) if item.assets_fell_in is not None else None,
         securities_accounts=tuple(securities_account(key) for key in item.securities_accounts or ()),
         changed_at=parse_iso(item.changed_at) if item.changed_at else None,
+        restricted=bool(item.restricted),
         version=item.version,
     )
 

@@ -5,7 +5,9 @@ account it opened, under `version`: registering an account and changing the key 
 transactions over it and the accounts' records, so a sixth open account or a change made on one
 account alone cannot slip through between two requests. SECURITIES#<exchange>:<account> / OWNER
 names the fund account a securities account belongs to (one owner each). The records carry the
-lookup keys (`by_id_hash`, `by_phone_hash`, `by_name`): the numbers only as keyed hashes.
+lookup keys (`by_id_hash`, `by_phone_hash`, `by_name`): the numbers only as keyed hashes. A
+restricted person's accounts (every one closed or transferred: PIPL 第47条) are marked and carry no
+lookup keys, so no lookup by number or name finds them; a new account of the person lifts it.
 """
 
 from __future__ import annotations
@@ -94,6 +96,30 @@ def lookup_attributes(client: Client) -> dict[str, str]:
     }
 
 
+# The lookup keys a restricted person's records lose (the day opened orders, it finds nothing).
+RESTRICTED_LOOKUP_KEYS = ("id_hash", "phone_hash", "name_key")
+
+
+def restriction_actions() -> list[Action]:
+    """What restricts an account (PIPL 第47条): the mark, and out of every lookup by number or name."""
+    return [ProfileItem.restricted.set(True), *(getattr(ProfileItem, name).remove() for name in RESTRICTED_LOOKUP_KEYS)]
+
+
+def _lifting_actions(client: Client) -> list[Action]:
+    keys = lookup_attributes(client)
+    return [
+        ProfileItem.restricted.remove(),
+        *(getattr(ProfileItem, name).set(keys[name]) for name in RESTRICTED_LOOKUP_KEYS),
+    ]
+
+
+def restrict_into(transaction: TransactWrite, others: Sequence[Client], stamp: Stamp) -> None:
+    """Restrict the person's other accounts in `transaction` (each as read: still closed or
+    transferred); the account whose change restricts the person takes `restriction_actions()`."""
+    for client in others:
+        transaction.update(profile_item(client), actions=[*restriction_actions(), *stamp_actions(ProfileItem, stamp)])
+
+
 def get(digest: str, *, consistent: bool = True) -> Person | None:
     try:
         item = _PersonItem.get(person_pk(digest), PERSON, consistent_read=consistent)
@@ -130,9 +156,10 @@ def _person_item(person: Person | None, digest: str, key: KeyInformation, accoun
     return item
 
 
-def register(client: Client, person: Person | None) -> Client:
+def register(client: Client, person: Person | None, *, lift: Sequence[Client] = ()) -> Client:
     """Store a new account and put it on its person (made when it has none yet), atomically: 409
-    when the client_id is taken; PersonChanged when the person moved on since it was read."""
+    when the client_id is taken; PersonChanged when the person moved on since it was read. `lift`:
+    the person's restricted accounts, which an open account makes findable again (PIPL 第47条)."""
     stamp = Stamp(by=client.created_by, reason="client registered", at=client.created_at)
     record = stamped(profile_item(client), stamp)
     for name, value in lookup_attributes(client).items():
@@ -144,6 +171,10 @@ def register(client: Client, person: Person | None) -> Client:
         with TransactWrite(connection=connection()) as transaction:
             transaction.save(record, condition=ProfileItem.pk.does_not_exist())
             transaction.save(holder)  # under its version: none yet, or the one read
+            for other in lift:
+                transaction.update(
+                    profile_item(other), actions=[*_lifting_actions(other), *stamp_actions(ProfileItem, stamp)]
+                )
     except TransactWriteError as exc:
         if not lost_to_a_condition(exc):
             raise
@@ -163,14 +194,20 @@ def change_key_information(
         ProfileItem.phone.set(after.phone),
         set_or_remove(ProfileItem.email, after.email),
         set_or_remove(ProfileItem.birthday, after.birthday.isoformat() if after.birthday else None),
-        ProfileItem.phone_hash.set(blind_index.phone(after.phone)),
         *stamp_actions(ProfileItem, stamp),
     ]
     try:
         with TransactWrite(connection=connection()) as transaction:
             for client in clients:
-                named = ProfileItem.name_key.set(f"{after.name}#{client.opened_on.isoformat()}#{client.client_id}")
-                transaction.update(profile_item(client), actions=[*actions, named])
+                keys = (
+                    []
+                    if client.restricted
+                    else [  # a restricted person stays out of the lookups
+                        ProfileItem.phone_hash.set(blind_index.phone(after.phone)),
+                        ProfileItem.name_key.set(f"{after.name}#{client.opened_on.isoformat()}#{client.client_id}"),
+                    ]
+                )
+                transaction.update(profile_item(client), actions=[*actions, *keys])
             for entry in entries:
                 transaction.save(entry, condition=ClientsItem.sk.does_not_exist())
             transaction.save(stamped(_person_item(person, person.id_hash, after, person.accounts), stamp))

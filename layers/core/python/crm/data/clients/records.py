@@ -43,18 +43,22 @@ def get(client_id: str, *, consistent: bool = False) -> Client | None:
 def list_clients(
     *, branch_id: str, manager_id: str | None, limit: int, cursor: str | None
 ) -> tuple[list[Client], str | None]:
-    """One page of a branch's clients, or of one manager's clients in that branch."""
+    """One page of a branch's clients, or of one manager's clients in that branch; a restricted
+    person's accounts are left out (PIPL 第47条)."""
     listing = f"clients:{branch_id}:{manager_id or ''}"
     start = decode_cursor(cursor, listing)
+    unrestricted = ProfileItem.restricted.does_not_exist()
     if manager_id is not None:
         pages = ProfileItem.by_manager.query(
             manager_id,
-            filter_condition=ProfileItem.branch_id == branch_id,
+            filter_condition=(ProfileItem.branch_id == branch_id) & unrestricted,
             limit=limit,
             last_evaluated_key=start,
         )
     else:
-        pages = ProfileItem.by_branch.query(branch_id, limit=limit, last_evaluated_key=start)
+        pages = ProfileItem.by_branch.query(
+            branch_id, filter_condition=unrestricted, limit=limit, last_evaluated_key=start
+        )
     clients = [client_from_item(item) for item in pages]
     return clients, encode_cursor(pages.last_evaluated_key, listing)
 
