@@ -7,6 +7,7 @@ from datetime import date, datetime
 import pytest
 
 from crm import rules
+from crm.domain.client import ClientStatus, is_restricted
 from crm.domain.cors import OriginPolicy, origin_problem
 from crm.domain.person import (
     Exchange,
@@ -132,3 +133,18 @@ def test_work_is_listed_due_first_with_overdue_flagged_and_counted() -> None:
     assert counts[WorkKind.CALLBACK] == counts[WorkKind.CONTACT_REPLY] == 1
     assert counts[WorkKind.WORK_LOG_MISSING] == 0
     assert isinstance(items[0], WorkItem)
+
+
+@pytest.mark.parametrize(
+    ("statuses", "restricted"),
+    [
+        ((ClientStatus.CLOSED,), True),
+        ((ClientStatus.CLOSED, ClientStatus.TRANSFERRED), True),
+        ((ClientStatus.CLOSED, ClientStatus.ACTIVE), False),  # one account open: nothing restricted
+        ((ClientStatus.ACTIVE,), False),
+    ],
+)
+def test_a_person_is_restricted_once_every_account_is_closed_or_transferred(
+    statuses: tuple[ClientStatus, ...], restricted: bool
+) -> None:
+    assert is_restricted(statuses) is restricted
