@@ -82,6 +82,14 @@ bench: install
 	$(BIN)/python -m tests.bench; figures=$$?; \
 	$(BIN)/python -m tests.bench.recalibration $(BENCH_ARGS) && exit $$figures
 
+## capacity: a bulk import of 1 and 10 million rows on paper (issue 21): write and read units, GB-seconds, SQS
+## and S3 requests, the streams' shards, wall time and bottleneck, cost at list prices; from P8's per-row figures
+## in bench/results.json (measured on the spot, one chunk of each kind, when it has none; CAPACITY_ARGS="--results
+## FILE" for another run's), into docs/capacity.md. How: tests/bench/capacity.py.
+.PHONY: capacity
+capacity: install
+	$(BIN)/python -m tests.bench.capacity $(CAPACITY_ARGS)
+
 clean:
 	rm -rf cdk.out build .pytest_cache .mypy_cache .ruff_cache
 

@@ -26,6 +26,7 @@ SECTIONS: dict[str, str] = {
     "P5": "tests.bench.scaling",
     "P6": "tests.bench.streams",
     "P7": "tests.bench.lookup",
+    "P8": "tests.bench.imports",
     "memory": "tests.bench.memory",
 }
 
