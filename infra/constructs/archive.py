@@ -7,7 +7,10 @@ bucket key rather than once per object), versioned, retained when the stack goes
 request to one server-access-log bucket. A bucket with `object_lock` has Object Lock on and a
 default retention in COMPLIANCE mode of `retention_days`: until then, no one — no function, no
 administrator, not the root user — can delete or overwrite a version, shorten its retention or
-lift the lock (留痕 for the regulator). A bucket with `expire_after_days` deletes each object that
+lift the lock (留痕 for the regulator). The audit archive's is rule data (crm/rules/records.toml:
+证券法 第137条, 20 years at least), in days never short of its calendar years: S3 counts a default
+retention's Days exactly, where how long its Years are is not documented, and CDK's
+`ObjectLockRetention` speaks days. A bucket with `expire_after_days` deletes each object that
 long after it was written: a delete marker hides it, the version goes `noncurrent_days` later, and
 then S3 removes the marker too (lifecycle expiration does, for a marker left alone).
 Functions get `s3:PutObject` on a bucket they `archive` to, and nothing else on it (see

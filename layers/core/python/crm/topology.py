@@ -468,9 +468,26 @@ TABLES: tuple[Table, ...] = (
 
 BUS = EventBus(name="events")
 
+
+def _archive_retention_days() -> int:
+    """The audit archive's lock, from the rule table crm/rules/records.toml (证券法（2019）第137条:
+    account-opening records, orders, trades and the information of internal management and
+    business operations kept at least 20 years; nobody may hide, forge, alter or destroy them),
+    validated as every rule table is (a whole number of years, 20 at least). Its calendar years
+    are counted in days never short of them (`crm.domain.records.retention_days`: 20 → 7,305).
+    Cheap enough for every cold start: crm.rules and crm.domain.records import nothing of the
+    topology (no cycle); reading and checking the one small table costs some 2 M instructions
+    (0.4 % of `import boto3`), and tomllib's import 16 M more where nothing else loads it at init
+    (the audit and aggregates functions: Valgrind's counts, as tests/bench/cold_start.py takes)."""
+    from crm import rules
+
+    return rules.records().archive_retention_days
+
+
 # In AWS every audit batch is also archived to S3 under object lock (compliance mode): not even
-# the account's administrators can delete or overwrite it before the retention ends.
-AUDIT_ARCHIVE = Bucket(name="audit-archive", object_lock=True, retention_days=7 * 365)
+# the account's administrators can delete or overwrite it before the retention ends, which the
+# Securities Law sets at 20 years at least (rule data: above).
+AUDIT_ARCHIVE = Bucket(name="audit-archive", object_lock=True, retention_days=_archive_retention_days())
 # The quarterly reports for headquarters (第55条): every version kept; a few months on they are
 # read rarely, so they move to infrequent access; earlier versions of a file are kept ten years.
 REPORTS = Bucket(name="reports", prefix="quarterly/", infrequent_after_days=90, noncurrent_days=10 * 365)

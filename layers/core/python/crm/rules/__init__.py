@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from crm.domain.person import PersonRules
     from crm.domain.profile import ProfileRules
     from crm.domain.questionnaire import QuestionnaireRules
+    from crm.domain.records import RecordRules
     from crm.domain.request_limits import RequestRules
     from crm.domain.sla import SlaRules
     from crm.domain.suitability import SuitabilityRules
@@ -153,3 +154,18 @@ def person() -> PersonRules:
     from crm.domain.person import PersonRules
 
     return PersonRules.from_table(load_table("person"))
+
+
+@cache
+def records() -> RecordRules:
+    """Keeping records (证券法 第137条): how long the audit archive is locked. The topology reads it
+    when it is loaded, so every function does at its cold start: one small table, no other rules,
+    read from beside this module rather than by `load_table` (the same text, parsed the same way):
+    importlib.resources' first `files()` costs some 10 M instructions, the file and its parsing
+    half a million, and the layer is a folder on disk."""
+    import os
+
+    from crm.domain.records import RecordRules
+
+    with open(os.path.join(os.path.dirname(__file__), "records.toml"), encoding="utf-8") as table:
+        return RecordRules.from_table(tomllib.loads(table.read(), parse_float=Decimal))
