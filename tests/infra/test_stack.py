@@ -408,12 +408,15 @@ def test_no_role_can_change_or_delete_an_audit_entry(synthesised):
     assert findings == []
 
 
-# Who appends to the trail: the stream consumer (every change), and the lookup (who looked a person up
-# by ID number or phone, DOMAIN §12), which changes nothing and so reaches no stream.
-AUDIT_APPENDERS = ("lookup", "audit")
+# Who appends to the trail: the stream consumer (every change), the lookup (who looked a person up
+# by ID number or phone, DOMAIN §12) and the access export (who was given a person's information,
+# PIPL 第45条), which change nothing and so reach no stream.
+AUDIT_APPENDERS = ("lookup", "personal_information", "audit")
+# Who writes batches to the archive: the stream consumer, and the access export its own entries.
+ARCHIVE_WRITERS = ("audit", "personal_information")
 
 
-def test_only_the_audit_function_and_the_lookup_append_to_the_audit_trail(synthesised):
+def test_only_the_audit_function_the_lookup_and_the_access_export_append_to_the_audit_trail(synthesised):
     appending = {
         role_id
         for role_id, statement in _every_role_statement(synthesised)
@@ -445,7 +448,7 @@ def test_no_role_can_delete_or_unlock_an_archived_batch(synthesised):
         for role_id, statement in _every_role_statement(synthesised)
         if applies_to(statement, ARCHIVE_BUCKET_ID) and allows(statement, "s3:PutObject")
     }
-    assert writers == {synthesised.role_id("audit")}
+    assert writers == {synthesised.role_id(name) for name in ARCHIVE_WRITERS}
 
 
 def test_the_archive_bucket_policy_only_denies(synthesised):

@@ -151,8 +151,8 @@ def test_local_addresses_may_be_callbacks_for_a_developers_front_end():
 def test_the_lookup_key_is_read_only_by_the_functions_that_write_or_look_up_the_keyed_hashes(synthesised):
     """The keyed hashes of ID and phone numbers (DOMAIN §12): written on registration and key
     information changes (clients) and on the registrations of an import (import_rows), read by the
-    lookup, by the person's accounts of an overview, and by a retention outcome that may restrict
-    the person (retention)."""
+    lookup, by the person's accounts of an overview and of an access export (personal_information),
+    and by a retention outcome that may restrict the person (retention)."""
     secret_id = secret_logical_id(topology.LOOKUP_KEY)
     readers = {
         spec.name
@@ -162,7 +162,7 @@ def test_the_lookup_key_is_read_only_by_the_functions_that_write_or_look_up_the_
             for statement in _statements_with(synthesised, spec.name, "secretsmanager:")
         )
     }
-    assert readers == {"clients", "import_rows", "lookup", "overview", "retention"}
+    assert readers == {"clients", "import_rows", "lookup", "overview", "personal_information", "retention"}
     assert readers == {spec.name for spec in topology.FUNCTIONS if topology.LOOKUP_KEY in spec.secrets}
     for name in readers:
         decrypts = [

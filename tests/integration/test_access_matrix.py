@@ -580,6 +580,7 @@ TABLE: dict[str, Entry] = {
     ),
     "GET /staff": listing("/staff"),
     "GET /clients/{client_id}/overview": on_client("/clients/{client_id}/overview"),
+    "GET /clients/{client_id}/personal-information": on_client("/clients/{client_id}/personal-information"),
     "GET /work": company("/work"),
     "PUT /clients/{client_id}/securities-accounts": on_client(
         "/clients/{client_id}/securities-accounts",

@@ -30,6 +30,7 @@ API_SCENARIO = [
     ("api/clients/list_clients.json", 200),
     ("api/lookup/by_id_number.json", 200),
     ("api/overview/client_overview.json", 200),
+    ("api/personal_information/client_export.json", 200),
     ("api/client_metrics/put_metrics.json", 200),
     ("api/questionnaires/submit.json", 201),
     ("api/questionnaires/history.json", 200),

@@ -575,6 +575,16 @@ FUNCTIONS: tuple[Function, ...] = (
         peak_rss_mb=91.1,
     ),
     Function(
+        name="personal_information",
+        description="A person's information on request (PIPL 第45条): every record of every account, one document",
+        reads=(CLIENTS, SERVICE, CALLBACKS, ACTIVITY, AUDIT),
+        appends=(AUDIT,),  # the export's own entry in each account's trail
+        archives=(AUDIT_ARCHIVE,),  # and in the archive kept for the retention period
+        secrets=(LOOKUP_KEY,),  # the person is found by the keyed hash of the ID number
+        routes=_routes("GET /clients/{client_id}/personal-information"),
+        timeout_s=30,  # every page of every record of up to a handful of accounts
+    ),
+    Function(
         name="work",
         description="Each person's work for a day (第51–54条): callbacks, replies, deadlines, prospects, a missing log",
         reads=(CALLBACKS, SERVICE, ACTIVITY, SETTINGS),
