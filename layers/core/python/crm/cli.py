@@ -9,6 +9,10 @@ crm events [--type DETAIL-TYPE] [--port 3000]   the local bus log
 crm clock [ISO-TIME] [--port 3000]              the local API's request time, to try deadlines on any date
 crm messages [--port 3000]                      the SMS the local system sent (phone numbers masked)
 crm replay [FUNCTION] [--port 3000]             deliver every stream record again (to one consumer, or all)
+crm import FILE --kind clients|metrics [--encoding gbk] [--failed-rows PATH] [--user hq-1] [--port 3000]
+crm import --follow IMPORT_ID | --abort IMPORT_ID [--port 3000]
+                                            a bulk import: create, upload, start, progress, summary;
+                                            exit 0 complete, 1 rows failed, 3 failed or aborted, 4 not run
 crm openapi [--write | --check]
 """
 
@@ -25,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from crm.domain.access import Role
+from crm.domain.imports import ImportKind
 
 DEFAULT_PORT = 3000
 
@@ -131,6 +136,29 @@ def _replay(args: argparse.Namespace) -> int:
     return 0
 
 
+def _import(args: argparse.Namespace) -> int:
+    from crm.local import importer
+
+    chosen = [bool(args.file), bool(args.follow), bool(args.abort)]
+    if sum(chosen) != 1 or (args.file and not args.kind) or (not args.file and (args.kind or args.encoding)):
+        print(
+            "crm import: name a FILE with its --kind, or --follow or --abort an import (see crm import --help)",
+            file=sys.stderr,
+        )
+        return 2
+    options = importer.Options(
+        port=args.port,
+        user=args.user,
+        file=Path(args.file) if args.file else None,
+        kind=args.kind,
+        encoding=args.encoding,
+        follow=args.follow,
+        abort=args.abort,
+        failed_rows=Path(args.failed_rows) if args.failed_rows else None,
+    )
+    return importer.run(options)
+
+
 def _openapi(args: argparse.Namespace) -> int:
     from crm.api.openapi import COMMITTED, build_document, render
 
@@ -210,6 +238,28 @@ def parser() -> argparse.ArgumentParser:
     replay.add_argument("function", nargs="?", help="a stream consumer, e.g. sms; none: every one")
     replay.add_argument("--port", type=int, default=DEFAULT_PORT)
     replay.set_defaults(run=_replay)
+
+    bulk = commands.add_parser(
+        "import",
+        help="import a CSV file of accounts or yearly metrics into the local system (as headquarters)",
+        description="Create a bulk import, upload FILE, start it and follow it to its summary. Running the "
+        "same command again follows the import it started (after Ctrl-C or a crash) or, once that one has "
+        "finished, imports the file again. Exit: 0 complete, 1 complete with failed rows (saved next to FILE), "
+        "3 failed as a whole or aborted, 4 not run (no local system, a request refused), 130 interrupted.",
+    )
+    bulk.add_argument("file", nargs="?", metavar="FILE", help="the CSV file, with a header row (README «Bulk imports»)")
+    bulk.add_argument(
+        "--kind", choices=[k.value for k in ImportKind], help="clients: a book of accounts; metrics: yearly figures"
+    )
+    bulk.add_argument("--encoding", help="utf-8 (the default; a byte-order mark allowed) or gbk")
+    bulk.add_argument(
+        "--failed-rows", metavar="PATH", help="where the failed rows go (default: FILE.failed-rows.csv beside FILE)"
+    )
+    bulk.add_argument("--follow", metavar="IMPORT_ID", help="follow an import already started, to its summary")
+    bulk.add_argument("--abort", metavar="IMPORT_ID", help="abort an import (rows already applied stay applied)")
+    bulk.add_argument("--user", default="hq-1", help="the headquarters user it runs as (default hq-1)")
+    bulk.add_argument("--port", type=int, default=DEFAULT_PORT)
+    bulk.set_defaults(run=_import)
 
     openapi = commands.add_parser("openapi", help="print, write or check the OpenAPI document")
     mode = openapi.add_mutually_exclusive_group()
