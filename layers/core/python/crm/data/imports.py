@@ -183,7 +183,9 @@ def _update(import_id: str, actions: list[Any], condition: Condition | None) -> 
     """Apply `actions` to the job (moving its version on) if `condition` holds; the job after."""
     item = JobItem(pk=import_pk(import_id), sk=JOB)
     exists = JobItem.pk.exists()
-    item.update(actions=[*actions, JobItem.version.add(1)], condition=exists if condition is None else exists & condition)
+    item.update(
+        actions=[*actions, JobItem.version.add(1)], condition=exists if condition is None else exists & condition
+    )
     return _job(item)
 
 
