@@ -141,6 +141,10 @@ def test_a_securities_account_belongs_to_one_fund_account(harness: Harness) -> N
     assert wrong.status == 422
     assert harness.call("PUT", "/clients/C001/securities-accounts", {"accounts": []}).status == 200
     assert harness.call("PUT", "/clients/C777/securities-accounts", sh).status == 200
+    # an owner record is no client: the branch's list holds the clients alone
+    listed = harness.call("GET", "/clients", query="branch_id=B1")
+    assert listed.status == 200, listed.body
+    assert sorted(c["client_id"] for c in listed.json()["items"]) == ["C001", "C777"]
     assert harness.call("GET", "/clients/C777").json()["securities_accounts"] == [
         {"exchange": "SH", "account": "A123456789"}
     ]

@@ -62,8 +62,8 @@ class _PersonItem(ClientsItem):
 
 
 class _OwnerItem(ClientsItem):
+    # No branch_id: with it and client_id the item would enter the clients' by_branch index
     client_id = UnicodeAttribute()
-    branch_id = UnicodeAttribute()
 
 
 class Person:
@@ -279,9 +279,7 @@ def set_securities_accounts(client: Client, wanted: Sequence[SecuritiesAccount],
                 transaction.delete(released, condition=_OwnerItem.client_id == client.client_id)
             for key in after.keys() - before.keys():
                 claim = stamped(
-                    _OwnerItem(
-                        pk=securities_pk(after[key]), sk=OWNER, client_id=client.client_id, branch_id=client.branch_id
-                    ),
+                    _OwnerItem(pk=securities_pk(after[key]), sk=OWNER, client_id=client.client_id),
                     stamp,
                 )
                 transaction.save(claim, condition=_OwnerItem.pk.does_not_exist())
