@@ -50,6 +50,7 @@ class GatewayError:
     code: str
     status: str | None = None  # None keeps API Gateway's status
     message: str = "$context.error.messageString"  # a JSON string already, quotes included
+    retry_after_s: int | None = None  # `Retry-After`: when a throttled caller may try again
 
     @property
     def template(self) -> str:
@@ -61,7 +62,7 @@ GATEWAY_ERRORS = (
     GatewayError(apigw.ResponseType.ACCESS_DENIED, "forbidden", "403"),
     # What API Gateway answers for a route it does not have: a 404 like the handlers' router.
     GatewayError(apigw.ResponseType.MISSING_AUTHENTICATION_TOKEN, "not_found", "404", '"no such route"'),
-    GatewayError(apigw.ResponseType.THROTTLED, "throttled", "429"),
+    GatewayError(apigw.ResponseType.THROTTLED, "throttled", "429", retry_after_s=1),
     GatewayError(apigw.ResponseType.DEFAULT_4_XX, "bad_request"),
     GatewayError(apigw.ResponseType.DEFAULT_5_XX, "internal_error"),
 )
@@ -166,7 +167,11 @@ class Api(NestedStack):
                 error.response_type.response_type,
                 type=error.response_type,
                 status_code=error.status,
-                response_headers=gateway_response_headers(allowed_origins) or None,
+                response_headers={
+                    **gateway_response_headers(allowed_origins),
+                    **({"Retry-After": f"'{error.retry_after_s}'"} if error.retry_after_s else {}),
+                }
+                or None,
                 templates={"application/json": error.template},
             )
 

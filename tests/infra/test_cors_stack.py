@@ -128,3 +128,13 @@ def test_an_origin_that_cannot_be_allowed_fails_the_synth(origins):
 
 def test_a_developers_own_machine_may_be_allowed():
     assert allowed_origins({"allowed_origins": ["http://localhost:5173"]}) == ("http://localhost:5173",)
+
+
+def test_a_throttled_caller_is_told_when_to_retry(synthesised):
+    throttled = [
+        response
+        for response in synthesised.properties("AWS::ApiGateway::GatewayResponse").values()
+        if response["ResponseType"] == "THROTTLED"
+    ]
+    assert throttled
+    assert all(r["ResponseParameters"]["gatewayresponse.header.Retry-After"] == "'1'" for r in throttled)

@@ -249,6 +249,7 @@ def test_when_the_identity_provider_fails_nothing_is_written(harness: Harness, m
     monkeypatch.setattr(identity_provider, "apply", unavailable)
     refused = put(harness, "mgr3", member(branch_id="B1", reason="调岗"))
     assert refused.status == 503, refused.body
+    assert int(refused.headers["Retry-After"]) > 0  # when to try again
     assert staff_data.get("mgr3", consistent=True).branch_id == "B2"
     assert len(staff_data.history("mgr3")) == 1
     assert pool_user(harness, "mgr3") == {"role": "manager", "branch": "B2", "enabled": True}

@@ -81,11 +81,17 @@ def error_body(exc: errors.CrmError) -> dict[str, Any]:
     return {"error": body}
 
 
+# A service the request needs did not answer: the caller may try again shortly (API.md, 503).
+RETRY_AFTER_UNAVAILABLE_S = 5
+
+
 def error_response(exc: errors.CrmError) -> Response:
+    status = status_of(exc)
     return Response(
-        status_code=status_of(exc).value,
+        status_code=status.value,
         content_type=content_types.APPLICATION_JSON,
         body=error_body(exc),
+        headers={"Retry-After": str(RETRY_AFTER_UNAVAILABLE_S)} if status is HTTPStatus.SERVICE_UNAVAILABLE else None,
     )
 
 
