@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from tests.e2e.conftest import LocalSystem, crm, free_port, start, stop
+from tests.integration.harness import person_of
 
 HQ = ("hq", "hq-e2e", None)
 SUP_B1 = ("supervisor", "sup-e2e-1", "E1")
@@ -26,7 +27,7 @@ def client(client_id: str, manager: str, **more: str) -> dict[str, str]:
     return {
         "client_id": client_id,
         "name": "冯十",
-        "id_number": "110101198001010053",
+        "id_number": person_of(client_id)["id_number"],  # a person of its own: five accounts at most each
         "phone": "13711112222",
         "branch_id": "E1",
         "manager_id": manager,
@@ -90,7 +91,8 @@ def test_the_probes_defects_through_crm_local(local: LocalSystem) -> None:
     # the same name under another role is another caller: no replay of the supervisor's answer
     key = {"Idempotency-Key": "e2e-scope"}
     first = local.request("POST", "/clients", client("PD9", "mgr-e1"), as_=("supervisor", "dual", "E1"), headers=key)
-    assert first.body["id_number"] == "110101198001010053"
+    assert first.status == 201, first.body
+    assert first.body["id_number"] == person_of("PD9")["id_number"]
     other = local.request("POST", "/clients", client("PD9", "mgr-e1"), as_=("counter", "dual", "E1"), headers=key)
     assert other.status == 409
     # crm token mints what it is given; the API refuses what breaks the identifier rules

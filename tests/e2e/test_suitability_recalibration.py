@@ -30,7 +30,7 @@ def register(local: LocalSystem, client_id: str) -> None:
     body = {
         "client_id": client_id,
         "name": "孙八",
-        "id_number": "11010519491231002X",
+        "id_number": "440306198505052344",  # a person of this module alone
         "phone": "13600136000",
         "branch_id": "B5",
         "manager_id": "mgr-r",

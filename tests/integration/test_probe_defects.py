@@ -25,7 +25,7 @@ QUERY = {
     "/clients/{client_id}/education": "",
     "/audit/clients/{client_id}": "",
 }
-CALLER = {"/audit/clients/{client_id}": ("compliance", "cmp-1", None)}
+CALLER = {"/audit/clients/{client_id}": ("compliance", "cmp-1", None), "/imports": ("hq", "hq-1", None)}
 MADE_UP = "eyJ4IjoxfQ=="  # {"x":1}, base64: what a curious client makes of an opaque cursor
 
 
