@@ -14,12 +14,15 @@ crm import --follow IMPORT_ID | --abort IMPORT_ID [--port 3000]
                                             a bulk import: create, upload, start, progress, summary;
                                             exit 0 complete, 1 rows failed, 3 failed or aborted, 4 not run
 crm openapi [--write | --check]
+
+Every --port defaults to the environment's CRM_PORT, else 3000.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 import threading
@@ -31,7 +34,19 @@ from typing import Any
 from crm.domain.access import Role
 from crm.domain.imports import ImportKind
 
-DEFAULT_PORT = 3000
+
+def _default_port() -> int:
+    """Every command's `--port` default: 3000, or the environment's CRM_PORT (a second local system
+    beside the first: `CRM_PORT=3001 crm local`, then `CRM_PORT=3001 crm token ...`)."""
+    value = os.environ.get("CRM_PORT", "").strip()
+    if not value:
+        return 3000
+    if not value.isdigit() or not 0 < int(value) < 65536:
+        raise SystemExit(f"crm: CRM_PORT must be a port number (1-65535), not {value!r}")
+    return int(value)
+
+
+DEFAULT_PORT = _default_port()
 
 
 def _call_local(port: int, endpoint: str, body: dict[str, Any]) -> dict[str, Any]:
