@@ -412,8 +412,8 @@ def test_no_role_can_change_or_delete_an_audit_entry(synthesised):
 # by ID number or phone, DOMAIN §12) and the access export (who was given a person's information,
 # PIPL 第45条), which change nothing and so reach no stream.
 AUDIT_APPENDERS = ("lookup", "personal_information", "audit")
-# Who writes batches to the archive: the stream consumer, and the access export its own entries.
-ARCHIVE_WRITERS = ("audit", "personal_information")
+# Who writes batches to the archive: the stream consumer, and the lookup and the access export their own entries.
+ARCHIVE_WRITERS = ("audit", "lookup", "personal_information")
 
 
 def test_only_the_audit_function_the_lookup_and_the_access_export_append_to_the_audit_trail(synthesised):

@@ -5,10 +5,12 @@ picture of a client in a bounded number of requests."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
+from crm import topology
 from crm.domain.pii import mask_id_number
 from tests.integration.harness import Harness, new_client
 
@@ -115,6 +117,17 @@ def test_every_key_finds_the_account_and_lookups_by_number_are_audited(harness: 
     assert all(entry["by"] == "ctr-1" for entry in looked)
     assert ID not in str(looked)
     assert "13800138000" not in str(looked)
+    # and in the archive kept twenty years (the audit table has no stream: the lookup archives them)
+    s3, bucket = harness.clients["s3"], topology.AUDIT_ARCHIVE.local_name
+    lines = [
+        json.loads(line)
+        for o in s3.list_objects_v2(Bucket=bucket, Prefix="audit/").get("Contents", [])
+        if "/lookups-" in o["Key"]
+        for line in s3.get_object(Bucket=bucket, Key=o["Key"])["Body"].read().decode().splitlines()
+    ]
+    archived = [e for e in lines if e["event"] == "LOOKUP" and e["subject"] == "CLIENT#C001"]
+    assert sorted(e["after"]["looked_up_by"] for e in archived) == ["id_number", "phone"]
+    assert ID not in str(lines)
 
 
 def test_no_number_is_held_in_clear_in_a_lookup_index(harness: Harness) -> None:
