@@ -49,7 +49,14 @@ from typing import IO, Any
 from tests.bench.lambda_path import FUNCTIONS, LAYER_SOURCE, link_lambda_path
 from tests.bench.report import serving
 from tests.bench.results import Figure
-from tests.integration.test_sample_events import API_SCENARIO, CALLBACK_SCENARIO, MESSAGES, REPORT_SCENARIO
+from tests.integration.test_sample_events import (
+    API_SCENARIO,
+    CALLBACK_SCENARIO,
+    IMPORT_SCENARIO,
+    MESSAGES,
+    REPORT_SCENARIO,
+    UPLOAD,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS = ROOT / "events"
@@ -67,6 +74,7 @@ class Step:
     event: str
     status: int | None = None  # an API response's status; None: a stream batch or a job
     override: dict[str, Any] = field(default_factory=dict)  # keys replaced in the event
+    upload: bool = False  # the sample import's file put where the trading system's client puts it first
 
     @property
     def function(self) -> str:
@@ -108,7 +116,25 @@ STEPS: tuple[Step, ...] = (
     Step("schedules/quarterly_report/after_q2.json"),
     Step("schedules/quarterly_report/after_q2.json"),
     *_api(REPORT_SCENARIO),
+    # the trading system's file, as in test_sample_events: created, uploaded, started, read, applied, finished
+    Step(IMPORT_SCENARIO[0][0], IMPORT_SCENARIO[0][1]),
+    Step(IMPORT_SCENARIO[1][0], IMPORT_SCENARIO[1][1], upload=True),
+    Step("queues/import_files/read_file.json"),
+    Step("queues/import_rows/apply_chunk.json"),
+    Step("queues/import_files/finish_import.json"),
+    *_api(IMPORT_SCENARIO[2:]),
 )
+
+
+def upload_sample_file(step: Step) -> None:
+    """The sample import's file, at the key its start event names (what the presigned PUT does)."""
+    import boto3
+
+    from crm.domain.imports import upload_key
+    from crm.topology import IMPORT_FILES
+
+    import_id = step.load()["pathParameters"]["import_id"]
+    boto3.client("s3").put_object(Bucket=IMPORT_FILES.local_name, Key=upload_key(import_id), Body=UPLOAD.encode("gbk"))
 
 
 def check(step: Step, result: Any) -> None:
@@ -284,6 +310,7 @@ def replay(chosen: tuple[str, ...], endpoint: str, path: list[Path]) -> list[Mea
     provision.create_bus(boto3.client("events"), boto3.client("sqs"))
     provision.create_user_pool(boto3.client("cognito-idp"))
     provision.create_secrets(boto3.client("secretsmanager"), state.keys(None))
+    provision.create_work_queues(boto3.client("sqs"))
     last = {step.function: index for index, step in enumerate(STEPS)}
     end = max(last[name] for name in chosen)
     invoker = Invoker()
@@ -292,6 +319,8 @@ def replay(chosen: tuple[str, ...], endpoint: str, path: list[Path]) -> list[Mea
     try:
         for index, step in enumerate(STEPS[: end + 1]):
             name = step.function
+            if step.upload:
+                upload_sample_file(step)
             if name in chosen:
                 if name not in running:
                     running[name] = Container(name, environment(name, endpoint, path))

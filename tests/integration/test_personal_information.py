@@ -8,6 +8,7 @@ account's audit trail and in the archive; everyone else is refused. A restricted
 from __future__ import annotations
 
 import json
+import tracemalloc
 from typing import Any
 
 import pytest
@@ -298,3 +299,16 @@ def test_a_restricted_persons_export_still_holds_the_numbers_in_clear(harness: H
         ("C900", "closed", ID),
     ]
     assert [len(a["retention_cases"]) for a in document["accounts"]] == [1, 1]
+
+
+def test_the_export_parses_dynamodbs_service_model_once(person: Harness) -> None:
+    """PynamoDB opens a botocore session per model class, each parsing DynamoDB's service model and
+    endpoint rules again (~7 MB): the export, reading some twenty models, peaked at 227 MB in its
+    function for that alone. Every connection of a thread shares one session (crm.data.base)."""
+    tracemalloc.start()
+    try:
+        exported(person, "C001", SUP_B1)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 20 * 2**20, f"{peak / 2**20:.0f} MiB"

@@ -541,7 +541,7 @@ FUNCTIONS: tuple[Function, ...] = (
             "GET /clients/{client_id}/messages",
             "PUT /clients/{client_id}/securities-accounts",
         ),
-        peak_rss_mb=110.4,
+        peak_rss_mb=72.4,
     ),
     Function(
         name="client_metrics",
@@ -555,16 +555,17 @@ FUNCTIONS: tuple[Function, ...] = (
             "GET /clients/{client_id}/class-history",
             "GET /clients/{client_id}/vip-history",
         ),
-        peak_rss_mb=79.4,
+        peak_rss_mb=59.5,
     ),
     Function(
         name="lookup",
         description="Client lookup by fund account, securities account, ID number, phone or name (第29条4)",
         reads=(CLIENTS,),
         appends=(AUDIT,),  # who looked a person up by ID number or phone
+        archives=(AUDIT_ARCHIVE,),  # and in the archive kept for the retention period
         secrets=(CURSOR_KEY, LOOKUP_KEY),
         routes=_routes("POST /clients/lookup"),
-        peak_rss_mb=80.5,
+        peak_rss_mb=75.9,
     ),
     Function(
         name="overview",
@@ -572,7 +573,7 @@ FUNCTIONS: tuple[Function, ...] = (
         reads=(CLIENTS, SERVICE, CALLBACKS),
         secrets=(LOOKUP_KEY,),
         routes=_routes("GET /clients/{client_id}/overview"),
-        peak_rss_mb=91.1,
+        peak_rss_mb=72.6,
     ),
     Function(
         name="personal_information",
@@ -583,13 +584,14 @@ FUNCTIONS: tuple[Function, ...] = (
         secrets=(LOOKUP_KEY,),  # the person is found by the keyed hash of the ID number
         routes=_routes("GET /clients/{client_id}/personal-information"),
         timeout_s=30,  # every page of every record of up to a handful of accounts
+        peak_rss_mb=82.8,
     ),
     Function(
         name="work",
         description="Each person's work for a day (第51–54条): callbacks, replies, deadlines, prospects, a missing log",
         reads=(CALLBACKS, SERVICE, ACTIVITY, SETTINGS),
         routes=_routes("GET /work"),
-        peak_rss_mb=89.7,
+        peak_rss_mb=60.4,
     ),
     Function(
         name="staff",
@@ -599,7 +601,7 @@ FUNCTIONS: tuple[Function, ...] = (
         secrets=(CURSOR_KEY,),
         manages_users=(STAFF_POOL,),
         routes=_routes("PUT /staff/{staff_id}", "GET /staff", "GET /staff/{staff_id}"),
-        peak_rss_mb=93.3,
+        peak_rss_mb=74.0,
     ),
     Function(
         name="questionnaires",
@@ -611,7 +613,7 @@ FUNCTIONS: tuple[Function, ...] = (
             "POST /clients/{client_id}/questionnaires",
             "GET /clients/{client_id}/questionnaires",
         ),
-        peak_rss_mb=79.7,
+        peak_rss_mb=59.7,
     ),
     Function(
         name="reclassify",
@@ -638,7 +640,7 @@ FUNCTIONS: tuple[Function, ...] = (
             StreamSource(table=STAFF),
             StreamSource(table=IMPORTS, filters=(_prefix_filter("JOB"),)),  # the jobs, not their chunks
         ),
-        peak_rss_mb=64.4,
+        peak_rss_mb=64.5,
         timeout_s=60,
     ),
     Function(
@@ -647,7 +649,7 @@ FUNCTIONS: tuple[Function, ...] = (
         reads=(AUDIT,),
         secrets=(CURSOR_KEY,),
         routes=_routes("GET /audit/clients/{client_id}"),
-        peak_rss_mb=58.1,
+        peak_rss_mb=58.2,
     ),
     Function(
         name="recalibration",
@@ -656,7 +658,7 @@ FUNCTIONS: tuple[Function, ...] = (
         writes=(CLIENTS, SETTINGS),
         # Just after the year turns.
         schedule=Schedule(job="turnover-recalibration", expression="cron(5 0 1 1 ? *)"),
-        peak_rss_mb=88.9,
+        peak_rss_mb=49.2,
         timeout_s=900,
     ),
     Function(
@@ -667,7 +669,7 @@ FUNCTIONS: tuple[Function, ...] = (
         # Usually one read: the tables in force were applied before. A walk over millions of
         # clients spans several runs; half an hour apart, two runs never overlap.
         schedule=Schedule(job="rules-reclassification", expression="rate(30 minutes)"),
-        peak_rss_mb=68.8,
+        peak_rss_mb=48.7,
         timeout_s=900,
     ),
     Function(
@@ -675,7 +677,7 @@ FUNCTIONS: tuple[Function, ...] = (
         description="The turnover threshold T in force and its history (hq)",
         reads=(SETTINGS,),
         routes=_routes("GET /settings/turnover-threshold"),
-        peak_rss_mb=69.4,
+        peak_rss_mb=59.2,
     ),
     Function(
         name="suitability",
@@ -693,7 +695,7 @@ FUNCTIONS: tuple[Function, ...] = (
             "POST /clients/{client_id}/businesses",
             "GET /clients/{client_id}/businesses",
         ),
-        peak_rss_mb=89.8,
+        peak_rss_mb=60.1,
     ),
     Function(
         name="profiles",
@@ -707,7 +709,7 @@ FUNCTIONS: tuple[Function, ...] = (
             "GET /clients/{client_id}/profile-history",
             "GET /vip/targets",
         ),
-        peak_rss_mb=79.9,
+        peak_rss_mb=59.8,
     ),
     Function(
         name="calendar",
@@ -715,7 +717,7 @@ FUNCTIONS: tuple[Function, ...] = (
         reads=(SETTINGS,),
         writes=(SETTINGS,),
         routes=_routes("PUT /calendar/{year}", "GET /calendar/{year}"),
-        peak_rss_mb=68.9,
+        peak_rss_mb=58.8,
     ),
     Function(
         name="contacts",
@@ -729,7 +731,7 @@ FUNCTIONS: tuple[Function, ...] = (
             "GET /contacts/{contact_id}",
             "POST /contacts/{contact_id}/reply",
         ),
-        peak_rss_mb=100.3,
+        peak_rss_mb=60.8,
     ),
     Function(
         name="complaints",
@@ -743,7 +745,7 @@ FUNCTIONS: tuple[Function, ...] = (
             "GET /complaints/{complaint_no}",
             "POST /complaints/{complaint_no}/transitions",
         ),
-        peak_rss_mb=132.0,
+        peak_rss_mb=75.1,
     ),
     Function(
         name="escalations",
@@ -751,7 +753,7 @@ FUNCTIONS: tuple[Function, ...] = (
         reads=(SERVICE,),
         secrets=(CURSOR_KEY,),
         routes=_routes("GET /sla/breaches"),
-        peak_rss_mb=58.5,
+        peak_rss_mb=58.6,
     ),
     Function(
         name="sla",
@@ -760,7 +762,7 @@ FUNCTIONS: tuple[Function, ...] = (
         writes=(SERVICE,),
         streams=(StreamSource(table=SERVICE, filters=(_prefix_filter("CLOCK#"), _prefix_filter("ESCALATION#"))),),
         publishes=(BUS,),
-        peak_rss_mb=49.5,
+        peak_rss_mb=49.7,
     ),
     Function(
         name="deadlines",
@@ -774,7 +776,7 @@ FUNCTIONS: tuple[Function, ...] = (
                 batch_size=10,
             ),
         ),
-        peak_rss_mb=49.5,
+        peak_rss_mb=49.6,
         timeout_s=300,
     ),
     Function(
@@ -783,7 +785,7 @@ FUNCTIONS: tuple[Function, ...] = (
         reads=(SETTINGS, SERVICE),
         writes=(SERVICE,),
         schedule=Schedule(job="sla-sweep", expression="rate(15 minutes)"),
-        peak_rss_mb=77.9,
+        peak_rss_mb=48.7,
         timeout_s=300,
     ),
     Function(
@@ -799,7 +801,7 @@ FUNCTIONS: tuple[Function, ...] = (
             "PUT /callbacks/{callback_id}/owner",
             "POST /callbacks/{callback_id}/attempts",
         ),
-        peak_rss_mb=121.6,
+        peak_rss_mb=74.9,
     ),
     Function(
         name="callback_schedule",
@@ -821,7 +823,7 @@ FUNCTIONS: tuple[Function, ...] = (
                 ),
             ),
         ),
-        peak_rss_mb=50.9,
+        peak_rss_mb=50.8,
     ),
     Function(
         name="callback_generation",
@@ -829,7 +831,7 @@ FUNCTIONS: tuple[Function, ...] = (
         reads=(CALLBACKS, CLIENTS, SETTINGS),
         writes=(CALLBACKS,),
         schedule=Schedule(job="callbacks", expression="cron(0 6 * * ? *)"),
-        peak_rss_mb=98.1,
+        peak_rss_mb=49.8,
         timeout_s=900,
     ),
     Function(
@@ -845,7 +847,7 @@ FUNCTIONS: tuple[Function, ...] = (
             "POST /retention-cases/{case_id}/actions",
             "POST /retention-cases/{case_id}/outcome",
         ),
-        peak_rss_mb=92.2,
+        peak_rss_mb=82.6,
     ),
     Function(
         name="work_records",
@@ -862,7 +864,7 @@ FUNCTIONS: tuple[Function, ...] = (
             "POST /spot-checks",
             "GET /managers/{manager_id}/activity",
         ),
-        peak_rss_mb=90.4,
+        peak_rss_mb=60.7,
     ),
     Function(
         name="prospects",
@@ -873,7 +875,7 @@ FUNCTIONS: tuple[Function, ...] = (
         routes=_routes(
             "POST /prospects", "GET /prospects", "GET /prospects/{prospect_id}", "POST /prospects/{prospect_id}/outcome"
         ),
-        peak_rss_mb=92.2,
+        peak_rss_mb=73.4,
     ),
     Function(
         name="education",
@@ -887,7 +889,7 @@ FUNCTIONS: tuple[Function, ...] = (
             "PUT /education/activities/{activity_id}/attendance",
             "GET /clients/{client_id}/education",
         ),
-        peak_rss_mb=59.2,
+        peak_rss_mb=59.3,
     ),
     Function(
         name="sms",
@@ -900,7 +902,7 @@ FUNCTIONS: tuple[Function, ...] = (
             ),
         ),
         sends_sms=True,
-        peak_rss_mb=61.2,
+        peak_rss_mb=62.0,
     ),
     Function(
         name="aggregates",
@@ -920,7 +922,7 @@ FUNCTIONS: tuple[Function, ...] = (
             StreamSource(table=CALLBACKS, filters=({"dynamodb": {"Keys": {"sk": {"S": ["TASK"]}}}},)),
             StreamSource(table=ACTIVITY),
         ),
-        peak_rss_mb=61.5,
+        peak_rss_mb=51.6,
     ),
     Function(
         name="quarterly_report",
@@ -930,7 +932,7 @@ FUNCTIONS: tuple[Function, ...] = (
         archives=(REPORTS,),
         # 01:00 on a quarter's first day: an hour for the streams to count the last one's last minutes.
         schedule=Schedule(job="quarterly-report", expression="cron(0 1 1 1,4,7,10 ? *)"),
-        peak_rss_mb=75.7,
+        peak_rss_mb=66.7,
         timeout_s=900,
     ),
     Function(
@@ -940,7 +942,7 @@ FUNCTIONS: tuple[Function, ...] = (
         reads_objects=(REPORTS,),
         secrets=(CURSOR_KEY,),
         routes=_routes("GET /reports/quarterly/{period}", "GET /reports/quarterly/{period}/figures"),
-        peak_rss_mb=74.3,
+        peak_rss_mb=74.5,
     ),
     Function(
         name="imports",
@@ -958,6 +960,7 @@ FUNCTIONS: tuple[Function, ...] = (
             "POST /imports/{import_id}/start",
             "POST /imports/{import_id}/abort",
         ),
+        peak_rss_mb=87.1,
     ),
     Function(
         name="import_files",
@@ -969,6 +972,7 @@ FUNCTIONS: tuple[Function, ...] = (
         queues=(QueueSource(IMPORT_JOBS, batch_size=1, max_concurrency=2),),
         sends_to=(IMPORT_ROWS,),
         timeout_s=900,
+        peak_rss_mb=66.3,
     ),
     Function(
         name="import_rows",
@@ -980,6 +984,7 @@ FUNCTIONS: tuple[Function, ...] = (
         queues=(QueueSource(IMPORT_ROWS, batch_size=1, max_concurrency=5),),
         sends_to=(IMPORT_JOBS,),  # the last chunk asks for the import to be finished
         timeout_s=60,
+        peak_rss_mb=77.9,
     ),
 )
 
