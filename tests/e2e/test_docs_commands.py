@@ -8,13 +8,15 @@ command with a made-up file name.
 
 How they run here: the runnable blocks of one page, in the order they appear, in one bash session
 (so a block may use the variables an earlier block of its page set, as a reader's terminal keeps
-them), under `set -euo pipefail`, in an empty working directory, against a `crm local` of their
-own on a free port: `localhost:3000` in a block becomes that port, the `crm` command finds it
-through CRM_PORT (crm.cli: every `--port` defaults to it), and `.venv/bin/` is this environment's.
-A page's demo blocks run in a session of their own, against `crm local --demo`, and are skipped
-while crm/local/demo.py does not exist. A block fails the test when a command in it fails: the
-blocks use `curl -sf` where they expect a success, and `grep` (or `until … grep`, for what a
-stream consumer does a moment later) where they say what the answer holds.
+them), under `set -euo pipefail`, in an empty working directory, against one `crm local` on a free
+port that every page shares (each page keeps to identifiers of its own, so a reader may run the
+pages one after another on one `make run`): `localhost:3000` in a block becomes that port, the
+`crm` command finds it through CRM_PORT (crm.cli: every `--port` defaults to it), and `.venv/bin/`
+is this environment's. The demo blocks run in a session of their own against a `crm local --demo`
+of their own, and are skipped while crm/local/demo.py does not exist. A block fails the test when
+a command in it fails: the blocks use `curl -sf` where they expect a success, and `grep` (or
+`until … grep …`, for what a stream consumer does a moment later; the page's timeout bounds it)
+where they say what the answer holds.
 """
 
 from __future__ import annotations
@@ -104,7 +106,7 @@ def script(found: list[Block], bin_dir: Path) -> str:
 def run_blocks(system: LocalSystem, found: list[Block]) -> None:
     """The blocks in one bash session against `system`, as a reader runs them in one terminal."""
     with tempfile.TemporaryDirectory(prefix="crm-docs-") as work:
-        environment = {**os.environ, "CRM_PORT": str(system.port), "LC_ALL": "C.UTF-8"}
+        environment = {**os.environ, "CRM_PORT": str(system.port)}
         for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_ACCOUNT_ID_ENDPOINT_MODE"):
             environment.pop(name, None)  # as a reader's shell has it
         done = subprocess.run(
