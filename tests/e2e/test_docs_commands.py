@@ -214,3 +214,15 @@ def test_the_readme_links_every_docs_page_and_every_link_resolves() -> None:
             elif anchor and linked_page.suffix == ".md" and anchor not in anchors(linked_page):
                 broken.append(f"{page.relative_to(ROOT)}: {target} (no such heading)")
     assert broken == [], f"links to nothing: {broken}"
+
+
+def test_the_architecture_page_names_every_function_job_and_queue_of_the_topology() -> None:
+    """Its diagram and table are written by hand: a function, job or queue added to crm/topology.py
+    must be added there too."""
+    from crm import topology
+
+    text = (DOCS / "architecture.md").read_text(encoding="utf-8")
+    names = [f.name for f in topology.FUNCTIONS]
+    names += [schedule.job for schedule, _ in topology.schedules()]
+    names += [queue.name for queue in topology.QUEUES]
+    assert [name for name in names if f"`{name}`" not in text and f" {name} " not in text] == []
