@@ -13,7 +13,8 @@ port that every page shares (each page keeps to identifiers of its own, so a rea
 pages one after another on one `make run`): `localhost:3000` in a block becomes that port, the
 `crm` command finds it through CRM_PORT (crm.cli: every `--port` defaults to it), and `.venv/bin/`
 is this environment's. The demo blocks run in a session of their own against a `crm local --demo`
-of their own, and are skipped while crm/local/demo.py does not exist. A block fails the test when
+of their own, once it says the demo is loaded (as the README tells the reader to wait; the load
+is most of this module's time), and are skipped while crm/local/demo.py does not exist. A block fails the test when
 a command in it fails: the blocks use `curl -sf` where they expect a success, and `grep` (or
 `until … grep …`, for what a stream consumer does a moment later; the page's timeout bounds it)
 where they say what the answer holds.
@@ -28,6 +29,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +48,9 @@ RUNNABLE = "sh runnable"
 RUNNABLE_DEMO = "sh runnable demo"
 SHELL_INFO = {"sh", RUNNABLE, RUNNABLE_DEMO}  # any other `sh …` is a typo that would never run
 PAGE_TIMEOUT_S = 240
+DEMO_LOAD_TIMEOUT_S = 600
+DEMO_LOADED = "crm local: demo brokerage"  # what crm local prints once the demo is there (crm.local.demo.guide)
+DEMO_FAILED = "the demo could not be loaded"
 BASH = shutil.which("bash") or "/bin/bash"
 
 _FENCE = re.compile(r"^(?P<fence>```+|~~~+)(?P<info>[^`\n]*)$")
@@ -118,7 +123,7 @@ def run_blocks(system: LocalSystem, found: list[Block]) -> None:
             timeout=PAGE_TIMEOUT_S,
             check=False,
         )
-    print(done.stderr)  # each block's time (seconds since the page began), shown with -s
+    print(done.stdout, done.stderr)  # each block's time (seconds since the page began), shown with -s
     started = re.findall(r"^>>> (\S+)$", done.stderr, flags=re.MULTILINE)
     assert done.returncode == 0, (
         f"the block at {started[-1] if started else found[0].where} failed (exit {done.returncode})\n"
@@ -136,6 +141,19 @@ def fresh() -> Iterator[LocalSystem]:
     yield system
     output = stop(system)  # and no ID or phone number in its output unmasked
     assert system.process.returncode == 0, output
+
+
+def wait_for_the_demo(system: LocalSystem) -> None:
+    """`crm local --demo` serves at once and loads the demo beside it; a reader waits for its word."""
+    deadline = time.monotonic() + DEMO_LOAD_TIMEOUT_S
+    while time.monotonic() < deadline:
+        output = system.log.read_text(encoding="utf-8")
+        if DEMO_LOADED in output:
+            return
+        if DEMO_FAILED in output or system.process.poll() is not None:
+            pytest.fail(f"crm local --demo did not load its demo:\n{output[-4000:]}")
+        time.sleep(0.5)
+    pytest.fail(f"crm local --demo did not load its demo in {DEMO_LOAD_TIMEOUT_S} s")
 
 
 def _cases(info: str) -> list[Any]:
@@ -158,6 +176,7 @@ def test_the_demo_blocks_of_a_page_run_against_the_demo(page: Path) -> None:
         )
     system = start(free_port(), "--demo", log_events=False)
     try:
+        wait_for_the_demo(system)
         run_blocks(system, runnable(page, RUNNABLE_DEMO))
     finally:
         output = stop(system)
