@@ -5,7 +5,7 @@ stack's customer-managed key, retained when the stack goes, and readable only by
 declare it (`GetSecretValue`, in infra.constructs.function). They key signatures and keyed hashes
 (the pagination cursors), so no code, table or log holds them. They are not rotated on a schedule:
 a new cursor key only ends the listings under way (an old cursor is refused: 400), so an operator
-rotates it by hand whenever there is reason to, as the README says.
+rotates it by hand whenever there is reason to, as docs/operations.md says.
 """
 
 from __future__ import annotations
@@ -55,6 +55,6 @@ class Secrets(Construct):
             secret,
             "AwsSolutions-SMG4",
             f"The key that {spec.purpose} is read once per execution environment and is no password: "
-            "rotating it only ends the listings under way, so operators rotate it by hand (README).",
+            "rotating it only ends the listings under way, so operators rotate it by hand (docs/operations.md).",
         )
         return secret

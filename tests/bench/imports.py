@@ -91,7 +91,7 @@ METRICS_LIMITS = Limits(requests=IMPORT_TARGET, read=2.1, written=1.1)
 CLIENTS_LIMITS = Limits(requests=5.1, read=1.1, written=2.1)
 # The same metrics again: the reads as before, nothing written but the chunk's bookkeeping.
 UNCHANGED_LIMITS = Limits(requests=IMPORT_TARGET, read=2.1, written=0.05)
-LOGIC_LIMIT = 0.02  # worker logic ÷ CSV reading, in rows/s: see the README's P8
+LOGIC_LIMIT = 0.02  # worker logic ÷ CSV reading, in rows/s: see tests/bench/README.md's P8
 MEMORY_LIMIT = 1.2
 
 HQ = Grant(Identity("hq-bench", Role.HQ, None), Scope.ALL)

@@ -428,7 +428,7 @@ def test_the_2027_sample_is_drawn_once_by_the_first_run_of_the_year_and_reproduc
     assert set(sample["drawn"]) <= set(eligible)
     assert len(sample["seed"]) == 32
     assert int(sample["seed"], 16) >= 0
-    # the README's lines, from the record and the eligible ids alone
+    # docs/domain.md's lines (the yearly sample), from the record and the eligible ids alone
     seed, ids = sample["seed"], eligible
     ranked = sorted(ids, key=lambda c: hashlib.sha256(f"{seed}:{c}".encode()).hexdigest())
     assert hashlib.sha256("\n".join(sorted(ids)).encode()).hexdigest() == sample["population_digest"]
