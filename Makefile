@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 3000
 PYTEST := $(BIN)/python -m pytest
 
-.PHONY: install run test lint format test-unit test-integration test-infra test-e2e \
+.PHONY: install run demo test lint format test-unit test-integration test-infra test-e2e \
         synth bootstrap deploy openapi bench pr clean frontend-deps test-frontend
 
 install: $(STAMP)
@@ -22,6 +22,11 @@ $(STAMP): pyproject.toml constraints.txt
 ## run: the whole system locally on moto (Ctrl-C stops it)
 run: install
 	$(BIN)/crm local --port $(PORT)
+
+## demo: the same, with a demo brokerage loaded through its API and jobs, the clock set to the demo's day, and
+## a guide printed: a token command and three things to try for each role (crm/local/demo.py)
+demo: install
+	$(BIN)/crm local --demo --port $(PORT)
 
 ## test: every suite (unit, integration, infra, e2e). The project's modules are compiled first: the suite
 ## starts many Python processes (crm local, the CLI, synths, benchmarks), and where PYTHONDONTWRITEBYTECODE is set

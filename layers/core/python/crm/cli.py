@@ -1,7 +1,8 @@
 """`crm`: the local system and its helpers (API.md «Command line»).
 
-crm local [--port 3000] [--state DIR] [--allow-origin URL]... [--host ADDR --allow-remote]
-                                            run everything locally on moto; Ctrl-C stops it
+crm local [--port 3000] [--state DIR] [--demo] [--allow-origin URL]... [--host ADDR --allow-remote]
+                                            run everything locally on moto; Ctrl-C stops it;
+                                            --demo loads a demo brokerage (once per --state DIR)
 crm token --role ROLE --user ID [--branch ID] [--name NAME] [--port 3000]   also puts ID on the staff register
 crm trigger JOB [--at ISO-TIME] [--port 3000]   non-zero when the run failed every attempt
 crm dead-letters [JOB|QUEUE] [--port 3000]      the job runs and queue messages on their dead-letter queues
@@ -95,11 +96,33 @@ def _local(args: argparse.Namespace) -> int:
     )
     print(f"  state        {args.state or 'in memory (lost on exit; --state DIR keeps it)'}", flush=True)
     print("  Ctrl-C stops it.", flush=True)
+    demo_failed = _load_demo(system.port, stopping) if args.demo else threading.Event()
     stopping.wait()
     print("crm local: stopping…", flush=True)
     system.stop()
     print("crm local: stopped", flush=True)
-    return 0
+    return 1 if demo_failed.is_set() else 0
+
+
+def _load_demo(port: int, stopping: threading.Event) -> threading.Event:
+    """`crm local --demo`: the demo brokerage loaded through the running system's own doors, beside
+    the main thread (Ctrl-C stops it all); a refusal stops the system, which exits 1."""
+    failed = threading.Event()
+
+    def load() -> None:
+        from crm.local import demo
+
+        print("crm local: loading the demo brokerage (crm/local/demo.py)…", flush=True)
+        try:
+            demo.run(port, sys.stdout)
+        except Exception as refused:
+            if not stopping.is_set():
+                print(f"crm local: the demo could not be loaded: {refused}", file=sys.stderr, flush=True)
+                failed.set()
+                stopping.set()
+
+    threading.Thread(target=load, name="demo", daemon=True).start()
+    return failed
 
 
 def _token(args: argparse.Namespace) -> int:
@@ -204,6 +227,12 @@ def parser() -> argparse.ArgumentParser:
         help="listen on an address other than loopback (its token endpoint mints any role for anyone)",
     )
     local.add_argument("--state", metavar="DIR", help="keep data in DIR between runs")
+    local.add_argument(
+        "--demo",
+        action="store_true",
+        help="load a demo brokerage through the API and the jobs (once per --state DIR), set the clock to its "
+        "day and print what to try",
+    )
     local.add_argument(
         "--allow-origin",
         action="append",
