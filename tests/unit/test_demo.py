@@ -5,12 +5,13 @@ system's own rules."""
 from __future__ import annotations
 
 import re
+import threading
 from collections import Counter
 from datetime import date
 
 import pytest
 
-from crm import rules
+from crm import cli, rules
 from crm.domain.classification import classify
 from crm.domain.pii import id_number_problem, phone_problem
 from crm.domain.questionnaire import assess
@@ -161,3 +162,42 @@ def test_the_guide_names_every_role_and_no_number() -> None:
     assert PII.findall(text) == []
     found = demo.guide(made, 3100, demo.Outcome(loaded=False, seconds=1.0, requests=9))
     assert "found in the state directory" in found[0]
+
+
+class _StandIn:
+    """The local system as `demo.found` reads it: whether D0001 is on record, today's complaints."""
+
+    def __init__(self, *, book: bool, complaints: list[dict[str, str]], others: bool = False) -> None:
+        self.book, self.complaints, self.others = book, complaints, others
+
+    def call(self, who: str, method: str, path: str, body: object = None, *, allow: object = ()) -> dict[str, object]:
+        return {"client_id": "D0001"} if self.book else {"error": {"code": "not_found"}}
+
+    def every(self, who: str, path: str, **query: str) -> list[dict[str, str]]:
+        if path == "/staff":
+            return [{"staff_id": "hq-demo"}] + ([{"staff_id": "mgr1"}] if self.others else [])
+        assert (path, query) == ("/complaints", {"branch_id": "B001", "status": "received"})
+        return self.complaints
+
+
+def test_the_demo_is_found_whole_absent_or_cut_short() -> None:
+    assert demo.found(_StandIn(book=False, complaints=[])) is False  # type: ignore[arg-type]
+    whole = _StandIn(book=True, complaints=[{"content": "其他投诉"}, {"content": demo.MARKER}])
+    assert demo.found(whole) is True  # type: ignore[arg-type]
+    assert demo.found(_StandIn(book=True, complaints=[{"content": "其他投诉"}])) is None  # type: ignore[arg-type]
+    with pytest.raises(demo.DemoError, match="mgr1 is on the staff register"):
+        demo.found(_StandIn(book=False, complaints=[], others=True))  # type: ignore[arg-type]
+
+
+def test_a_refusal_stops_crm_local_with_the_request_named(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def refused(port: int, out: object) -> demo.Outcome:
+        raise demo.DemoError(demo.refusal("POST", "/clients", 422, {"error": {"code": "invalid", "field": "phone"}}))
+
+    monkeypatch.setattr(demo, "run", refused)
+    stopping = threading.Event()
+    failed = cli._load_demo(3000, stopping)
+    assert stopping.wait(10)
+    assert failed.is_set()
+    assert "the demo could not be loaded: POST /clients answered 422 invalid" in capsys.readouterr().err

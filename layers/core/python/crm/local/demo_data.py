@@ -118,6 +118,7 @@ CLASS_WEIGHTS = {"A+": 7, "B+": 9, "A": 15, "B": 22, "C": 17, "D": 24, "C-": 22,
 HIGH_TURNOVER = frozenset({"A+", "A", "C", "C-"})
 LOW_TURNOVER = frozenset({"B+", "B", "D", "D-"})
 VIP_CLASSES = frozenset({"A+", "B+", "A", "B"})
+FALLING_CLASSES = frozenset({"A", "B", "C", "D", "C-"})  # where a halving of assets shows
 ASSETS = {  # 2025 year-end assets by class, CNY (low, high)
     "A+": (5_200_000, 26_000_000),
     "B+": (5_100_000, 18_000_000),
@@ -189,19 +190,23 @@ class Brokerage:
     def account(self, client_id: str) -> Account:
         return next(a for a in self.accounts if a.client_id == client_id)
 
-    def clients_csv(self) -> str:
+    def of_branch(self, branch: str | None) -> list[Account]:
+        return [a for a in self.book if branch in (None, a.branch_id)]
+
+    def clients_csv(self, branch: str | None = None) -> str:
+        """The book of accounts as the trading system hands it over (one branch's, or all)."""
         header = "client_id,name,id_number,phone,email,birthday,branch_id,manager_id,opened_on"
-        rows = [",".join(value or "" for value in a.new_client().values()) for a in self.book]
+        rows = [",".join(value or "" for value in a.new_client().values()) for a in self.of_branch(branch)]
         return "\n".join([header, *rows]) + "\n"
 
-    def metrics_csv(self) -> str:
+    def metrics_csv(self, branch: str | None = None) -> str:
         """The trading system's three year-end files in one, newest year first (the class comes
         from the latest year: an older year's row then only adds to the company's sums)."""
         header = "client_id,year,assets,avg_assets,trade_volume"
         rows = [
             f"{a.client_id},{year},{m.assets},{m.avg_assets},{m.trade_volume}"
             for year in sorted(YEARS, reverse=True)
-            for a in self.book
+            for a in self.of_branch(branch)
             if (m := a.metrics.get(year)) is not None
         ]
         return "\n".join([header, *rows]) + "\n"
@@ -379,20 +384,28 @@ def _assign_classes(rng: random.Random, accounts: list[Account]) -> None:
         labels.remove(account.target_class or "")
     labels = (labels + ["E"] * len(free))[: len(free)]
     rng.shuffle(labels)
-    at_risk = 0
     for account, label in zip(free, labels, strict=True):
         account.target_class = label
+    falling = _falling(classified)
     for account in classified:
-        label = account.target_class or "E"
-        risky = (
-            label in {"A", "B", "C", "D", "C-"} and at_risk < 8 and account.client_id > "D0006" and rng.random() < 0.2
-        )
-        at_risk += risky
-        figures = _figures(rng, label, YEARS[-1], at_risk=risky)
+        figures = _figures(rng, account.target_class or "E", YEARS[-1], at_risk=account in falling)
         account.metrics = {y: m for y, m in figures.items() if y >= account.opened_on.year}
     for account in accounts:
         if not account.metrics:
             account.target_class = None
+
+
+def _falling(classified: Sequence[Account]) -> list[Account]:
+    """One account of each manager whose assets halved in 2025: on its branch's at-risk list."""
+    falling = []
+    for manager in (m for branch in BRANCHES for m in MANAGERS[branch]):
+        falling += [
+            a
+            for a in classified
+            if a.manager_id == manager and a.client_id > "D0006" and a.opened_on.year <= YEARS[1]
+            and a.target_class in FALLING_CLASSES
+        ][:1]  # fmt: skip
+    return falling
 
 
 def _movers(rng: random.Random, people: _People) -> list[Account]:
