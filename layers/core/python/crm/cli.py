@@ -112,7 +112,7 @@ def _load_demo(port: int, stopping: threading.Event) -> threading.Event:
     def load() -> None:
         from crm.local import demo
 
-        print("crm local: loading the demo brokerage (crm/local/demo.py)…", flush=True)
+        print("crm local: the demo brokerage (crm/local/demo.py): loading it, or finding it in --state…", flush=True)
         try:
             demo.run(port, sys.stdout)
         except Exception as refused:
