@@ -95,12 +95,14 @@ def _backend() -> DynamoDBBackend:
 
 @contextmanager
 def _moto(counter: ItemCounter) -> Iterator[None]:
-    """Fresh in-process AWS: the topology's tables, user pool and secrets (the lookup key among them)."""
+    """Fresh in-process AWS: the topology's tables, buckets (the audit archive), user pool and secrets
+    (the lookup key among them)."""
     with ExitStack() as stack:
         stack.enter_context(mock_aws())
         stack.enter_context(moto_speedups.installed())
         stack.enter_context(counter.installed())
         provision.create_tables(boto3.client("dynamodb", region_name=REGION))
+        provision.create_buckets(boto3.client("s3", region_name=REGION))
         provision.create_user_pool(boto3.client("cognito-idp", region_name=REGION))
         provision.create_secrets(boto3.client("secretsmanager", region_name=REGION), state.keys(None))
         yield
