@@ -1,13 +1,18 @@
-"""`crm local --state DIR`: keeping the tables' items, and the system's keys, between runs.
+"""`crm local --state DIR`: keeping the tables' items, the buckets' objects, and the system's keys,
+between runs.
 
 moto keeps everything in memory; on a clean stop (and every few seconds while running) each
-table is written to `DIR/<table>.jsonl` in DynamoDB JSON, and loaded back on the next start. The
-keys the secrets hold (`DIR/keys.json`) are made once and kept. The directory and every file in it
-are the user's alone (0700, 0600): they hold ID and phone numbers in clear, and the keys.
+table is written to `DIR/<table>.jsonl` in DynamoDB JSON, and loaded back on the next start. Each
+bucket's objects (the reports, the audit archive, the imported files) are kept under `DIR/objects/`,
+one file each and `objects.jsonl` naming them: only objects new or changed since the last save are
+read again, so saving stays cheap as the archive grows. The keys the secrets hold (`DIR/keys.json`)
+are made once and kept. The directory and every file in it are the user's alone (0700, 0600): they
+hold ID and phone numbers in clear, and the keys.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import secrets
@@ -73,3 +78,67 @@ def load(dynamodb: Any, state_dir: Path) -> int:
             dynamodb.batch_write_item(RequestItems={table.local_name: batch})
         count += len(items)
     return count
+
+
+OBJECTS = "objects"  # DIR/objects/<bucket>/<sha-256 of the key>, and DIR/objects.jsonl naming them
+
+
+def _saved_objects(state_dir: Path) -> dict[tuple[str, str], dict[str, Any]]:
+    index = state_dir / f"{OBJECTS}.jsonl"
+    if not index.exists():
+        return {}
+    entries = [json.loads(line) for line in index.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return {(entry["bucket"], entry["key"]): entry for entry in entries}
+
+
+def save_objects(s3: Any, state_dir: Path) -> None:
+    """Every bucket's objects (their latest versions), fetching only what changed since the last save."""
+    saved = _saved_objects(state_dir)
+    kept: dict[tuple[str, str], dict[str, Any]] = {}
+    for bucket in topology.BUCKETS:
+        folder = state_dir / OBJECTS / bucket.name
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket.local_name):
+            for listed in page.get("Contents", []):
+                key = listed["Key"]
+                entry = saved.get((bucket.name, key))
+                if entry is None or entry["etag"] != listed["ETag"]:
+                    folder.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
+                    answer = s3.get_object(Bucket=bucket.local_name, Key=key)
+                    name = hashlib.sha256(key.encode()).hexdigest()
+                    with os.fdopen(
+                        os.open(folder / name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE), "wb"
+                    ) as out:
+                        out.write(answer["Body"].read())
+                    entry = {
+                        "bucket": bucket.name,
+                        "key": key,
+                        "file": f"{bucket.name}/{name}",
+                        "etag": listed["ETag"],
+                        "content_type": answer.get("ContentType", "binary/octet-stream"),
+                        "metadata": answer.get("Metadata", {}),
+                    }
+                kept[(bucket.name, key)] = entry
+    for gone in saved.keys() - kept.keys():
+        (state_dir / OBJECTS / saved[gone]["file"]).unlink(missing_ok=True)
+    index = state_dir / f"{OBJECTS}.jsonl"
+    partial = index.with_suffix(".jsonl.partial")
+    with _private_file(partial) as out:
+        for entry in kept.values():
+            out.write(json.dumps(entry, ensure_ascii=False) + "\n")
+    os.replace(partial, index)
+
+
+def load_objects(s3: Any, state_dir: Path) -> int:
+    """Put back every saved object (with its content type and metadata); returns how many."""
+    names = {bucket.name: bucket.local_name for bucket in topology.BUCKETS}
+    entries = _saved_objects(state_dir)
+    for (bucket, key), entry in entries.items():
+        s3.put_object(
+            Bucket=names[bucket],
+            Key=key,
+            Body=(state_dir / OBJECTS / entry["file"]).read_bytes(),
+            ContentType=entry["content_type"],
+            Metadata=entry["metadata"],
+            ChecksumAlgorithm="SHA256",  # the archive's object lock asks every put for one
+        )
+    return len(entries)

@@ -137,6 +137,7 @@ class LocalSystem:
         restored = 0
         if self.state_dir is not None:
             restored = state.load(self._clients["dynamodb"], self.state_dir)
+            state.load_objects(self._clients["s3"], self.state_dir)
         self._start_pumps(queues, from_latest=restored > 0)
         self._start_queue_pumps()
 
@@ -213,6 +214,7 @@ class LocalSystem:
     def save_state(self) -> None:
         if self.state_dir is not None:
             state.save(self._clients["dynamodb"], self.state_dir)
+            state.save_objects(self._clients["s3"], self.state_dir)
 
     def set_clock(self, at: str | None) -> dict[str, Any]:
         """Set (or with no time, reset) the request time the local API reports."""
