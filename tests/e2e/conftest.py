@@ -166,3 +166,46 @@ def local() -> Iterator[LocalSystem]:
 @pytest.fixture
 def state_dir(tmp_path: Path) -> Path:
     return tmp_path / "state"
+
+
+# --- the demo brokerage: one `crm local --demo` for every test that walks it ---------------------------
+
+DEMO_WAIT_S = 300  # how long a test waits for the demo before calling it broken (a busy machine is slower)
+DEMO_GUIDE_END = "Also on the register:"  # the guide's last line, printed once the demo is loaded
+
+
+@dataclass
+class Demo:
+    system: LocalSystem  # the running one: the restart test replaces it with its second start
+    state: Path
+    seconds: float  # from the start of `crm local --demo` to its guide
+    guide: list[str]
+
+
+def guide_of(system: LocalSystem, *, since: float, timeout_s: float = DEMO_WAIT_S) -> tuple[float, list[str]]:
+    """Wait for the guide the demo prints once loaded; the seconds since `since`, and its lines."""
+    deadline = since + timeout_s
+    while time.monotonic() < deadline:
+        output = system.log.read_text(encoding="utf-8")
+        if "the demo could not be loaded" in output or system.process.poll() is not None:
+            raise AssertionError(f"crm local --demo failed:\n{output[-3000:]}")
+        lines = output.splitlines()
+        starts = [n for n, line in enumerate(lines) if line.startswith("crm local: demo brokerage")]
+        if starts and any(line.strip().startswith(DEMO_GUIDE_END) for line in lines[starts[-1] :]):
+            return time.monotonic() - since, [line for line in lines[starts[-1] :] if not line.startswith("{")]
+        time.sleep(0.25)
+    raise AssertionError(f"no demo after {timeout_s} s:\n{system.log.read_text(encoding='utf-8')[-3000:]}")
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    """`crm local --demo --state DIR`, loaded once for the session (the e2e suite runs on one worker):
+    the demo's acceptance and the README's walk through it."""
+    state = tmp_path_factory.mktemp("demo") / "state"
+    began = time.monotonic()
+    system = start(free_port(), "--demo", "--state", str(state), log_events=False)
+    seconds, guide = guide_of(system, since=began)
+    loaded = Demo(system, state, seconds, guide)
+    yield loaded
+    if loaded.system.process.poll() is None:
+        stop(loaded.system)

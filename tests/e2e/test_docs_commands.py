@@ -12,9 +12,9 @@ them), under `set -euo pipefail`, in an empty working directory, against one `cr
 port that every page shares (each page keeps to identifiers of its own, so a reader may run the
 pages one after another on one `make run`): `localhost:3000` in a block becomes that port, the
 `crm` command finds it through CRM_PORT (crm.cli: every `--port` defaults to it), and `.venv/bin/`
-is this environment's. The demo blocks run in a session of their own against a `crm local --demo`
-of their own, once it says the demo is loaded (as the README tells the reader to wait; the load
-is most of this module's time), and are skipped while crm/local/demo.py does not exist. A block fails the test when
+is this environment's. The demo blocks run in a session of their own against the session's
+`crm local --demo` (tests/e2e/conftest.py `demo`, shared with test_demo.py), once it has printed its
+guide (as the README tells the reader to wait). A block fails the test when
 a command in it fails: the blocks use `curl -sf` where they expect a success, and `grep` (or
 `until … grep …`, for what a stream consumer does a moment later; the page's timeout bounds it)
 where they say what the answer holds.
@@ -29,7 +29,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,20 +36,16 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import LocalSystem, free_port, start, stop
+from tests.e2e.conftest import Demo, LocalSystem, free_port, start, stop
 
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
 DOCS = ROOT / "docs"
-DEMO_MODULE = ROOT / "layers" / "core" / "python" / "crm" / "local" / "demo.py"
 
 RUNNABLE = "sh runnable"
 RUNNABLE_DEMO = "sh runnable demo"
 SHELL_INFO = {"sh", RUNNABLE, RUNNABLE_DEMO}  # any other `sh …` is a typo that would never run
 PAGE_TIMEOUT_S = 240
-DEMO_LOAD_TIMEOUT_S = 600
-DEMO_LOADED = "crm local: demo brokerage"  # what crm local prints once the demo is there (crm.local.demo.guide)
-DEMO_FAILED = "the demo could not be loaded"
 BASH = shutil.which("bash") or "/bin/bash"
 
 _FENCE = re.compile(r"^(?P<fence>```+|~~~+)(?P<info>[^`\n]*)$")
@@ -143,19 +138,6 @@ def fresh() -> Iterator[LocalSystem]:
     assert system.process.returncode == 0, output
 
 
-def wait_for_the_demo(system: LocalSystem) -> None:
-    """`crm local --demo` serves at once and loads the demo beside it; a reader waits for its word."""
-    deadline = time.monotonic() + DEMO_LOAD_TIMEOUT_S
-    while time.monotonic() < deadline:
-        output = system.log.read_text(encoding="utf-8")
-        if DEMO_LOADED in output:
-            return
-        if DEMO_FAILED in output or system.process.poll() is not None:
-            pytest.fail(f"crm local --demo did not load its demo:\n{output[-4000:]}")
-        time.sleep(0.5)
-    pytest.fail(f"crm local --demo did not load its demo in {DEMO_LOAD_TIMEOUT_S} s")
-
-
 def _cases(info: str) -> list[Any]:
     return [pytest.param(page, id=str(page.relative_to(ROOT))) for page in pages() if runnable(page, info)]
 
@@ -168,19 +150,9 @@ def test_the_runnable_blocks_of_a_page_run_against_a_local_system(fresh: LocalSy
 
 @pytest.mark.e2e
 @pytest.mark.parametrize("page", _cases(RUNNABLE_DEMO))
-def test_the_demo_blocks_of_a_page_run_against_the_demo(page: Path) -> None:
-    if not DEMO_MODULE.is_file():
-        pytest.skip(
-            f"{DEMO_MODULE.relative_to(ROOT)} does not exist yet: `crm local --demo` has no sample data to walk "
-            f"through, so the {RUNNABLE_DEMO!r} blocks of {page.relative_to(ROOT)} cannot run"
-        )
-    system = start(free_port(), "--demo", log_events=False)
-    try:
-        wait_for_the_demo(system)
-        run_blocks(system, runnable(page, RUNNABLE_DEMO))
-    finally:
-        output = stop(system)
-    assert system.process.returncode == 0, output
+def test_the_demo_blocks_of_a_page_run_against_the_demo(demo: Demo, page: Path) -> None:
+    """Against the session's `crm local --demo` (tests/e2e/conftest.py), once loaded, as a reader waits."""
+    run_blocks(demo.system, runnable(page, RUNNABLE_DEMO))
 
 
 def test_every_shell_block_is_marked_one_of_the_known_ways() -> None:
