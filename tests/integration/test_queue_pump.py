@@ -432,3 +432,26 @@ def test_a_message_the_real_consumer_cannot_read_ends_on_its_dead_letter_queue(h
     # the handler ran and failed its one record (Powertools then fails the invocation)
     assert all(error.startswith("BatchProcessingError: All records failed") for error in pump.stats.errors)
     assert pump.depth() == {"waiting": 0, "in_flight": 0, "dead_letters": 1}
+
+
+def test_a_message_is_sent_at_crm_clocks_time(
+    aws: dict[str, Any], probe_queue: provision.WorkQueue, probe: Probe
+) -> None:
+    """The workers take a message's SentTimestamp as the business time; `crm clock` moves it as it
+    moves the API's request time, so an import run after `crm clock` is dated by it."""
+    send(aws, probe_queue, "dated")
+    a_year_ms = 365 * 24 * 3600 * 1000
+    pump = QueuePump(
+        PROBE,
+        PROBE.queues[0],
+        sqs=aws["sqs"],
+        queue=probe_queue,
+        invoker=ProbeInvoker(probe),
+        backoff_s=0,
+        clock_offset_ms=lambda: -a_year_ms,
+    )
+    before_ms = int(time.time() * 1000)
+    assert pump.poll_once()
+    (record,) = probe.events[0]["Records"]
+    sent = int(record["attributes"]["SentTimestamp"])
+    assert before_ms - a_year_ms - 60_000 < sent <= before_ms - a_year_ms

@@ -28,9 +28,10 @@ The story, by the clock (`crm clock` set to each moment; each job run `--at` its
 - Monday 7 December 2026: the callbacks run at 06:00; an e-mail at 08:15, a complaint at 08:40 and a
   callback at 09:05; the SLA sweep at 09:15. The local API's clock is left at 09:30.
 
-Real time and the clock: the import workers stamp what they write with the wall clock (the queue's
-time; `crm clock` moves only the API's), so the book is on record from the day the demo is run,
-after every date of the story. The story keeps its records coherent with that: what falls due on the
+Real time and the clock: the book is imported at the wall clock (the import workers take their
+messages' time, which `crm clock` moves as it moves the API's; the book holds accounts opened up to
+the demo's day, which no earlier import could register), so it is on record from the day the demo
+is run, after every date of the story. The story keeps its records coherent with that: what falls due on the
 demo's day is registered, classified or decided at the API's clock (no VIP of the book has a birthday
 near it), what the API changes of a book account's state that the quarterly report counts (a risk
 level, a transfer or closure) is dated in the fourth quarter, and the figures are made so that the
@@ -570,7 +571,7 @@ class Story:
 
     # 2. the book, December 2025 -----------------------------------------------------------------------
     def import_book(self) -> None:
-        self.at("2025-12-01 09:00")
+        self.doors.clock(None)  # at the wall clock: the book arrives on the day the demo is run (the note above)
         with tempfile.TemporaryDirectory(prefix="crm-demo-") as folder:  # 0700: the files hold ID numbers
             book = Path(folder) / "book-of-accounts.csv"
             book.write_text(self.made.clients_csv(), encoding="utf-8")
@@ -984,7 +985,7 @@ def guide(made: Brokerage, port: int, outcome: Outcome) -> list[str]:
         f"  (T recalibrated on 2026-01-01: 3 → {made.threshold}), a year of service, the {LAST_QUARTER} report.",
         "  The local API's clock says Monday 2026-12-07 09:30 (Beijing): today and the last quarter are the demo's;",
         f"  `{crm} clock --port {port}` with no time returns it to the wall clock. The book was imported today",
-        f"  (imports take the wall clock), so the {LAST_QUARTER} report counts only the accounts registered before it.",
+        f"  (at the wall clock), so the {LAST_QUARTER} report counts only the accounts registered before it.",
         "",
     ]
     for role in roles(made):

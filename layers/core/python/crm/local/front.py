@@ -150,6 +150,10 @@ class LocalClock:
     def set(self, at_ms: int | None) -> None:
         self._offset_ms = 0 if at_ms is None else at_ms - int(time.time() * 1000)
 
+    def offset_ms(self) -> int:
+        """How far the chosen time is from the wall clock (0: none chosen)."""
+        return self._offset_ms
+
 
 class Gateway:
     """What the deployed RestApi does in front of the functions: route, authorise, invoke.

@@ -35,6 +35,7 @@ from __future__ import annotations
 import base64
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -147,6 +148,7 @@ class QueuePump:
         queue: WorkQueue,
         invoker: Invoker,
         backoff_s: int = LOCAL_BACKOFF_S,
+        clock_offset_ms: Callable[[], int] = lambda: 0,
     ) -> None:
         if source not in function.queues:
             raise ValueError(f"{function.name} has no queue source on {source.queue.name}")
@@ -159,6 +161,7 @@ class QueuePump:
         self.backoff_s = backoff_s
         self._sqs = sqs
         self._invoker = invoker
+        self._clock_offset_ms = clock_offset_ms
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"queue-{self.name}", daemon=True)
         self.stats = QueueStats()
@@ -227,7 +230,13 @@ class QueuePump:
         """The ids of the messages that failed."""
         self.stats.invocations += 1
         ids = [message["MessageId"] for message in messages]
-        event = {"Records": [lambda_record(message, self.queue.arn) for message in messages]}
+        records = [lambda_record(message, self.queue.arn) for message in messages]
+        offset = self._clock_offset_ms()
+        for record in records:  # the workers take a message's time as the business time: `crm clock`'s
+            sent = record["attributes"].get("SentTimestamp")
+            if sent is not None:
+                record["attributes"]["SentTimestamp"] = str(int(sent) + offset)
+        event = {"Records": records}
         try:
             response = self._invoker.invoke(self.function, event)
         except Exception as exc:  # the function failed: every message of the batch comes back

@@ -203,6 +203,7 @@ class LocalSystem:
                     sqs=self._clients["sqs"],
                     queue=self._work_queues[source.queue.name],
                     invoker=self.invoker,
+                    clock_offset_ms=lambda: self._gateway.clock.offset_ms(),  # imports run on `crm clock` too
                 )
                 pump.start()
                 self.queue_pumps.append(pump)
