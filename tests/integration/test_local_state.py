@@ -3,52 +3,54 @@ after a restart must still download (its listing is in a table, its files in a b
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import boto3
+import pytest
+from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from crm.local import provision, state
 from crm.topology import AUDIT_ARCHIVE, REPORTS
 
+BOOK = "quarterly/2026Q3/v0001/report.xlsx"
+NEXT_BOOK = "quarterly/2026Q3/v0002/report.xlsx"
+BATCH = "audit/2026/12/07/clients-test-local-state.jsonl"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
-def fresh_s3() -> object:
-    s3 = boto3.client("s3", region_name="us-east-1")
-    provision.create_buckets(s3)
-    return s3
+
+def kept_files(state_dir: Path) -> dict[str, Path]:
+    """Each kept object's key and its file (other objects of the shared moto may be there too)."""
+    lines = (state_dir / f"{state.OBJECTS}.jsonl").read_text(encoding="utf-8").splitlines()
+    return {entry["key"]: state_dir / state.OBJECTS / entry["file"] for entry in map(json.loads, lines)}
 
 
 def test_objects_survive_a_restart_and_only_changes_are_read_again(tmp_path: Path) -> None:
     with mock_aws():
-        s3 = fresh_s3()
-        s3.put_object(
-            Bucket=REPORTS.local_name,
-            Key="quarterly/2026Q3/v0001/report.xlsx",
-            Body=b"PK\x03\x04book",
-            ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            Metadata={"sha256": "abc"},
-        )
-        s3.put_object(
-            Bucket=AUDIT_ARCHIVE.local_name,
-            Key="audit/2026/12/07/clients-1.jsonl",
-            Body=b"{}\n",
-            ChecksumAlgorithm="SHA256",
-        )
+        s3 = boto3.client("s3", region_name="us-east-1")
+        provision.create_buckets(s3)
+        s3.put_object(Bucket=REPORTS.local_name, Key=BOOK, Body=b"PK\x03\x04v1", ContentType=XLSX)
+        s3.put_object(Bucket=AUDIT_ARCHIVE.local_name, Key=BATCH, Body=b"{}\n", ChecksumAlgorithm="SHA256")
         state.save_objects(s3, tmp_path)
-        first = {path: path.stat().st_mtime_ns for path in (tmp_path / state.OBJECTS).rglob("*") if path.is_file()}
-        assert len(first) == 2
-        assert all(path.stat().st_mode & 0o077 == 0 for path in first)  # the user's alone
-        state.save_objects(s3, tmp_path)  # nothing changed: nothing read or written again
-        assert {path: path.stat().st_mtime_ns for path in first} == first
-        s3.delete_object(Bucket=REPORTS.local_name, Key="quarterly/2026Q3/v0001/report.xlsx")
-        s3.put_object(Bucket=REPORTS.local_name, Key="quarterly/2026Q3/v0002/report.xlsx", Body=b"PK\x03\x04v2")
+        files = kept_files(tmp_path)
+        assert files[BOOK].read_bytes() == b"PK\x03\x04v1"
+        assert files[BATCH].stat().st_mode & 0o077 == 0  # the user's alone
+        written = {key: path.stat().st_mtime_ns for key, path in files.items()}
+        state.save_objects(s3, tmp_path)  # nothing changed: nothing written again
+        assert {key: path.stat().st_mtime_ns for key, path in kept_files(tmp_path).items()} == written
+
+        s3.delete_object(Bucket=REPORTS.local_name, Key=BOOK)
+        s3.put_object(Bucket=REPORTS.local_name, Key=NEXT_BOOK, Body=b"PK\x03\x04v2", ContentType=XLSX)
         state.save_objects(s3, tmp_path)
-    with mock_aws():  # the next start: empty buckets, then what was kept
-        s3 = fresh_s3()
-        assert state.load_objects(s3, tmp_path) == 2
-        kept = s3.get_object(Bucket=REPORTS.local_name, Key="quarterly/2026Q3/v0002/report.xlsx")
-        assert kept["Body"].read() == b"PK\x03\x04v2"
-        listed = s3.list_objects_v2(Bucket=REPORTS.local_name)["Contents"]
-        assert [o["Key"] for o in listed] == ["quarterly/2026Q3/v0002/report.xlsx"]  # the deleted one stays gone
-        archived = s3.get_object(Bucket=AUDIT_ARCHIVE.local_name, Key="audit/2026/12/07/clients-1.jsonl")
-        assert archived["Body"].read() == b"{}\n"
+        assert BOOK not in kept_files(tmp_path)
+        assert not files[BOOK].exists()
+
+        # the next start: the object gone from the bucket, then what was kept put back
+        s3.delete_object(Bucket=REPORTS.local_name, Key=NEXT_BOOK)
+        assert state.load_objects(s3, tmp_path) >= 2
+        kept = s3.get_object(Bucket=REPORTS.local_name, Key=NEXT_BOOK)
+        assert (kept["Body"].read(), kept["ContentType"]) == (b"PK\x03\x04v2", XLSX)
+        assert s3.get_object(Bucket=AUDIT_ARCHIVE.local_name, Key=BATCH)["Body"].read() == b"{}\n"
+        with pytest.raises(ClientError):
+            s3.head_object(Bucket=REPORTS.local_name, Key=BOOK)  # what was deleted stays gone
