@@ -132,6 +132,8 @@ def a_quarter_of_records(system: LocalSystem) -> None:
         "/clients/PI-A/metrics/2025",
         {"assets": 6_000_000, "avg_assets": 1_000_000, "trade_volume": 4_000_000},
     )
+    # the class follows through the stream; a request meanwhile could meet the changed client (409)
+    assert system.wait_for(lambda: ok(system, "GET", "/clients/PI-A")["client_class"])
     answers = {str(n): "A" for n in range(1, 13)} | {"9": ["A"]}
     ok(system, "POST", "/clients/PI-A/questionnaires", {"answers": answers, "paper_ref": "PAPER-PI"})
     ok(
