@@ -3,6 +3,7 @@ edges, the newest submission decides, history is kept, bad answer sets store not
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -112,3 +113,43 @@ def test_questionnaire_scope(harness: Harness, client: dict[str, Any]) -> None:
         assert harness.call("POST", "/clients/C001/questionnaires", body, as_=caller).status == 403, caller
     assert harness.call("POST", "/clients/NOPE/questionnaires", body).status == 404
     assert len(harness.call("GET", "/clients/C001/questionnaires", as_=("compliance", "x", None)).json()["items"]) == 2
+
+
+def stale_reads(monkeypatch: pytest.MonkeyPatch, count: int) -> None:
+    """The first `count` reads of a client see it as it was before the stream consumers' last change
+    (its class, its VIP): what a questionnaire entered during a year-end import meets."""
+    from crm.data.clients import records
+
+    fresh_get = records.get
+    left = [count]
+
+    def get(client_id: str, **kwargs: Any) -> Any:
+        client = fresh_get(client_id, **kwargs)
+        if client is not None and left[0] > 0:
+            left[0] -= 1
+            return replace(client, version=client.version - 1)
+        return client
+
+    monkeypatch.setattr(records, "get", get)
+
+
+def test_a_client_changed_by_the_streams_meanwhile_is_read_again(
+    harness: Harness, client: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stale_reads(monkeypatch, 2)
+    sent = harness.call("POST", "/clients/C001/questionnaires", {"answers": answers(q1="E"), "paper_ref": "P-1"})
+    assert sent.status == 201, sent.body
+    monkeypatch.undo()
+    history = harness.call("GET", "/clients/C001/questionnaires").json()["items"]
+    assert [h["paper_ref"] for h in history] == ["P-1"]  # recorded once
+    assert harness.call("GET", "/clients/C001").json()["risk_level"] == "very_low"
+
+
+def test_a_client_that_keeps_changing_is_a_409_and_nothing_is_stored(
+    harness: Harness, client: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stale_reads(monkeypatch, 3)
+    sent = harness.call("POST", "/clients/C001/questionnaires", {"answers": answers(), "paper_ref": "P-1"})
+    assert sent.status == 409, sent.body
+    monkeypatch.undo()
+    assert harness.call("GET", "/clients/C001/questionnaires").json()["items"] == []

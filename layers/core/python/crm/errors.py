@@ -131,5 +131,10 @@ class Conflict(CrmError):
     code = "conflict"
 
 
+class ClientChanged(Conflict):
+    """The client's record changed between the read a write was decided on and the write, which
+    stored nothing (crm.services.client_lookup.decided_on_fresh reads and decides again)."""
+
+
 class RuleTableError(Exception):
     """A rule table failed validation at load: a deployment defect, never a caller's fault."""

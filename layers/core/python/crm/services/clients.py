@@ -19,7 +19,7 @@ from crm.domain.retention import AtRiskReason, at_risk_reasons
 from crm.domain.time import beijing
 from crm.errors import Conflict, InvalidInput
 from crm.services import staff_references as staff
-from crm.services.client_lookup import find
+from crm.services.client_lookup import decided_on_fresh, find
 
 
 def register(grant: Grant, client: Client) -> Client:
@@ -85,23 +85,26 @@ def reassign_manager(
     now: datetime,
     expected_version: ExpectedVersion | None = None,
 ) -> Client:
-    client = find(grant, client_id)
-    require_version(expected_version, client.version, what=f"client {client_id}")
-    if manager_id == client.manager_id:
-        raise InvalidInput(f"{manager_id} already manages client {client_id}", field="manager_id")
-    staff.require(manager_id, roles=staff.MANAGERS, branch_id=client.branch_id, field="manager_id")
-    change_data.reassign_manager(
-        client,
-        ManagerAssignment(
-            client_id=client_id,
-            manager_id=manager_id,
-            previous_manager_id=client.manager_id,
-            by=grant.identity.user_id,
-            reason=reason,
-            at=now,
-        ),
-    )
-    return replace(client, manager_id=manager_id, version=(client.version or 0) + 1)
+
+    def reassign(client: Client) -> Client:
+        require_version(expected_version, client.version, what=f"client {client_id}")
+        if manager_id == client.manager_id:
+            raise InvalidInput(f"{manager_id} already manages client {client_id}", field="manager_id")
+        staff.require(manager_id, roles=staff.MANAGERS, branch_id=client.branch_id, field="manager_id")
+        change_data.reassign_manager(
+            client,
+            ManagerAssignment(
+                client_id=client_id,
+                manager_id=manager_id,
+                previous_manager_id=client.manager_id,
+                by=grant.identity.user_id,
+                reason=reason,
+                at=now,
+            ),
+        )
+        return replace(client, manager_id=manager_id, version=(client.version or 0) + 1)
+
+    return decided_on_fresh(grant, client_id, reassign)
 
 
 def manager_history(

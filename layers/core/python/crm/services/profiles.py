@@ -13,6 +13,7 @@ from crm.domain.client import Client
 from crm.domain.concurrency import ExpectedVersion, require_version
 from crm.domain.profile import ProfileChange, TradingHabit, suggest_habit
 from crm.errors import InvalidInput
+from crm.services.client_lookup import decided_on_fresh
 from crm.services.client_lookup import find as find_client
 
 
@@ -34,18 +35,20 @@ def update(
 ) -> Client:
     """The manager's entry: each field given replaces the current one; the change is kept. The
     profile is on the client's record: `expected_version` is the client's."""
-    client = find_client(grant, client_id)
-    require_version(expected_version, client.version, what=f"client {client_id}")
-    after = replace(client.profile, **changes)  # type: ignore[arg-type]
-    if after == client.profile:
-        raise InvalidInput("nothing in the profile changes", field="body")
-    vip_target = rules.vip().is_target(client.client_class, after.value_segment)
-    profile_data.change(
-        client,
-        ProfileChange(client_id=client_id, before=client.profile, after=after, by=grant.identity.user_id, at=now),
-        vip_target=vip_target,
-    )
-    return replace(client, profile=after, version=(client.version or 0) + 1)
+
+    def change(client: Client) -> Client:
+        require_version(expected_version, client.version, what=f"client {client_id}")
+        after = replace(client.profile, **changes)  # type: ignore[arg-type]
+        if after == client.profile:
+            raise InvalidInput("nothing in the profile changes", field="body")
+        vip_target = rules.vip().is_target(client.client_class, after.value_segment)
+        entry = ProfileChange(
+            client_id=client_id, before=client.profile, after=after, by=grant.identity.user_id, at=now
+        )
+        profile_data.change(client, entry, vip_target=vip_target)
+        return replace(client, profile=after, version=(client.version or 0) + 1)
+
+    return decided_on_fresh(grant, client_id, change)
 
 
 def history(grant: Grant, client_id: str, *, limit: int, cursor: str | None) -> tuple[list[ProfileChange], str | None]:

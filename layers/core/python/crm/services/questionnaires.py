@@ -8,9 +8,10 @@ from datetime import datetime
 from crm import rules
 from crm.data.clients import questionnaires as questionnaire_data
 from crm.domain.access import Grant
+from crm.domain.client import Client
 from crm.domain.client_history.questionnaires import QuestionnaireRecord
 from crm.domain.questionnaire import assess
-from crm.services.client_lookup import find
+from crm.services.client_lookup import decided_on_fresh, find
 
 
 def submit(
@@ -22,7 +23,6 @@ def submit(
     now: datetime,
     submission_id: str,
 ) -> QuestionnaireRecord:
-    client = find(grant, client_id)
     assessment = assess(answers, rules.questionnaire())  # raises before anything is stored
     record = QuestionnaireRecord(
         client_id=client_id,
@@ -35,8 +35,12 @@ def submit(
         submitted_by=grant.identity.user_id,
         paper_ref=paper_ref,
     )
-    questionnaire_data.record_questionnaire(client, record)
-    return record
+
+    def record_on(client: Client) -> QuestionnaireRecord:
+        questionnaire_data.record_questionnaire(client, record)
+        return record
+
+    return decided_on_fresh(grant, client_id, record_on)
 
 
 def history(

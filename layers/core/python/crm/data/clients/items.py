@@ -48,7 +48,7 @@ from crm.domain.person import Exchange, SecuritiesAccount
 from crm.domain.profile import DecisionStyle, Profile, TradingHabit, ValueSegment
 from crm.domain.risk_level import RiskLevel
 from crm.domain.time import iso, parse_iso
-from crm.errors import Conflict
+from crm.errors import ClientChanged
 from crm.topology import CLIENTS
 
 PROFILE = "PROFILE"
@@ -312,7 +312,7 @@ def change_with_history(client: Client, actions: list[Action], entry: ClientsIte
             transaction.save(entry, condition=ClientsItem.sk.does_not_exist())
     except TransactWriteError as exc:
         if lost_to_a_condition(exc):
-            raise Conflict("the client changed meanwhile; reload and try again") from None
+            raise ClientChanged("the client changed meanwhile; reload and try again") from None
         raise
 
 
