@@ -16,18 +16,16 @@ Lambda drops them). It honours the mapping's settings:
 from __future__ import annotations
 
 import json
-import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from crm.local.invoke import ACCOUNT, REGION, Invoker
+from crm.local.poller import Poller
 from crm.observability import logger
 from crm.topology import Function, StreamSource
 
-POLL_INTERVAL_S = 0.1  # right after activity; an idle pump backs off to IDLE_POLL_S
-IDLE_POLL_S = 1.0
 SHARDS_TTL_S = 5.0  # how long the list of a stream's shards is reused
 RETRY_BACKOFF_S = 0.05
 
@@ -84,7 +82,7 @@ class PumpStats:
         }
 
 
-class StreamPump:
+class StreamPump(Poller):
     """One event source mapping: a table's stream feeding one function."""
 
     def __init__(
@@ -101,9 +99,8 @@ class StreamPump:
     ) -> None:
         if source not in function.streams:
             raise ValueError(f"{function.name} has no stream source on {source.table.name}")
-        self.function = function
+        super().__init__(function, f"{function.name}:{source.table.name}", kind="stream")
         self.source = source
-        self.name = f"{function.name}:{source.table.name}"
         self._streams = streams
         self._sqs = sqs
         self._stream_arn = stream_arn
@@ -114,43 +111,12 @@ class StreamPump:
         # moto replaces a table (stream included) with a copy when it rolls back a cancelled
         # transaction, which would leave a long-lived iterator reading an orphaned shard.
         self._positions: dict[str, str | None] = {}
-        self._stop = threading.Event()
         self._shard_list: list[dict[str, Any]] = []
         self._shards_read_at = float("-inf")
-        self._thread = threading.Thread(target=self._run, name=f"pump-{self.name}", daemon=True)
         self.stats = PumpStats()
-        self.idle = threading.Event()
-        # When the last poll that found nothing began: every record written before it is delivered.
-        self.quiet_from = float("-inf")
 
-    def start(self) -> None:
-        self._thread.start()
-
-    def request_stop(self) -> None:
-        """Stop after the batch in hand (what is not checkpointed would be redelivered)."""
-        self._stop.set()
-
-    def join(self, timeout: float) -> None:
-        self._thread.join(timeout=timeout)
-
-    def _run(self) -> None:
-        pause = POLL_INTERVAL_S
-        while not self._stop.is_set():
-            began = time.monotonic()
-            try:
-                busy = self.poll_once()
-            except Exception as exc:  # a broken poll must not kill the pump; log and go on
-                logger.exception("stream pump poll failed", function=self.function.name)
-                self.stats.errors.append(repr(exc))
-                busy = False
-            if busy:
-                self.idle.clear()
-                pause = POLL_INTERVAL_S
-            else:
-                self.quiet_from = began
-                self.idle.set()
-                self._stop.wait(pause)
-                pause = min(pause * 2, IDLE_POLL_S)  # quiet streams cost moto little
+    def _poll_failed(self, exc: Exception) -> None:
+        self.stats.errors.append(repr(exc))
 
     def _shards(self) -> list[dict[str, Any]]:
         now = time.monotonic()

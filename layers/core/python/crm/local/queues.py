@@ -33,19 +33,16 @@ stop by a second for each quiet poll.
 from __future__ import annotations
 
 import base64
-import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from crm.local.invoke import Invoker
+from crm.local.poller import Poller
 from crm.local.provision import WorkQueue
 from crm.observability import logger
 from crm.topology import Function, QueueSource
 
-POLL_INTERVAL_S = 0.1  # right after activity; an idle pump backs off to IDLE_POLL_S
-IDLE_POLL_S = 1.0
 LOCAL_BACKOFF_S = 1  # a failed message is back after this × the times it was received (locally)
 RECEIVE_LIMIT = 10  # the most messages one ReceiveMessage returns
 RECEIVE_ARGUMENTS = {"MessageSystemAttributeNames": ["All"], "MessageAttributeNames": ["All"]}
@@ -136,7 +133,7 @@ def failed_messages(response: Any, message_ids: list[str]) -> tuple[set[str], st
     return failed, None
 
 
-class QueuePump:
+class QueuePump(Poller):
     """One SQS event source mapping: a queue feeding one function."""
 
     def __init__(
@@ -154,50 +151,17 @@ class QueuePump:
             raise ValueError(f"{function.name} has no queue source on {source.queue.name}")
         if queue.queue != source.queue:
             raise ValueError(f"{queue.queue.name} is not the queue of {function.name}'s source {source.queue.name}")
-        self.function = function
+        super().__init__(function, f"{function.name}:{source.queue.name}", kind="queue")
         self.source = source
         self.queue = queue
-        self.name = f"{function.name}:{source.queue.name}"
         self.backoff_s = backoff_s
         self._sqs = sqs
         self._invoker = invoker
         self._clock_offset_ms = clock_offset_ms
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"queue-{self.name}", daemon=True)
         self.stats = QueueStats()
-        self.idle = threading.Event()
-        # When the last poll that found nothing began: every message sent before it was processed,
-        # or is waiting out a failure's backoff.
-        self.quiet_from = float("-inf")
 
-    def start(self) -> None:
-        self._thread.start()
-
-    def request_stop(self) -> None:
-        """Stop after the batch in hand (whatever it leaves undeleted stays on the queue)."""
-        self._stop.set()
-
-    def join(self, timeout: float) -> None:
-        self._thread.join(timeout=timeout)
-
-    def _run(self) -> None:
-        pause = POLL_INTERVAL_S
-        while not self._stop.is_set():
-            began = time.monotonic()
-            try:
-                busy = self.poll_once()
-            except Exception as exc:  # a broken poll must not kill the pump; log and go on
-                logger.exception("queue pump poll failed", function=self.function.name)
-                self.stats.error(repr(exc))
-                busy = False
-            if busy:
-                self.idle.clear()
-                pause = POLL_INTERVAL_S
-            else:
-                self.quiet_from = began
-                self.idle.set()
-                self._stop.wait(pause)
-                pause = min(pause * 2, IDLE_POLL_S)  # quiet queues cost moto little
+    def _poll_failed(self, exc: Exception) -> None:
+        self.stats.error(repr(exc))
 
     def poll_once(self) -> bool:
         """One receive, invocation and deletion; True when messages arrived (succeeded or not)."""
