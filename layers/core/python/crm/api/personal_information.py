@@ -22,7 +22,13 @@ from pydantic import Field
 from crm.api.activity import VisitOut
 from crm.api.callbacks import CallbackDetail
 from crm.api.client_metrics import ClassBasisOut, ClassChangeOut, MetricsOut, VipChangeOut
-from crm.api.clients import ManagerAssignmentOut, MessageList, MessageOut, SecuritiesAccountOut
+from crm.api.clients import (
+    ContactDetailsChangeOut,
+    ManagerAssignmentOut,
+    MessageList,
+    MessageOut,
+    SecuritiesAccountOut,
+)
 from crm.api.complaints import ComplaintOut
 from crm.api.contacts import ContactOut
 from crm.api.education import AttendedOut
@@ -120,25 +126,11 @@ class ClientRecordOut(Model):
         )
 
 
-class ContactDetailsChangeClear(Model):
+class ContactDetailsChangeClear(ContactDetailsChangeOut):
     """A change of the person's key information, as made on this account, in clear."""
 
-    phone_before: str
-    phone_after: str
-    email_before: str | None
-    email_after: str | None
-    name_before: str | None
-    name_after: str | None
-    birthday_before: date | None
-    birthday_after: date | None
-    made_on: str | None = Field(description="The fund account the change was asked on (made on all the person's)")
-    evidence_ref: str
-    reason: str | None
-    by: str
-    at: datetime
-
     @classmethod
-    def of(cls, change: ContactDetailsChange) -> ContactDetailsChangeClear:
+    def in_clear(cls, change: ContactDetailsChange) -> ContactDetailsChangeClear:
         return cls(**{name: getattr(change, name) for name in cls.model_fields})
 
 
@@ -254,7 +246,7 @@ class AccountOut(Model):
             class_history=[ClassChangeOut.of(c) for c in records.class_history],
             vip_history=[VipChangeOut.of(c) for c in records.vip_history],
             manager_history=[ManagerAssignmentOut.of(a) for a in records.manager_history],
-            contact_details_history=[ContactDetailsChangeClear.of(c) for c in records.contact_details_history],
+            contact_details_history=[ContactDetailsChangeClear.in_clear(c) for c in records.contact_details_history],
             profile_history=[ProfileChangeOut.of(c) for c in records.profile_history],
             questionnaires=[AssessmentOut.of(q) for q in records.questionnaires],
             disclosures=[DisclosureOut.of(d) for d in records.disclosures],
